@@ -1,0 +1,179 @@
+"""HTTP handlers of /v1/responses: create, retrieve, delete, cancel, input_items, endpoint info.
+
+Create runs the pipeline of the design: body -> request -> conversation -> model checks ->
+limits and faults -> plan -> rendered Response -> store -> JSON (or stream/background).
+Each step that another subsystem owns is one call at a marked hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiohttp import web
+
+from .. import __version__
+from ..appkeys import CONFIG, STORE
+from ..body import read_json_object
+from ..conversation import history, previous_response
+from ..errors import InvalidRequest, NotFound
+from ..exchange import exchange_of
+from ..middleware import tenant_of
+from ..render import generate
+from ..render.pipeline import render_turn
+from ..request import parse_request
+from ..store import StoredResponse, dumps
+from ..turn import Turn
+from . import input_items as input_items_api
+
+routes = web.RouteTableDef()
+JSON = "application/json"
+
+
+@routes.post("/v1/responses")
+async def create_response(request: web.Request) -> web.StreamResponse:
+    turn = await _begin_turn(request)
+    # MODELS-HOOK: per-model request checks (mockserver.models), before anything is counted.
+    # FAULTS-HOOK: rate limits and server-wide chaos (mockserver.ratelimit, mockserver.faults).
+    turn.plan = _choose_plan(turn)
+    turn.exchange.scenario, turn.exchange.rule = turn.plan.scenario, turn.plan.rule
+    # FAULTS-HOOK: a scripted HTTP error or transport fault (plan.error / plan.fault).
+    if turn.plan.latency_ms:
+        await asyncio.sleep(turn.plan.latency_ms / 1000)
+    turn.response = render_turn(turn, now=_now(turn))
+    _store(turn)
+    # STREAM-HOOK: streamed and background answers (mockserver.streaming).
+    if turn.req.stream or turn.req.background:
+        raise InvalidRequest("Streaming is not available yet.", code="unsupported_value")
+    body = turn.stored.body if turn.stored else dumps(turn.response)
+    return web.Response(body=body, content_type=JSON)
+
+
+async def _begin_turn(request: web.Request) -> Turn:
+    config = request.app[CONFIG]
+    ex = exchange_of(request)
+    body = await read_json_object(request, config.max_body_bytes)
+    ex.body = body
+    ex.headers = _redacted_headers(request)
+    ex.stream = body.get("stream") is True
+    req = parse_request(body, strict=config.strict)
+    tenant = tenant_of(request)
+    earlier = history(tenant, previous_response(tenant, req))
+    return Turn(
+        request=request,
+        config=config,
+        tenant=tenant,
+        req=req,
+        conversation=earlier + req.input_items,
+        history_len=len(earlier),
+        exchange=ex,
+        rng=generate.content_rng(config.seed, tenant.rng, body),
+    )
+
+
+def _redacted_headers(request: web.Request) -> dict[str, str]:
+    return {
+        k.lower(): ("<redacted>" if k.lower() in ("authorization", "api-key") else v)
+        for k, v in request.headers.items()
+    }
+
+
+def _choose_plan(turn: Turn) -> Any:
+    # SCENARIO-HOOK: header X-Mock-Scenario, tenant binding, --default-scenario, else generate.
+    return generate.plan_for(turn.req, turn.rng)
+
+
+def _now(turn: Turn) -> float:
+    return turn.config.freeze_time if turn.config.freeze_time is not None else time.time()
+
+
+def _store(turn: Turn) -> None:
+    assert turn.response is not None
+    if not turn.req.store:
+        return
+    ids = turn.tenant.ids
+    items = [_input_resource(i, ids.hex_id(_input_prefix(i))) for i in turn.req.input_items]
+    stored = StoredResponse(turn.tenant, turn.response, items, turn.req.previous_response_id)
+    turn.request.app[STORE].put(turn.tenant, turn.response["id"], stored)
+    turn.stored = stored
+    turn.exchange.response_id = turn.response["id"]
+
+
+def _input_resource(item: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """An input item as input_items lists it: with an id, and a status on messages."""
+    resource = {"id": item_id, **item}
+    if item.get("type") == "message":
+        resource.setdefault("status", "completed")
+    return resource
+
+
+def _input_prefix(item: dict[str, Any]) -> str:
+    return {"message": "msg", "function_call": "fc", "function_call_output": "fco"}.get(
+        str(item.get("type")), "item"
+    )
+
+
+@routes.get("/v1/responses")
+async def endpoint_info(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "object": "mockserver.endpoint",
+            "name": "mockserver",
+            "version": __version__,
+            "api": "OpenAI Responses API (spec v2.3.0)",
+            "endpoints": [f"{r.method} {r.path}" for r in routes if isinstance(r, web.RouteDef)],
+        }
+    )
+
+
+@routes.get("/v1/responses/{response_id}")
+async def retrieve_response(request: web.Request) -> web.StreamResponse:
+    stored = find_response(request)
+    # STREAM-HOOK: GET ?stream=true replays a background response's events (resume).
+    return web.Response(body=stored.body, content_type=JSON)
+
+
+@routes.delete("/v1/responses/{response_id}")
+async def delete_response(request: web.Request) -> web.Response:
+    stored = find_response(request)
+    rid = request.match_info["response_id"]
+    # STREAM-HOOK: deleting a running background response stops it.
+    request.app[STORE].delete(stored.tenant, rid)
+    return web.json_response({"id": rid, "object": "response", "deleted": True})
+
+
+@routes.post("/v1/responses/{response_id}/cancel")
+async def cancel_response(request: web.Request) -> web.StreamResponse:
+    stored = find_response(request)
+    # STREAM-HOOK: cancelling a queued or running background response.
+    if not stored.background:
+        raise InvalidRequest(
+            "Only responses created with background=true can be cancelled.",
+            code="invalid_request",
+            param=None,
+        )
+    return web.Response(body=stored.body, content_type=JSON)
+
+
+@routes.get("/v1/responses/{response_id}/input_items")
+async def list_input_items(request: web.Request) -> web.Response:
+    stored = find_response(request)
+    return web.json_response(input_items_api.page(stored.input_items(), request.query))
+
+
+def find_response(request: web.Request) -> StoredResponse:
+    rid = request.match_info["response_id"]
+    if not rid.startswith("resp_"):
+        raise InvalidRequest(
+            f"Invalid 'response_id': '{rid}'. Expected an ID that begins with 'resp'.",
+            code="invalid_response_id",
+            param="response_id",
+        )
+    stored = tenant_of(request).responses.get(rid)
+    if stored is None:
+        raise NotFound(
+            f"Response with id '{rid}' not found.", code="response_not_found", param="response_id"
+        )
+    exchange_of(request).response_id = rid
+    return stored

@@ -1,0 +1,19 @@
+"""Typed keys for the state create_app puts on the aiohttp Application."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from aiohttp import web
+
+from .config import Config
+from .exchange import Exchange
+from .store import Store
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+# Called with every finished Exchange: access log, metrics, journal.
+EXCHANGE_SINKS = web.AppKey("exchange_sinks", list[Callable[[Exchange], None]])
+# Request ids (x-request-id), reproducible when a seed is set.
+REQUEST_RNG = web.AppKey("request_rng", random.Random)

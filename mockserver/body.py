@@ -1,0 +1,98 @@
+"""Reading a request body safely: size limit, UTF-8, JSON, nesting depth, an object at the top.
+
+Each failure is the error the real API gives (or the closest one), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .errors import InvalidRequest, PayloadTooLarge
+
+MAX_DEPTH = 100  # deeper documents are refused before they can exhaust the parser's stack
+
+_NOT_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON. If you have trouble figuring out how to fix this, please contact "
+    "us through our help center at help.openai.com.)"
+)
+
+
+async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
+    raw = await _read_limited(request, max_bytes)
+    return parse_json_object(raw)
+
+
+async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Request body too large: the limit is {max_bytes} bytes.", code="payload_too_large"
+    )
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(
+            f"The request body is not valid UTF-8 (invalid byte at position {exc.start}).",
+            code="invalid_encoding",
+        ) from None
+    if _too_deep(text):
+        raise InvalidRequest(
+            f"The JSON body is nested too deeply (more than {MAX_DEPTH} levels).",
+            code="invalid_json",
+        )
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InvalidRequest(_NOT_JSON, code=None) from None
+    if not isinstance(value, dict):
+        raise InvalidRequest(
+            "The JSON body must be an object, but got "
+            f"{'an array' if isinstance(value, list) else 'a ' + type(value).__name__} instead.",
+            code="invalid_type",
+        )
+    return value
+
+
+def _too_deep(text: str) -> bool:
+    """Bracket depth outside strings, without parsing: immune to recursion limits."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # the common case, decided at C speed
+    depth = 0
+    in_string = False
+    escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False

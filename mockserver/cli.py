@@ -1,0 +1,129 @@
+"""Command line: `mockserver serve|validate|schema`. Every serve flag has a MOCKSERVER_* variable.
+
+Flags win over the environment; repeatable flags read their variable as a comma-separated
+list (MOCKSERVER_SCENARIOS=/a,/b). Logging is configured by serve, nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORED, Config
+
+ENV_PREFIX = "MOCKSERVER_"
+
+# (flag, Config field, type, default, help); the env variable is MOCKSERVER_<FIELD upper>.
+SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
+    ("--host", "host", str, "127.0.0.1", "address to listen on"),
+    ("--port", "port", int, 8000, "port to listen on (0: any free port)"),
+    ("--seed", "seed", int, None, "seed for ids, generated text, jitter and chaos"),
+    ("--api-key", "api_keys", list, [], "accepted API key (repeatable); default: any"),
+    ("--scenarios", "scenarios", list, [], "scenario file or folder (repeatable)"),
+    ("--default-scenario", "default_scenario", str, None, "scenario used without a header"),
+    ("--reload", "reload", bool, False, "watch scenario files and reload good changes"),
+    ("--strict", "strict", bool, False, "reject unknown body fields as the API does"),
+    ("--max-stored", "max_stored", int, DEFAULT_MAX_STORED, "stored responses kept (oldest go)"),
+    ("--max-body-bytes", "max_body_bytes", int, DEFAULT_MAX_BODY_BYTES, "request body limit"),
+    ("--freeze-time", "freeze_time", float, None, "fixed unix time for created_at"),
+    ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
+    ("--log-format", "log_format", str, "text", "text or json"),
+    ("--shutdown-grace", "shutdown_grace", float, 10.0, "seconds streams get to finish on stop"),
+    ("--admin-token", "admin_token", str, None, "token required by mutating /_mock/ calls"),
+    ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
+    ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),
+    ("--models", "models_file", Path, None, "model catalogue file extending the built-in one"),
+    ("--strict-models", "strict_models", bool, False, "unknown models get model_not_found"),
+    ("--requests-per-minute", "requests_per_minute", int, None, "per-tenant request limit"),
+    ("--tokens-per-minute", "tokens_per_minute", int, None, "per-tenant token limit"),
+]
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver", description="A local emulator of the OpenAI Responses API."
+    )
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    for flag, field, kind, default, text in SERVE_OPTIONS:
+        _add_option(serve, flag, field, kind, default, text)
+    validate = sub.add_parser("validate", help="check scenario files; exit 1 on any error")
+    validate.add_argument("paths", nargs="+", type=Path)
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return parser
+
+
+def _add_option(
+    parser: argparse.ArgumentParser, flag: str, field: str, kind: Any, default: Any, text: str
+) -> None:
+    env = os.environ.get(env_name(field))
+    help_text = f"{text} [env {env_name(field)}]"
+    if kind is bool:
+        value = default if env is None else env.strip().lower() in ("1", "true", "yes", "on")
+        parser.add_argument(flag, dest=field, action="store_true", default=value, help=help_text)
+    elif kind is list:
+        value = [v for v in (env or "").split(",") if v] or default
+        parser.add_argument(flag, dest=field, action="append", default=None, help=help_text)
+        parser.set_defaults(**{f"{field}_env": value})
+    else:
+        parser.add_argument(
+            flag, dest=field, type=kind, default=kind(env) if env else default, help=help_text
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    values = {field: getattr(args, field) for _, field, *_ in SERVE_OPTIONS}
+    for _, field, kind, *_ in SERVE_OPTIONS:
+        if kind is list and values[field] is None:
+            values[field] = getattr(args, f"{field}_env")
+    values["api_keys"] = tuple(values["api_keys"])
+    values["scenarios"] = tuple(Path(p) for p in values["scenarios"])
+    return Config(**values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(config_from_args(args))
+        if args.command == "validate":
+            return _validate(args.paths)
+        return _schema()
+    except ValueError as exc:  # a bad MOCKSERVER_* value or option combination
+        print(f"mockserver: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(config: Config) -> int:
+    from .serve import run
+
+    return run(config)
+
+
+def _validate(paths: list[Path]) -> int:
+    from .scenario.cli import validate_paths
+
+    errors = validate_paths(paths)
+    for line in errors:
+        print(line, file=sys.stderr)
+    if not errors:
+        print(f"ok: {', '.join(str(p) for p in paths)}")
+    return 1 if errors else 0
+
+
+def _schema() -> int:
+    from .scenario.cli import schema_json
+
+    print(schema_json())
+    return 0

@@ -1,0 +1,83 @@
+"""An injectable clock: rate-limit buckets, outage windows and fault delays read time from it.
+
+The server uses `SystemClock`; tests pass a `ManualClock` and move time by hand, so a
+bucket that refills over a minute is tested without waiting a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (intervals, deadlines)."""
+        ...
+
+    def time(self) -> float:
+        """Unix time in seconds (what a client's own clock would compare against)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class ManualClock:
+    """A clock that moves only when told to; `sleep` advances it instead of waiting."""
+
+    def __init__(self, start: float = 1_000.0, unix: float = 1_750_000_000.0) -> None:
+        self._now = start
+        self._unix_offset = unix - start
+
+    def monotonic(self) -> float:
+        return self._now
+
+    def time(self) -> float:
+        return self._now + self._unix_offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go back")
+        self._now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+        # Still yield, so code under test interleaves as it would with a real sleep.
+        await asyncio.sleep(0)
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as the API writes it (Go style): `12ms`, `1.898s`, `6m0s`, `1h0m0s`.
+
+    Rounded up to the millisecond, so a client that waits exactly this long is never early.
+    """
+    ms = math.ceil(round(seconds * 1000, 6)) if seconds > 0 else 0
+    if ms == 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole, frac = divmod(rest, 1000)
+    secs = f"{whole}.{frac:03d}".rstrip("0").rstrip(".") if frac else str(whole)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"

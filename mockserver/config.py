@@ -1,0 +1,42 @@
+"""Server configuration: one frozen value, built by the CLI (flags, MOCKSERVER_* env) or tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024  # the real API's payload limit
+DEFAULT_MAX_STORED = 100_000
+DEFAULT_JOURNAL_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # None: ids and generated text are random per process; an int makes them reproducible.
+    seed: int | None = None
+    # Empty: any non-empty bearer key is accepted (and names a tenant).
+    api_keys: tuple[str, ...] = ()
+    scenarios: tuple[Path, ...] = ()
+    default_scenario: str | None = None
+    reload: bool = False
+    # Reject unknown body fields as the API does (default: accept and log them).
+    strict: bool = False
+    max_stored: int = DEFAULT_MAX_STORED
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # A fixed unix time for created_at/completed_at, so whole bodies are byte-identical in tests.
+    freeze_time: float | None = None
+    log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+    shutdown_grace: float = 10.0
+    admin_token: str | None = None
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    # Server-wide chaos: the probability that any request gets a server_error instead.
+    chaos: float = 0.0
+    models_file: Path | None = None
+    strict_models: bool = False
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

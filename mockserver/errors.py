@@ -1,0 +1,118 @@
+"""One exception tree for everything the server refuses, mapped to OpenAI error bodies.
+
+Raise a MockError (or a subclass) anywhere; the error middleware in app.py turns it into
+`{"error": {"message", "type", "param", "code"}}` with its status and headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MockError(Exception):
+    """An error answered to the client in the OpenAI shape."""
+
+    status: int = 500
+    type: str = "server_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        status: int | None = None,
+        type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        if status is not None:
+            self.status = status
+        if type is not None:
+            self.type = type
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, code={self.code!r}, {self.message!r})"
+
+
+class InvalidRequest(MockError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class AuthenticationError(MockError):
+    status = 401
+    type = "invalid_request_error"
+
+
+class PermissionDenied(MockError):
+    status = 403
+    type = "invalid_request_error"
+
+
+class NotFound(MockError):
+    status = 404
+    type = "invalid_request_error"
+
+
+class PayloadTooLarge(MockError):
+    status = 413
+    type = "invalid_request_error"
+
+
+class RateLimited(MockError):
+    status = 429
+    type = "requests"
+
+
+class ServerError(MockError):
+    status = 500
+    type = "server_error"
+
+
+def missing_parameter(param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Missing required parameter: '{param}'.", code="missing_required_parameter", param=param
+    )
+
+
+def invalid_type(param: str, expected: str, got: object) -> InvalidRequest:
+    return InvalidRequest(
+        f"Invalid type for '{param}': expected {expected}, but got {_json_type(got)} instead.",
+        code="invalid_type",
+        param=param,
+    )
+
+
+def invalid_value(param: str, message: str, code: str = "invalid_value") -> InvalidRequest:
+    return InvalidRequest(message, code=code, param=param)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -1,0 +1,36 @@
+"""Ids shaped like the real API's: a prefix and hex (`resp_`, `msg_`, `fc_`, `rs_`...) or `call_`.
+
+Each tenant draws ids from its own seeded random source, so with a seed the same requests
+give the same ids; without one they are random per process.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+_HEX_LEN = 50  # real ids: prefix + 48..50 hex characters
+_CALL_ALPHABET = string.ascii_letters + string.digits
+
+
+class IdFactory:
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def hex_id(self, prefix: str) -> str:
+        """`prefix_` + 50 hex characters (resp, msg, fc, rs, ws, fs, ci, mcp, ...)."""
+        return f"{prefix}_{self._rng.getrandbits(_HEX_LEN * 4):0{_HEX_LEN}x}"
+
+    def call_id(self) -> str:
+        """`call_` + 24 alphanumerics, as function call ids look in real traffic."""
+        return "call_" + "".join(self._rng.choices(_CALL_ALPHABET, k=24))
+
+    def request_id(self) -> str:
+        return f"req_{self._rng.getrandbits(128):032x}"
+
+
+RESPONSE_ID_PREFIX = "resp_"
+
+
+def looks_like_response_id(value: str) -> bool:
+    return value.startswith(RESPONSE_ID_PREFIX) and len(value) > len(RESPONSE_ID_PREFIX)

@@ -1,0 +1,68 @@
+"""What "the model" decided to do for one request, before ids, timestamps and usage exist.
+
+Both the scenario matcher and the zero-config generator produce a Plan; render/response.py
+turns it into a spec Response, render/events.py into the event sequence. Keeping the
+decision separate from the rendering is what makes a streamed answer and a JSON answer equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class MessagePlan:
+    """An assistant message: output_text (with annotations) or, if refusal, a refusal part."""
+
+    text: str
+    annotations: tuple[dict[str, Any], ...] = ()
+    refusal: bool = False
+    # Per-token logprobs, when the request includes message.output_text.logprobs.
+    logprobs: tuple[dict[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True)
+class FunctionCallPlan:
+    name: str
+    arguments: str  # raw JSON text, possibly deliberately malformed
+    call_id: str | None = None  # None: generated (call_...)
+
+
+@dataclass(frozen=True)
+class ReasoningPlan:
+    summary: tuple[str, ...] = ()
+    content: tuple[str, ...] = ()  # reasoning_text parts
+    encrypted_content: str | None = None
+
+
+@dataclass(frozen=True)
+class VerbatimPlan:
+    """Any spec output item, as written (ids are filled in if missing)."""
+
+    item: dict[str, Any]
+
+
+ItemPlan = MessagePlan | FunctionCallPlan | ReasoningPlan | VerbatimPlan
+
+Status = Literal["completed", "incomplete", "failed"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    items: tuple[ItemPlan, ...]
+    status: Status = "completed"
+    incomplete_reason: str | None = None  # max_output_tokens | content_filter
+    # For status "failed": the Response.error {code, message}.
+    response_error: dict[str, str] | None = None
+    # Overrides merged over the counted usage (e.g. {"input_tokens": 1000}).
+    usage: dict[str, Any] | None = None
+    latency_ms: float = 0.0
+    # Pacing (mockserver.pacing) and fault (mockserver.faults) settings, when scripted.
+    stream: Any = None
+    fault: Any = None
+    # An HTTP error to answer instead of a response (a preset name or a spec; mockserver.faults).
+    error: Any = None
+    scenario: str | None = None
+    rule: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,91 @@
+"""The zero-config model: a plausible, deterministic answer to any valid request.
+
+Text comes from faker; a required tool gets a function_call whose arguments validate against
+the tool's JSON Schema; `text.format: json_schema` gets JSON valid against the schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+from typing import Any
+
+from faker import Faker
+
+from ..plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan
+from ..request import ResponseRequest
+from .schema_values import SchemaValues
+
+
+@functools.cache
+def _faker() -> Faker:
+    # One instance, re-seeded before every use: creating one costs ~0.2 s.
+    return Faker("en_US")
+
+
+def warm() -> None:
+    _faker()
+
+
+def faker_for(rng: random.Random) -> Faker:
+    fake = _faker()
+    fake.seed_instance(rng.getrandbits(64))
+    return fake
+
+
+def json_for_schema(schema: dict[str, Any], rng: random.Random) -> Any:
+    """A value valid against schema, drawn from rng."""
+    return SchemaValues(faker_for(rng), rng, schema).value(schema)
+
+
+def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any]) -> random.Random:
+    """With a seed, the answer depends only on the seed and the request, not on request order."""
+    if seed is None:
+        return random.Random(fallback.getrandbits(64))
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
+    return random.Random(digest)
+
+
+def plan_for(req: ResponseRequest, rng: random.Random) -> Plan:
+    items: list[ItemPlan] = []
+    tool = forced_tool(req)
+    if tool is not None:
+        items.append(_function_call(tool, rng))
+    else:
+        items.append(MessagePlan(text=answer_text(req, rng)))
+    return Plan(items=tuple(items))
+
+
+def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
+    """The function tool that tool_choice obliges the model to call, if any."""
+    functions = [t for t in req.tools if t.get("type") == "function"]
+    choice = req.tool_choice
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return next((t for t in functions if t["name"] == choice.get("name")), None)
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        allowed = {t.get("name") for t in choice.get("tools", []) if isinstance(t, dict)}
+        named = [t for t in functions if t["name"] in allowed]
+        return named[0] if named and choice.get("mode") == "required" else None
+    if choice == "required" and functions:
+        return functions[0]
+    return None
+
+
+def _function_call(tool: dict[str, Any], rng: random.Random) -> FunctionCallPlan:
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    args = json_for_schema(schema, rng)
+    return FunctionCallPlan(name=tool["name"], arguments=json.dumps(args, ensure_ascii=False))
+
+
+def answer_text(req: ResponseRequest, rng: random.Random) -> str:
+    fmt = req.text.get("format") or {}
+    if fmt.get("type") == "json_schema":
+        return json.dumps(json_for_schema(fmt["schema"], rng), ensure_ascii=False)
+    if fmt.get("type") == "json_object":
+        fake = faker_for(rng)
+        return json.dumps({"answer": fake.sentence(), "confidence": round(rng.random(), 2)})
+    fake = faker_for(rng)
+    return " ".join(fake.sentences(nb=rng.randint(2, 6)))

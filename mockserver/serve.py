@@ -1,0 +1,129 @@
+"""`mockserver serve`: configure logging, run the app until SIGTERM/SIGINT, drain, exit 0.
+
+Shutdown order (what a container orchestrator expects): stop accepting connections at once,
+close idle keep-alive connections, let requests in flight (streams, mostly) finish for up to
+`config.shutdown_grace` seconds, then cancel whatever is still running, and return 0.
+aiohttp's runner implements that sequence; this module wires signals, logs and the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import TextIO
+
+from aiohttp import web
+
+from mockserver.accesslog import JsonFormatter, TextFormatter
+from mockserver.config import Config
+
+log = logging.getLogger("mockserver.serve")
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_FORMATS = ("text", "json")
+
+
+def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
+    """Send every log record to stderr (or `stream`) in `fmt`, from `level` up.
+
+    The only place that configures logging: library code just uses named loggers.
+    """
+    if level.lower() not in LOG_LEVELS:
+        raise ValueError(f"{level!r} is not a valid log level. Valid levels are: {LOG_LEVELS}")
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"{fmt!r} is not a valid log format. Valid formats are: {LOG_FORMATS}")
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Our access line replaces aiohttp's; its other loggers (errors) stay.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def run(config: Config) -> int:
+    """Serve until SIGTERM or SIGINT; the exit status (0 after a graceful stop)."""
+    configure_logging(config.log_level, config.log_format)
+    try:
+        return asyncio.run(serve(config))
+    except KeyboardInterrupt:  # a second Ctrl-C while draining: stop without waiting
+        log.warning("interrupted while draining: open streams were cut")
+        return 130
+
+
+async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
+    """Run the app on config.host/config.port until a stop signal, then drain and clean up."""
+    # Imported here so that `mockserver --help` and the logging setup stay light.
+    from mockserver.app import create_app
+
+    app = create_app(config)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=config.shutdown_grace
+    )
+    await runner.setup()
+    try:
+        try:
+            await web.TCPSite(runner, config.host, config.port).start()
+        except OSError as exc:  # the port is taken, the address is not local, ...
+            log.error("cannot listen on %s:%d: %s", config.host, config.port, exc)
+            return 1
+        _log_startup(runner, app)
+        signals = _catch_stop_signals()
+        if ready is not None:
+            ready.set()
+        signame = await _first_signal(signals)
+        _log_draining(runner, signame, config.shutdown_grace)
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
+    return 0
+
+
+def _catch_stop_signals() -> asyncio.Queue[str]:
+    """A queue that receives the name of each SIGTERM/SIGINT the process gets."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, queue.put_nowait, sig.name)
+    return queue
+
+
+async def _first_signal(signals: asyncio.Queue[str]) -> str:
+    signame = await signals.get()
+    # Handlers removed: a second signal during the drain has its default "stop now" effect.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+    return signame
+
+
+def _log_startup(runner: web.AppRunner, app: web.Application) -> None:
+    for address in runner.addresses:
+        host, port = address[0], address[1]
+        shown = f"[{host}]" if ":" in host else host
+        log.info("listening on http://%s:%d", shown, port)
+    names = scenario_names(app)
+    if names:
+        log.info("%d scenario(s) loaded: %s", len(names), ", ".join(names))
+    else:
+        log.info("no scenarios loaded: answering with the zero-config generator")
+
+
+def _log_draining(runner: web.AppRunner, signame: str, grace: float) -> None:
+    server = runner.server
+    busy = len(server.connections) if server is not None else 0
+    log.info(
+        "%s: no new connections; draining %d open connection(s) for up to %gs",
+        signame,
+        busy,
+        grace,
+    )
+
+
+def scenario_names(app: web.Application) -> list[str]:
+    """The names of the scenarios the app has loaded, in load order."""
+    raise NotImplementedError  # filled in once mockserver.app exposes them
