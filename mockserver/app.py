@@ -25,11 +25,12 @@ def create_app(config: Config | None = None) -> web.Application:
     )
     app[CONFIG] = config
     app[STORE] = Store(config.seed, config.max_stored)
-    app[EXCHANGE_SINKS] = [log_exchange]
+    app[EXCHANGE_SINKS] = []
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
     app.on_response_prepare.append(add_openai_headers)
     app.add_routes(responses.routes)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)
+    app[EXCHANGE_SINKS].append(log_exchange)
     return app

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-EXCHANGE_KEY = "mockserver.exchange"
+
 
 
 @dataclass
@@ -38,7 +38,9 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
 
 
+EXCHANGE_KEY = web.RequestKey("exchange", Exchange)
+
+
 def exchange_of(request: web.Request) -> Exchange:
     """The Exchange the outer middleware attached to this request."""
-    ex: Exchange = request[EXCHANGE_KEY]
-    return ex
+    return request[EXCHANGE_KEY]

@@ -65,6 +65,7 @@ class Metrics:
         # labels() takes a lock and validates on every call; the children are cached here
         # because the label sets are few (scenarios x rules x statuses).
         self._children: dict[tuple[Any, ...], Any] = {}
+        self.open_streams = 0  # the gauge's value, readable without the registry (shutdown logs)
 
     def _child(self, metric: Counter, *labels: str) -> Any:
         key = (id(metric), *labels)
@@ -88,9 +89,11 @@ class Metrics:
             self._child(self._rate_limited, scenario).inc()
 
     def stream_opened(self) -> None:
+        self.open_streams += 1
         self._streams_open.inc()
 
     def stream_closed(self) -> None:
+        self.open_streams -= 1
         self._streams_open.dec()
 
     @contextmanager

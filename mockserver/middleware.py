@@ -21,8 +21,8 @@ from .store import Tenant
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-TENANT_KEY = "mockserver.tenant"
-API_KEY = "mockserver.api_key"
+TENANT_KEY = web.RequestKey("tenant", Tenant)
+API_KEY = web.RequestKey("api_key", str)
 OPENAI_VERSION = "2020-10-01"
 
 _SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
@@ -123,8 +123,7 @@ def mask_key(key: str) -> str:
 
 
 def tenant_of(request: web.Request) -> Tenant:
-    tenant: Tenant = request[TENANT_KEY]
-    return tenant
+    return request[TENANT_KEY]
 
 
 async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -229,6 +229,7 @@ def schedule(
 
 
 Hook = Callable[[], Awaitable[None]]
+_SLACK_MS = 0.25
 
 
 async def write_paced(
@@ -261,9 +262,11 @@ async def write_paced(
         if i in hooks:
             await hooks[i]()
             now = clock()
-        elapsed_ms = (now - t0) * 1000.0
+        # What is due by now joins this write (offsets[i] itself counts as due, whatever
+        # float rounding says; a fraction of a ms early is not worth another timer).
+        horizon = max((now - t0) * 1000.0, offsets[i]) + _SLACK_MS
         j = i + 1
-        while j < n and offsets[j] <= elapsed_ms and j not in hooks:
+        while j < n and offsets[j] <= horizon and j not in hooks:
             j += 1
         await write(b"".join(frames[i:j]) if j - i > 1 else frames[i])
         i = j

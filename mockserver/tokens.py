@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import warnings
 from typing import Any
 
 _lock = threading.Lock()
@@ -16,7 +17,9 @@ _lock = threading.Lock()
 
 @functools.cache
 def _encoding() -> Any:
-    with _lock:
+    with _lock, warnings.catch_warnings():
+        # bpe-openai reads its data with a deprecated importlib.resources call.
+        warnings.simplefilter("ignore", DeprecationWarning)
         import bpe_openai
 
         return bpe_openai.get_encoding("o200k_base")

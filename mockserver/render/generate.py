@@ -40,11 +40,20 @@ def json_for_schema(schema: dict[str, Any], rng: random.Random) -> Any:
     return SchemaValues(faker_for(rng), rng, schema).value(schema)
 
 
+# Fields that change how an answer is delivered or kept, not what the model writes: the same
+# prompt streamed, stored, cut by max_output_tokens or tagged gets the same text.
+_NOT_CONTENT = frozenset(
+    {"stream", "stream_options", "store", "background", "max_output_tokens", "metadata", "user",
+     "safety_identifier", "prompt_cache_key", "service_tier", "include"}
+)  # fmt: skip
+
+
 def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any]) -> random.Random:
     """With a seed, the answer depends only on the seed and the request, not on request order."""
     if seed is None:
         return random.Random(fallback.getrandbits(64))
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
     return random.Random(digest)
 

@@ -25,7 +25,7 @@ def build_response(
     model: str | None = None,
 ) -> dict[str, Any]:
     raw = req.raw
-    return {
+    response = {
         "id": rid,
         "object": "response",
         "created_at": created_at,
@@ -58,6 +58,13 @@ def build_response(
         "user": raw.get("user"),
         "metadata": req.metadata,
     }
+    # The spec types these as plain strings/objects: absent rather than null when unset.
+    for key in ("user", "prompt"):
+        if response.get(key) is None:
+            response.pop(key, None)
+    if raw.get("prompt") is not None:
+        response["prompt"] = raw["prompt"]
+    return response
 
 
 def _reasoning(req: ResponseRequest) -> dict[str, Any]:

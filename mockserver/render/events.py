@@ -1,0 +1,126 @@
+"""The stream of a Response: a pure function from the FINAL Response to its events.
+
+Rendering the final object first and deriving the events from it is what guarantees that
+the Response inside the terminal event, the non-streamed body and what GET returns are
+the same object, and that the deltas a client accumulates join to the final texts.
+
+Sequence (real API order): response.created (in_progress; or queued -> response.queued ->
+response.in_progress in background mode) -> per output item its added / progress / delta /
+done events -> [error] -> response.completed | response.incomplete | response.failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mockserver.pacing import Role
+from mockserver.render.chunking import Chunking
+from mockserver.render.event_items import Builder, Event, render_item
+
+ErrorEvent = Literal["none", "flat", "nested"]
+TERMINAL_EVENTS: dict[str, str] = {
+    "completed": "response.completed",
+    "incomplete": "response.incomplete",
+    "failed": "response.failed",
+}
+DELTA_SUFFIX = ".delta"
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How to stream one Response.
+
+    include_obfuscation: pad deltas with `obfuscation` (real traffic; the API's
+        `stream_options.include_obfuscation: false` turns it off).
+    background: start with response.created (queued) -> response.queued.
+    reasoning_summary: stream reasoning summary parts (the request asked for a summary).
+    error_event: before response.failed, an `error` event in the spec's flat shape, or
+        nested (`{"error": {...}}`) as real traffic has been recorded; "none" for neither.
+    """
+
+    chunking: Chunking = field(default_factory=Chunking)
+    include_obfuscation: bool = True
+    background: bool = False
+    reasoning_summary: bool = True
+    error_event: ErrorEvent = "none"
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """The events of one stream, with what pacing needs to know about each."""
+
+    events: tuple[Event, ...]
+    roles: tuple[Role, ...]
+    delta_texts: tuple[str, ...]  # the text of each DELTA event, in order
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def deltas(self) -> tuple[bool, ...]:
+        return tuple(role is Role.DELTA for role in self.roles)
+
+
+def snapshot(response: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """The Response as it looks while generating: no output, usage or completion yet."""
+    snap = copy.deepcopy(dict(response))
+    snap["status"] = status
+    snap["output"] = []
+    for key in ("usage", "completed_at", "error", "incomplete_details"):
+        if key in snap:
+            snap[key] = None
+    return snap
+
+
+def render_events(
+    response: Mapping[str, Any], rng: random.Random, options: StreamOptions = StreamOptions()
+) -> EventStream:
+    """All events of the stream of `response` (status completed, incomplete or failed)."""
+    terminal = TERMINAL_EVENTS.get(str(response.get("status")))
+    if terminal is None:
+        allowed = ", ".join(TERMINAL_EVENTS)
+        raise ValueError(f"cannot stream a {response.get('status')!r} response; need {allowed}")
+    b = Builder(
+        rng=rng,
+        chunking=options.chunking,
+        obfuscation=options.include_obfuscation,
+        reasoning_summary=options.reasoning_summary,
+    )
+    _start(b, response, options.background)
+    for index, item in enumerate(response.get("output") or []):
+        render_item(b, index, item)
+    if terminal == "response.failed" and options.error_event != "none":
+        _error(b, response, options.error_event)
+    b.emit(terminal, response=copy.deepcopy(dict(response)))
+    return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
+
+
+def _start(b: Builder, response: Mapping[str, Any], background: bool) -> None:
+    if background:
+        b.emit("response.created", Role.START, response=snapshot(response, "queued"))
+        b.emit("response.queued", Role.START, response=snapshot(response, "queued"))
+        b.emit("response.in_progress", Role.DEQUEUE, response=snapshot(response, "in_progress"))
+    else:
+        b.emit("response.created", Role.START, response=snapshot(response, "in_progress"))
+        b.emit("response.in_progress", Role.START, response=snapshot(response, "in_progress"))
+
+
+def _error(b: Builder, response: Mapping[str, Any], shape: ErrorEvent) -> None:
+    error = response.get("error") or {}
+    code = error.get("code") or "server_error"
+    message = error.get("message") or "The server had an error while processing your request."
+    if shape == "nested":
+        # As recorded from the real API; the Python SDK raises APIError on this shape.
+        body = {"type": code, "code": code, "message": message, "param": None}
+        b.emit("error", error=body)
+    else:
+        b.emit("error", code=code, message=message, param=None)
+
+
+def is_delta(event: Mapping[str, Any]) -> bool:
+    """Whether an event is a delta (carries `obfuscation` in real traffic)."""
+    return str(event.get("type", "")).endswith(DELTA_SUFFIX)
