@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 
 from aiohttp import web
 
-from . import metrics
+from . import metrics, streaming, tokens
 from .accesslog import log_exchange
-from .api import responses
+from .api import models, responses
 from .appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
 from .config import Config
 from .middleware import add_openai_headers, auth_middleware, error_middleware, exchange_middleware
+from .render import generate
+from .scenario import hooks as scenario_hooks
 from .store import Store
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Load the tokenizer and faker in a thread (~0.8 s) so startup stays fast and the first
+    request does not pay for them."""
+    asyncio.get_running_loop().run_in_executor(None, _load_heavy_parts)
+
+
+def _load_heavy_parts() -> None:
+    tokens.warm()
+    generate.warm()
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -29,7 +43,11 @@ def create_app(config: Config | None = None) -> web.Application:
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
     app.on_response_prepare.append(add_openai_headers)
+    app.on_startup.append(_warm_up)
+    app.cleanup_ctx.append(streaming.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
+    models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
+    scenario_hooks.install(app, config)  # --scenarios (ScenarioLoadError if any is bad), --reload
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)
     app[EXCHANGE_SINKS].append(log_exchange)

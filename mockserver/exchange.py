@@ -12,8 +12,6 @@ from typing import Any
 from aiohttp import web
 
 
-
-
 @dataclass
 class Exchange:
     request_id: str

@@ -6,23 +6,26 @@ at startup) rather than at import: the server must start in well under a second.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import warnings
 from typing import Any
 
 _lock = threading.Lock()
+_loaded: list[Any] = []  # the encoding, once loaded (a list: no `global` needed)
 
 
-@functools.cache
 def _encoding() -> Any:
+    if _loaded:
+        return _loaded[0]
     with _lock, warnings.catch_warnings():
-        # bpe-openai reads its data with a deprecated importlib.resources call.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import bpe_openai
+        if not _loaded:  # the warm-up thread and a first request may race here
+            # bpe-openai reads its data with a deprecated importlib.resources call.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai
 
-        return bpe_openai.get_encoding("o200k_base")
+            _loaded.append(bpe_openai.get_encoding("o200k_base"))
+    return _loaded[0]
 
 
 def warm() -> None:
@@ -30,11 +33,30 @@ def warm() -> None:
     _encoding()
 
 
+# bpe-openai refuses a text of 1M characters or 200k tokens in one call; longer texts are
+# encoded in pieces cut before a space, where the pre-tokenizer would cut anyway.
+_PIECE_CHARS = 100_000
+
+
+def _encode(text: str) -> list[int]:
+    enc = _encoding()
+    ids: list[int] = []
+    start = 0
+    while len(text) - start > _PIECE_CHARS:
+        cut = text.rfind(" ", start + 1, start + _PIECE_CHARS)
+        cut = cut if cut > start else start + _PIECE_CHARS
+        ids += enc.encode(text[start:cut], disallowed_special=())
+        start = cut
+    # disallowed_special=(): "<|endoftext|>" in user text is plain text, not an error.
+    tail: list[int] = enc.encode(text[start:], disallowed_special=())
+    return ids + tail
+
+
 def count(text: str) -> int:
     """Number of o200k_base tokens in text."""
     if not text:
         return 0
-    return len(_encoding().encode(text))
+    return len(_encode(text))
 
 
 def split(text: str) -> list[str]:
@@ -44,7 +66,7 @@ def split(text: str) -> list[str]:
     enc = _encoding()
     pieces: list[str] = []
     pending: list[int] = []
-    for tok in enc.encode(text):
+    for tok in _encode(text):
         pending.append(tok)
         piece = enc.decode(pending)
         # A multi-byte character can span tokens: wait until the bytes decode cleanly.
