@@ -17,20 +17,20 @@ RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.tom
 COPY mockserver ./mockserver
 # No build isolation: setuptools is already in the venv, so this step needs no network.
 RUN /opt/venv/bin/pip install --quiet --no-deps --no-build-isolation . \
-    && /opt/venv/bin/pip uninstall --quiet -y setuptools wheel \
+    && /opt/venv/bin/pip uninstall --quiet -y setuptools wheel pip \
     && /opt/venv/bin/mockserver --help > /dev/null
 
 FROM ${BASE_IMAGE}
-# The final stage gets only the venv: no sources, no build tools, no pip caches.
+# The final stage gets only the venv (without pip): no sources, no build tools, no caches.
 COPY --from=build /opt/venv /opt/venv
-RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin mockserver \
-    && mkdir /scenarios && chown mockserver:mockserver /scenarios
+RUN groupadd --gid 10001 mockserver \
+    && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin mockserver \
+    && mkdir /scenarios
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MOCKSERVER_SCENARIOS=/scenarios
 USER mockserver
-WORKDIR /scenarios
 VOLUME /scenarios
 EXPOSE 8000
 # python instead of curl: the slim images have no curl. urlopen raises on any non-2xx.

@@ -34,6 +34,8 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, when none did
     notes: list[str] = field(default_factory=list)
+    # Expectations (a rule's `expect:`) the request did not meet: mockserver.expectations.
+    expectations: list[dict[str, Any]] = field(default_factory=list)
 
 
 EXCHANGE_KEY = web.RequestKey("exchange", Exchange)

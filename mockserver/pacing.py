@@ -240,10 +240,11 @@ async def write_paced(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     start: float | None = None,
+    first: int = 0,
     hooks: Mapping[int, Hook] | None = None,
     on_written: Callable[[int], None] | None = None,
 ) -> int:
-    """Write frames[i] at start + offsets[i] ms; returns how many frames were written.
+    """Write frames[i] at start + offsets[i] ms, from frames[first]; returns the index reached.
 
     Frames already due are joined into one write. `hooks[i]` runs (awaited) once event
     i is due and everything before it is written, before event i itself: the place for
@@ -252,7 +253,7 @@ async def write_paced(
     """
     t0 = clock() if start is None else start
     hooks = hooks or {}
-    i, n = 0, len(frames)
+    i, n = first, len(frames)
     while i < n:
         now = clock()
         due = t0 + offsets[i] / 1000.0

@@ -3,9 +3,9 @@
 Limits come from the command line (`Config.requests_per_minute` / `tokens_per_minute`), a
 scenario's `rate_limits:` or a rule's; each source is a `LimitScope` with its own buckets.
 A bucket holds up to its per-minute limit and refills continuously (limit / 60 per second),
-as the real API's "remaining" and "reset" headers behave. Admission checks every scope that
-applies and then charges them all in one synchronous step, so concurrent requests on one
-event loop can never overdraw a bucket.
+as the real API's "remaining" and "reset" headers behave. Each tenant has its own RateLimiter.
+Admission checks every scope that applies, then charges them all in one synchronous step, so
+concurrent requests on one event loop can never overdraw a bucket.
 
 With no limit configured the headers still appear (every real answer carries them): a
 nominal bucket counts requests and tokens but never refuses one.
@@ -13,38 +13,41 @@ nominal bucket counts requests and tokens but never refuses one.
 
 from __future__ import annotations
 
-import fnmatch
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from .clock import SYSTEM_CLOCK, Clock, format_duration
 from .errors import MockError
 from .faults.catalogue import PRESETS, ErrorContext, build_error
+from .ratelimit_spec import (
+    LimitScope,
+    RateLimits,
+    RateLimitSpec,
+    parse_rate_limits,
+    server_scope,
+    validate_rate_limits,
+)
+
+__all__ = [
+    "Admission",
+    "LimitScope",
+    "RateLimitSpec",
+    "RateLimiter",
+    "RateLimits",
+    "Snapshot",
+    "parse_rate_limits",
+    "refusal_error",
+    "server_scope",
+    "validate_rate_limits",
+]
 
 Kind = Literal["requests", "tokens"]
 
 # What an unconfigured server reports (a high usage tier), counted but never enforced.
 NOMINAL_REQUESTS_PER_MINUTE = 10_000
 NOMINAL_TOKENS_PER_MINUTE = 30_000_000
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    requests_per_minute: int | None = None
-    tokens_per_minute: int | None = None
-
-    def __bool__(self) -> bool:
-        return self.requests_per_minute is not None or self.tokens_per_minute is not None
-
-
-@dataclass(frozen=True)
-class LimitScope:
-    """One place limits are set: its bucket key (tenant excluded) and its limits."""
-
-    key: tuple[str, ...]
-    limits: RateLimits
 
 
 class Bucket:
@@ -123,20 +126,20 @@ _Pair = tuple[Bucket | None, Bucket | None]
 
 
 class RateLimiter:
-    """All buckets of a server, keyed by tenant and scope."""
+    """One tenant's buckets, keyed by scope (the tenant's state holds one of these)."""
 
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
-        self._buckets: dict[tuple[str, tuple[str, ...]], _Pair] = {}
+        self._buckets: dict[tuple[str, ...], _Pair] = {}
 
-    def admit(self, tenant: str, scopes: Sequence[LimitScope], tokens: int) -> Admission:
+    def admit(self, scopes: Sequence[LimitScope], tokens: int) -> Admission:
         """Check every scope, then charge 1 request and `tokens` tokens to all of them.
 
         Synchronous on purpose: nothing can run between the check and the charge.
         """
         now = self.clock.monotonic()
-        pairs = [self._pair(tenant, scope, now) for scope in scopes]
-        nominal = self._pair(tenant, _NOMINAL, now)
+        pairs = [self._pair(scope, now) for scope in scopes]
+        nominal = self._pair(_NOMINAL, now)
         refusal = _refusal(pairs, tokens)
         if refusal is None:
             for req, tok in [*pairs, nominal]:
@@ -146,7 +149,7 @@ class RateLimiter:
         charged = () if refusal else tuple(scope.key for scope in scopes)
         return Admission(snapshot=snapshot, refusal=refusal, charged=charged)
 
-    def settle(self, tenant: str, admission: Admission, tokens_delta: int) -> None:
+    def settle(self, admission: Admission, tokens_delta: int) -> None:
         """Correct an admitted request's token charge once its real usage is known.
 
         Admission charges an estimate (input + max_output_tokens); a refund or a further charge
@@ -156,33 +159,28 @@ class RateLimiter:
             return
         now = self.clock.monotonic()
         for key in (*admission.charged, _NOMINAL.key):
-            pair = self._buckets.get((tenant, key))
+            pair = self._buckets.get(key)
             if pair is not None and pair[1] is not None:
                 pair[1].refill(now)
                 pair[1].level = min(pair[1].capacity, pair[1].level - tokens_delta)
 
-    def peek(self, tenant: str, scopes: Sequence[LimitScope]) -> Snapshot:
-        """The headers' numbers without charging anything (e.g. for an answer that failed)."""
+    def peek(self, scopes: Sequence[LimitScope]) -> Snapshot:
+        """The headers' numbers without charging anything."""
         now = self.clock.monotonic()
-        pairs = [self._pair(tenant, scope, now) for scope in scopes]
-        return _snapshot(pairs, self._pair(tenant, _NOMINAL, now))
+        pairs = [self._pair(scope, now) for scope in scopes]
+        return _snapshot(pairs, self._pair(_NOMINAL, now))
 
-    def reset(self, tenant: str | None = None) -> None:
-        if tenant is None:
-            self._buckets.clear()
-            return
-        for key in [k for k in self._buckets if k[0] == tenant]:
-            del self._buckets[key]
+    def reset(self) -> None:
+        self._buckets.clear()
 
-    def _pair(self, tenant: str, scope: LimitScope, now: float) -> _Pair:
-        key = (tenant, scope.key)
-        pair = self._buckets.get(key)
+    def _pair(self, scope: LimitScope, now: float) -> _Pair:
+        pair = self._buckets.get(scope.key)
         if pair is None:
             pair = (
                 _bucket(scope.limits.requests_per_minute, now),
                 _bucket(scope.limits.tokens_per_minute, now),
             )
-            self._buckets[key] = pair
+            self._buckets[scope.key] = pair
         for bucket in pair:
             if bucket is not None:
                 bucket.refill(now)
@@ -240,78 +238,6 @@ def _snapshot(pairs: Sequence[_Pair], nominal: _Pair) -> Snapshot:
 def _tightest(buckets: Sequence[Bucket | None]) -> Bucket | None:
     present = [b for b in buckets if b is not None]
     return min(present, key=lambda b: (b.remaining(), -b.reset_in())) if present else None
-
-
-@dataclass(frozen=True)
-class RateLimitSpec:
-    """A `rate_limits:` block of a scenario or a rule, validated."""
-
-    limits: RateLimits
-    per_model: bool = False  # a bucket per model instead of one per tenant
-    models: tuple[tuple[str, RateLimits], ...] = ()  # (glob, limits): that model's own buckets
-
-    def scope(self, prefix: tuple[str, ...], model: str) -> LimitScope:
-        for pattern, limits in self.models:
-            if fnmatch.fnmatchcase(model, pattern):
-                return LimitScope((*prefix, "model", pattern), limits)
-        if self.per_model:
-            return LimitScope((*prefix, "model", model), self.limits)
-        return LimitScope(prefix, self.limits)
-
-
-def parse_rate_limits(value: Mapping[str, Any]) -> RateLimitSpec:
-    """A validated `rate_limits:` mapping as a RateLimitSpec (see validate_rate_limits)."""
-    problems = validate_rate_limits(value)
-    if problems:
-        raise ValueError("; ".join(problems))
-    models = tuple((glob, _limits(item)) for glob, item in (value.get("models") or {}).items())
-    return RateLimitSpec(_limits(value), bool(value.get("per_model", False)), models)
-
-
-def _limits(value: Mapping[str, Any]) -> RateLimits:
-    return RateLimits(value.get("requests_per_minute"), value.get("tokens_per_minute"))
-
-
-_LIMIT_KEYS = ("requests_per_minute", "tokens_per_minute")
-
-
-def validate_rate_limits(value: Any, path: str = "rate_limits") -> list[str]:
-    if not isinstance(value, Mapping):
-        return [f"{path}: expected a mapping with {', '.join(_LIMIT_KEYS)}"]
-    problems = _check_limits(value, path, (*_LIMIT_KEYS, "per_model", "models"))
-    if "per_model" in value and not isinstance(value["per_model"], bool):
-        problems.append(f"{path}.per_model: expected true or false")
-    models = value.get("models", {})
-    if not isinstance(models, Mapping):
-        return [*problems, f"{path}.models: expected a mapping of model globs to limits"]
-    for glob, item in models.items():
-        where = f"{path}.models.{glob}"
-        if not isinstance(item, Mapping):
-            problems.append(f"{where}: expected a mapping with {', '.join(_LIMIT_KEYS)}")
-        else:
-            problems += _check_limits(item, where, _LIMIT_KEYS)
-    return problems
-
-
-def _check_limits(value: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> list[str]:
-    problems = [
-        f"{path}.{key}: unknown key; allowed: {', '.join(allowed)}"
-        for key in value
-        if key not in allowed
-    ]
-    for key in _LIMIT_KEYS:
-        item = value.get(key)
-        if item is not None and (not isinstance(item, int) or isinstance(item, bool) or item < 1):
-            problems.append(f"{path}.{key}: expected a whole number >= 1, got {item!r}")
-    return problems
-
-
-def server_scope(
-    requests_per_minute: int | None, tokens_per_minute: int | None
-) -> list[LimitScope]:
-    """The command line's limits (Config), if any, as the server-wide scope."""
-    limits = RateLimits(requests_per_minute, tokens_per_minute)
-    return [LimitScope(("server",), limits)] if limits else []
 
 
 def refusal_error(admission: Admission, ctx: ErrorContext) -> MockError:

@@ -61,8 +61,13 @@ async def serve(config: Config) -> int:
     """Run the app on config.host/config.port until a stop signal, then drain and clean up."""
     # Imported here so that `mockserver --help` and the logging setup stay light.
     from mockserver.app import create_app
+    from mockserver.scenario import ScenarioLoadError
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ScenarioLoadError as exc:  # refuse to start on a bad scenario file, saying where
+        log.error("not starting: %s", exc)
+        return 1
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=config.shutdown_grace
     )
@@ -130,4 +135,7 @@ def _log_draining(app: web.Application, signame: str, grace: float) -> None:
 
 def scenario_names(app: web.Application) -> list[str]:
     """The names of the scenarios the app has loaded, in load order."""
-    return []
+    from mockserver.scenario.hooks import SCENARIOS
+
+    registry = app.get(SCENARIOS)
+    return registry.names() if registry is not None else []

@@ -7,7 +7,10 @@ the official SDK's stream accumulator, which must rebuild it exactly.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
+
+from specschema import spec_schema, validate
 
 HEX = "68c187cc09508192aa225af9734e2ed905ca09a4773fcd25"
 USAGE = {
@@ -237,3 +240,109 @@ CASES: dict[str, dict[str, Any]] = {
         usage=None,
     ),
 }
+
+
+@functools.cache
+def schema_by_type() -> dict[str, str]:
+    refs = [r["$ref"].rsplit("/", 1)[1] for r in spec_schema("ResponseStreamEvent")["anyOf"]]
+    return {spec_schema(n)["properties"]["type"]["enum"][0]: n for n in refs}
+
+
+def validate_event(event: dict[str, Any]) -> None:
+    """The event against ResponseStreamEvent and against its own schema (clearer errors)."""
+    checked = event
+    response = event.get("response")
+    if isinstance(response, dict) and "usage" in response and response["usage"] is None:
+        # Known deviation, on purpose: real traffic has `usage: null` until the response
+        # completes (and on failure); the spec types usage as an object (not required).
+        checked = {**event, "response": {k: v for k, v in response.items() if k != "usage"}}
+    validate(checked, "ResponseStreamEvent")
+    validate(checked, schema_by_type()[event["type"]])
+
+
+# --- an in-process server scripted with one rule per kind of streamed answer --------------
+
+PACED_TEXT = "abcdefghij" * 10 + "k"  # 101 char deltas: 100 gaps
+SCENARIO = f"""
+name: streams
+description: One rule per kind of streamed answer.
+stream: {{chunk: word}}
+rules:
+  - name: message
+    when: {{input_contains: hello}}
+    reply:
+      - message: "Hello there, how can I help you today?"
+  - name: annotated
+    when: {{input_contains: cite}}
+    reply:
+      - message:
+          text: "{CITED}"
+          annotations:
+            - {{type: url_citation, start_index: 29, end_index: 51, url: "{ANNOTATION['url']}",
+                title: "Berlin Art Week"}}
+  - name: refusal
+    when: {{input_contains: refuse}}
+    reply:
+      - refusal: "I'm sorry, but I can't help with that."
+  - name: tools
+    when: {{input_contains: weather}}
+    reply:
+      - function_call: {{name: get_weather, arguments: {{city: Paris, unit: celsius}}}}
+      - function_call: {{name: get_time, arguments: {{tz: Europe/Paris}}}}
+  - name: reasoning
+    when: {{input_contains: think}}
+    reply:
+      - reasoning:
+          summary: ["**Planning** I will greet the user.", "Then answer briefly."]
+          text: ["The user says hi."]
+      - message: "Hi!"
+  - name: search
+    when: {{input_contains: search}}
+    reply:
+      - item: {{type: web_search_call, status: completed, action: {{type: search, query: Berlin}}}}
+      - message: "Berlin Art Week opens today."
+  - name: code
+    when: {{input_contains: compute}}
+    reply:
+      - item: {{type: code_interpreter_call, status: completed, code: "print(6 * 7)",
+               container_id: cntr_1, outputs: [{{type: logs, logs: "42"}}]}}
+      - message: "It is 42."
+  - name: cut
+    when: {{input_contains: long}}
+    status: incomplete
+    reply:
+      - message: "This answer stops before it is"
+  - name: paced
+    when: {{input_contains: paced}}
+    stream: {{ttft_ms: 150, interval_ms: 20, chunk: char}}
+    reply:
+      - message: "{PACED_TEXT}"
+  - name: jittered
+    when: {{input_contains: jitter}}
+    stream: {{ttft_ms: 100, interval_ms: 20, jitter_ms: 6, chunk: char}}
+    reply:
+      - message: "{PACED_TEXT}"
+  - name: slow
+    when: {{input_contains: slow}}
+    stream: {{queued_ms: 150, ttft_ms: 100, interval_ms: 15, chunk: word}}
+    reply:
+      - message: "one two three four five six seven eight nine ten"
+"""
+# input -> (what the SDK's final response holds, in order)
+KINDS: dict[str, list[str]] = {
+    "hello": ["message"],
+    "cite": ["message"],
+    "refuse": ["message"],
+    "weather": ["function_call", "function_call"],
+    "think": ["reasoning", "message"],
+    "search": ["web_search_call", "message"],
+    "compute": ["code_interpreter_call", "message"],
+    "long": ["message"],
+}
+
+
+def request_for(word: str) -> dict[str, Any]:
+    """A create body that reaches the rule for `word` (reasoning needs a reasoning model)."""
+    if word == "think":
+        return {"model": "o4-mini", "input": word, "reasoning": {"summary": "auto"}}
+    return {"model": "gpt-4o", "input": word}

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import random
 import string
 from typing import Any
@@ -11,8 +10,7 @@ from openai import omit
 from openai._models import construct_type
 from openai.lib.streaming.responses._responses import ResponseStreamState
 from openai.types.responses import ResponseStreamEvent
-from specschema import spec_schema, validate
-from streamcases import CASES, LOGPROBS
+from streamcases import CASES, LOGPROBS, validate_event
 
 from mockserver.pacing import Role
 from mockserver.render.chunking import Chunking
@@ -25,24 +23,6 @@ OPTIONS = {
     "error-event": StreamOptions(error_event="flat", chunking=Chunking("token")),
 }
 TERMINALS = {"response.completed", "response.incomplete", "response.failed"}
-
-
-@functools.cache
-def schema_by_type() -> dict[str, str]:
-    refs = [r["$ref"].rsplit("/", 1)[1] for r in spec_schema("ResponseStreamEvent")["anyOf"]]
-    return {spec_schema(n)["properties"]["type"]["enum"][0]: n for n in refs}
-
-
-def validate_event(event: dict[str, Any]) -> None:
-    """The event against ResponseStreamEvent and against its own schema (clearer errors)."""
-    checked = event
-    response = event.get("response")
-    if isinstance(response, dict) and "usage" in response and response["usage"] is None:
-        # Known deviation, on purpose: real traffic has `usage: null` until the response
-        # completes (and on failure); the spec types usage as an object (not required).
-        checked = {**event, "response": {k: v for k, v in response.items() if k != "usage"}}
-    validate(checked, "ResponseStreamEvent")
-    validate(checked, schema_by_type()[event["type"]])
 
 
 def stream(case: str, options: StreamOptions | None = None, seed: int = 1) -> list[dict[str, Any]]:

@@ -1,8 +1,7 @@
 """`mockserver serve` as a process: startup log, log formats, graceful shutdown on SIGTERM.
 
-The drain tests run the real command line (cli -> serve.run) with a stand-in app whose one
-route streams an event every TICK seconds, so the timing of "finish within the grace period"
-and "cut at the grace period" is exact and independent of scenario pacing.
+The drain tests stream a scripted answer with the official SDK: one word every TICK seconds,
+so "finish within the grace period" and "cut at the grace period" are timed by the scenario.
 """
 
 from __future__ import annotations
@@ -16,39 +15,26 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
+import httpx
 import pytest
+from openai import AsyncOpenAI
+
+from mockserver.cli import SERVE_OPTIONS, env_name
 
 TICK = 0.1
 LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
-
-# Run in the child: replace create_app by one with a slow SSE route, then the real CLI.
-SLOW_APP = f"""
-import asyncio, sys
-from aiohttp import web
-import mockserver.app
-from mockserver.cli import main
-
-real_create_app = mockserver.app.create_app
-
-def create_app(config):
-    app = real_create_app(config)  # the real app: middlewares, sinks, metrics
-
-    async def slow(request):
-        resp = web.StreamResponse(headers={{"Content-Type": "text/event-stream"}})
-        await resp.prepare(request)
-        for i in range(int(request.query["events"])):
-            await resp.write(f"data: {{i}}\\n\\n".encode())
-            await asyncio.sleep({TICK})
-        await resp.write(b"data: [DONE]\\n\\n")
-        return resp
-
-    app.router.add_get("/slow", slow)
-    return app
-
-mockserver.app.create_app = create_app
-sys.exit(main(["serve", *sys.argv[1:]]))
+SLOW_SCENARIO = f"""
+name: slow-stream
+stream: {{ttft_ms: 0, chunk: word, interval_ms: {TICK * 1000:g}}}
+rules:
+  - name: short
+    when: {{input_contains: short}}
+    reply: [{{message: "one two three four five six seven eight"}}]
+  - name: long
+    reply: [{{message: "{" ".join(["word"] * 100)}"}}]
 """
 
 
@@ -76,11 +62,13 @@ class Server:
         return self.lines
 
 
-async def start(*args: str, code: str | None = None, env: dict[str, str] | None = None) -> Server:
-    argv = ["-c", code, *args] if code else ["-m", "mockserver", "serve", *args]
+async def start(*args: str, env: dict[str, str] | None = None) -> Server:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *argv,
+        "-m",
+        "mockserver",
+        "serve",
+        *args,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
@@ -93,13 +81,25 @@ async def start(*args: str, code: str | None = None, env: dict[str, str] | None 
 
 
 @pytest.fixture
-async def slow_server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
-    grace = getattr(request, "param", 2.0)
-    server = await start("--port", "0", "--shutdown-grace", str(grace), code=SLOW_APP)
+async def slow_server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Server]:
+    grace = getattr(request, "param", 3.0)
+    (tmp_path / "slow.yaml").write_text(SLOW_SCENARIO)
+    server = await start(
+        "--port", "0", "--shutdown-grace", str(grace), "--scenarios", str(tmp_path)
+    )
     yield server
     if server.proc.returncode is None:
         server.proc.kill()
         await server.proc.wait()
+
+
+def sdk_for(server: Server) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        base_url=f"{server.url}/v1",
+        api_key="drain-test",
+        max_retries=0,
+        default_headers={"X-Mock-Scenario": "slow-stream"},
+    )
 
 
 async def exit_code(server: Server, timeout: float) -> int:
@@ -108,40 +108,43 @@ async def exit_code(server: Server, timeout: float) -> int:
 
 
 async def test_sigterm_lets_a_stream_in_flight_finish(slow_server: Server) -> None:
-    events = 8  # 0.8 s of stream, well inside the 2 s grace
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{slow_server.url}/slow?events={events}") as resp,
-    ):
-        assert await resp.content.readuntil(b"\n\n") == b"data: 0\n\n"
-        slow_server.proc.send_signal(signal.SIGTERM)
-        sent = time.monotonic()
-        await slow_server.read_until("SIGTERM: stopped accepting")
-        body = await resp.content.read()  # raises if the stream were cut
-    assert body.endswith(b"data: [DONE]\n\n")
-    assert body.count(b"data: ") == events  # events 1..7 and [DONE]
-    assert await exit_code(slow_server, timeout=3) == 0
-    assert time.monotonic() - sent < 2.0  # it did not wait for the grace to run out
+    async with sdk_for(slow_server) as sdk:
+        stream = await sdk.responses.create(model="gpt-4o-mini", input="short", stream=True)
+        types = []
+        async for event in stream:  # raises if the stream were cut
+            types.append(event.type)
+            if event.type == "response.output_text.delta" and "sent" not in locals():
+                slow_server.proc.send_signal(signal.SIGTERM)  # 7 words (0.7 s) to go
+                sent = time.monotonic()
+        final = event.response  # type: ignore[union-attr]
+    assert types[-1] == "response.completed"
+    assert final.output_text == "one two three four five six seven eight"
+    assert await exit_code(slow_server, timeout=5) == 0
+    assert time.monotonic() - sent < 2.0  # it did not wait for the 3 s grace to run out
     log = await slow_server.rest_of_log()
-    assert any("letting 1 open stream(s) finish for up to 2s" in line for line in log)
-    assert "stopped" in log[-1]
+    assert any("letting 1 open stream(s) finish for up to 3s" in line for line in log)
+    assert any("scenario=slow-stream rule=short stream=true" in line for line in log)
+    assert "stream_completed=true" in next(x for x in log if "rule=short" in x)
+    assert log[-1].endswith("INFO mockserver.serve: stopped")
 
 
 @pytest.mark.parametrize("slow_server", [1.0], indirect=True)
 async def test_sigterm_cuts_streams_that_outlive_the_grace(slow_server: Server) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{slow_server.url}/slow?events=100") as resp:  # 10 s of stream
-            await resp.content.readuntil(b"\n\n")
-            slow_server.proc.send_signal(signal.SIGTERM)
-            sent = time.monotonic()
-            with pytest.raises(aiohttp.ClientPayloadError):
-                await resp.content.read()
-            cut_after = time.monotonic() - sent
-        # New connections are refused during and after the drain.
-        with pytest.raises(aiohttp.ClientConnectionError):
-            await http.get(f"{slow_server.url}/v1/responses")
+    async with sdk_for(slow_server) as sdk:
+        stream = await sdk.responses.create(model="gpt-4o-mini", input="long", stream=True)
+        with pytest.raises(httpx.RemoteProtocolError):  # 100 words: 10 s, the grace is 1 s
+            async for event in stream:
+                if event.type == "response.output_text.delta" and "sent" not in locals():
+                    slow_server.proc.send_signal(signal.SIGTERM)
+                    sent = time.monotonic()
+        cut_after = time.monotonic() - sent
+        # New connections are refused once the signal arrived.
+        with pytest.raises(httpx.ConnectError):
+            await sdk.with_options(max_retries=0).models.list()._get_page()  # noqa: SLF001
     assert await exit_code(slow_server, timeout=3) == 0
-    assert 0.9 <= cut_after < 2.5  # aiohttp rounds the grace deadline up to whole seconds
+    assert 0.9 <= cut_after < 2.5
+    log = await slow_server.rest_of_log()
+    assert "stream_completed=false" in next(x for x in log if "rule=long" in x)
 
 
 async def test_idle_server_stops_at_once_on_sigint() -> None:
@@ -234,3 +237,16 @@ async def test_a_taken_port_fails_with_a_clear_message() -> None:
     await exit_code(first, timeout=5)
     assert proc.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}:" in err.decode()
+
+
+def test_every_serve_flag_has_a_documented_environment_variable() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs/sections/container.md").read_text()
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in doc.splitlines()
+        if line.startswith("| `MOCKSERVER_")
+    }
+    for flag, field, *_ in SERVE_OPTIONS:
+        assert env_name(field) in rows, f"{flag}: {env_name(field)} missing from the table"
+        assert f"`{flag}" in rows[env_name(field)], f"{env_name(field)}: row does not name {flag}"
+    assert len(rows) == len(SERVE_OPTIONS)

@@ -13,16 +13,18 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
+from .. import __version__, streaming
 from ..appkeys import CONFIG, STORE
 from ..body import read_json_object
 from ..conversation import history, previous_response
 from ..errors import InvalidRequest, NotFound
 from ..exchange import exchange_of
 from ..middleware import tenant_of
+from ..models import hooks as model_hooks
 from ..render import generate
 from ..render.pipeline import render_turn
 from ..request import parse_request
+from ..scenario import hooks as scenario_hooks
 from ..store import StoredResponse, dumps
 from ..turn import Turn
 from . import input_items as input_items_api
@@ -35,8 +37,10 @@ JSON = "application/json"
 async def create_response(request: web.Request) -> web.StreamResponse:
     turn = await _begin_turn(request)
     # MODELS-HOOK: per-model request checks (mockserver.models), before anything is counted.
+    turn.model_info = model_hooks.check_turn(turn, *scenario_hooks.model_settings(turn))
     # FAULTS-HOOK: rate limits and server-wide chaos (mockserver.ratelimit, mockserver.faults).
     turn.plan = _choose_plan(turn)
+    model_hooks.plan_for_model(turn)  # reasoning models answer with a reasoning item first
     turn.exchange.scenario, turn.exchange.rule = turn.plan.scenario, turn.plan.rule
     # FAULTS-HOOK: a scripted HTTP error or transport fault (plan.error / plan.fault).
     if turn.plan.latency_ms:
@@ -45,7 +49,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     _store(turn)
     # STREAM-HOOK: streamed and background answers (mockserver.streaming).
     if turn.req.stream or turn.req.background:
-        raise InvalidRequest("Streaming is not available yet.", code="unsupported_value")
+        return await streaming.answer(turn)
     body = turn.stored.body if turn.stored else dumps(turn.response)
     return web.Response(body=body, content_type=JSON)
 
@@ -81,7 +85,7 @@ def _redacted_headers(request: web.Request) -> dict[str, str]:
 
 def _choose_plan(turn: Turn) -> Any:
     # SCENARIO-HOOK: header X-Mock-Scenario, tenant binding, --default-scenario, else generate.
-    return generate.plan_for(turn.req, turn.rng)
+    return scenario_hooks.plan_for_turn(turn, lambda: generate.plan_for(turn.req, turn.rng))
 
 
 def _now(turn: Turn) -> float:
@@ -131,6 +135,8 @@ async def endpoint_info(request: web.Request) -> web.Response:
 async def retrieve_response(request: web.Request) -> web.StreamResponse:
     stored = find_response(request)
     # STREAM-HOOK: GET ?stream=true replays a background response's events (resume).
+    if streaming.wants_stream(request.query):
+        return await streaming.replay(request, stored)
     return web.Response(body=stored.body, content_type=JSON)
 
 
@@ -139,6 +145,7 @@ async def delete_response(request: web.Request) -> web.Response:
     stored = find_response(request)
     rid = request.match_info["response_id"]
     # STREAM-HOOK: deleting a running background response stops it.
+    streaming.stop(stored)
     request.app[STORE].delete(stored.tenant, rid)
     return web.json_response({"id": rid, "object": "response", "deleted": True})
 
@@ -153,7 +160,7 @@ async def cancel_response(request: web.Request) -> web.StreamResponse:
             code="invalid_request",
             param=None,
         )
-    return web.Response(body=stored.body, content_type=JSON)
+    return web.Response(body=streaming.cancel(stored), content_type=JSON)
 
 
 @routes.get("/v1/responses/{response_id}/input_items")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models import hooks as model_hooks
 from ..turn import Turn
 from . import budget, usage
 from .items import render_item
@@ -20,6 +21,7 @@ def render_turn(turn: Turn, now: float) -> dict[str, Any]:
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
     # MODELS-HOOK: include[] effects on the output items (encrypted reasoning, logprobs...).
+    output = model_hooks.output_for_model(turn, output)
     reasoning_tokens = int(plan.extra.get("reasoning_tokens", 0))
     budget_left = (
         None if req.max_output_tokens is None else req.max_output_tokens - reasoning_tokens
@@ -37,6 +39,7 @@ def render_turn(turn: Turn, now: float) -> dict[str, Any]:
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
+        model=model_hooks.response_model(turn),
     )
 
 

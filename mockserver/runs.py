@@ -1,0 +1,141 @@
+"""A Run: the timeline of one streamed or background response, shared by everyone watching it.
+
+The events and their offsets are fixed when the response is created. One producer moves a
+Run along its timeline -- the writer of a foreground stream, or a background task -- by
+publishing how many events are out; the stored Response follows (queued, in_progress with
+the items finished so far, then final), and followers (a background stream, GET
+?stream=true) are woken to write what was published. A Run outlives its stream: its events
+stay for replay once it is finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from .pacing import write_paced
+from .render.events import snapshot
+from .store import StoredResponse
+
+Event = dict[str, Any]
+State = Literal["running", "finished", "cancelled"]
+TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+LIFECYCLE = frozenset({"response.created", "response.queued", "response.in_progress"})
+
+
+class Run:
+    def __init__(
+        self,
+        events: Sequence[Event],
+        offsets: Sequence[float],
+        stored: StoredResponse | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.events = list(events)
+        self.offsets = list(offsets)
+        self.stored = stored
+        self.clock = clock
+        self.t0 = clock()  # offsets count from here
+        self.published = 0
+        self.state: State = "running"
+        self.task: asyncio.Task[None] | None = None  # the background producer, if any
+        self._response: dict[str, Any] = copy.deepcopy(_first_response(self.events))
+        self._items: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._save()
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def response(self) -> dict[str, Any]:
+        """The Response as it stands now (what GET returns)."""
+        return self._response
+
+    def publish(self, n: int) -> None:
+        """Events [0, n) are out: move the Response along and wake the followers."""
+        if self.state == "cancelled":
+            return
+        changed = False
+        for event in self.events[self.published : n]:
+            changed = self._apply(event) or changed
+        self.published = max(self.published, n)
+        if self.published >= len(self.events) and self.running:
+            self.state = "finished"
+        if changed:
+            self._save()
+        self._wake()
+
+    def _apply(self, event: Event) -> bool:
+        kind = event.get("type")
+        if kind in LIFECYCLE:
+            self._response = {**self._response, "status": event["response"]["status"]}
+        elif kind == "response.output_item.done":
+            self._items.append(event["item"])
+            self._response = {**self._response, "output": list(self._items)}
+        elif kind in TERMINAL:
+            self._response = event["response"]
+        else:
+            return False
+        return True
+
+    def cancel(self) -> None:
+        """Stop producing; the Response ends `cancelled` (as the API shows it: no output)."""
+        if not self.running:
+            return
+        self.state = "cancelled"
+        if self.task is not None:
+            self.task.cancel()
+        self._response = snapshot(self._response, "cancelled")
+        self._save()
+        self._wake()
+
+    async def wait(self, seen: int, timeout: float) -> None:
+        """Until more than `seen` events are out, the Run ends, or `timeout` seconds pass."""
+        if self.published > seen or not self.running:
+            return
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    def start_producer(self, tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
+        """Publish the rest of the timeline on time from a background task (tracked in tasks)."""
+        self.task = asyncio.get_running_loop().create_task(self._produce())
+        tasks.add(self.task)
+        self.task.add_done_callback(tasks.discard)
+        return self.task
+
+    async def _produce(self) -> None:
+        await write_paced(
+            [b""] * len(self.events),
+            self.offsets,
+            _discard,
+            clock=self.clock,
+            start=self.t0,
+            first=self.published,
+            on_written=self.publish,
+        )
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _save(self) -> None:
+        if self.stored is not None:
+            self.stored.update(self._response)
+
+
+def _first_response(events: Sequence[Event]) -> dict[str, Any]:
+    for event in events:
+        if isinstance(event.get("response"), dict):
+            response: dict[str, Any] = event["response"]
+            return response
+    raise ValueError("a stream starts with response.created")
+
+
+async def _discard(_: bytes) -> None:
+    return None

@@ -1,0 +1,61 @@
+"""Loaded scenarios as frozen values: what the matcher and the planner read, never raw dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from .reply import Reply
+from .when import Condition
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a scenario or rule was written, for messages and the journal."""
+
+    source: str
+    line: int
+    col: int = 1
+    path: str = "$"
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    index: int  # position in the scenario's rules (file order)
+    origin: Origin
+    when: tuple[Condition, ...] = ()
+    times: int | None = None
+    reply: tuple[Reply, ...] = ()
+    # Parsed by their subsystems at load time (mockserver.faults, mockserver.ratelimit).
+    error: Any = None  # faults.catalogue.ErrorSpec
+    fault: tuple[Any, ...] | None = None  # faults.spec.FaultSpec, in order
+    rate_limits: Any = None  # ratelimit.RateLimitSpec
+    latency_ms: float = 0.0
+    stream: Any = None  # pacing.Pacing, merged over the scenario's
+    status: Literal["completed", "incomplete"] = "completed"
+    incomplete_reason: str | None = None
+    usage: Mapping[str, Any] | None = None
+    description: str = ""
+    expect: Any = None  # expectations.Expectations: what the request must contain
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    origin: Origin
+    rules: tuple[Rule, ...]
+    description: str = ""
+    seed: int | None = None
+    stream: Any = None  # pacing.Pacing
+    rate_limits: Any = None  # ratelimit.RateLimitSpec
+    fallback: Literal["error", "generate"] = "error"
+    models: tuple[Mapping[str, Any], ...] = ()  # model catalogue entries (mockserver.models)
+    strict_models: bool | None = None  # None: the server's --strict-models
+    # The scenario as written (plain JSON), for the admin API's listing.
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
