@@ -5,28 +5,40 @@
 # (see .ci/podman-setup); any Debian-like image with python3 and its venv module works.
 ARG BASE_IMAGE=python:3.12-slim
 
-FROM ${BASE_IMAGE} AS build
+# Stage 1: the runtime dependencies, read from pyproject.toml. Only this list (not the rest
+# of pyproject.toml: tool settings, test extras) decides whether stage 2 is rebuilt.
+FROM ${BASE_IMAGE} AS requirements
+COPY pyproject.toml /src/
+RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /requirements.txt
+
+# Stage 2: a venv with the dependencies only: editing the code never reinstalls them.
+FROM ${BASE_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/venv
-WORKDIR /src
-# Dependencies get their own layer, read from pyproject.toml, so that editing the code
-# rebuilds only the small layer below (seconds, not a full reinstall).
-COPY pyproject.toml ./
-RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && /opt/venv/bin/pip install --quiet -r requirements.txt "setuptools>=68" wheel
-COPY mockserver ./mockserver
+COPY --from=requirements /requirements.txt /src/
+RUN /opt/venv/bin/pip install --quiet -r /src/requirements.txt "setuptools>=68" wheel
+
+# Stage 3: the same venv without its installers, for the final image.
+FROM deps AS venv
+RUN /opt/venv/bin/pip uninstall --quiet -y setuptools wheel pip
+
+# Stage 4: the package itself, installed into its own small folder (/opt/mockserver, on
+# PYTHONPATH), so that a code change rebuilds a layer of about a megabyte, not the venv.
+FROM deps AS package
+COPY pyproject.toml /src/
+COPY mockserver /src/mockserver
 # No build isolation: setuptools is already in the venv, so this step needs no network.
-RUN /opt/venv/bin/pip install --quiet --no-deps --no-build-isolation . \
-    && /opt/venv/bin/pip uninstall --quiet -y setuptools wheel pip \
-    && /opt/venv/bin/mockserver --help > /dev/null
+RUN /opt/venv/bin/pip install --quiet --no-deps --no-build-isolation --target /opt/mockserver /src \
+    && PYTHONPATH=/opt/mockserver /opt/mockserver/bin/mockserver --help > /dev/null
 
 FROM ${BASE_IMAGE}
-# The final stage gets only the venv (without pip): no sources, no build tools, no caches.
-COPY --from=build /opt/venv /opt/venv
 RUN groupadd --gid 10001 mockserver \
     && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin mockserver \
     && mkdir /scenarios
-ENV PATH=/opt/venv/bin:$PATH \
+COPY --from=venv /opt/venv /opt/venv
+COPY --from=package /opt/mockserver /opt/mockserver
+ENV PATH=/opt/mockserver/bin:/opt/venv/bin:$PATH \
+    PYTHONPATH=/opt/mockserver \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MOCKSERVER_SCENARIOS=/scenarios

@@ -88,15 +88,26 @@ class Server:
         self.stop()
 
 
+def launch(name: str, cmd: list[str], port: int, logdir: Path) -> Server:
+    """Start a server pinned to SERVER_CPU, without waiting for it."""
+    log = logdir / f"{name}-{port}.log"
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        popen = subprocess.Popen(pinned(cmd, SERVER_CPU), stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, port, popen, started, log=log)
+
+
 def spawn(name: str, cmd: list[str], port: int, logdir: Path, ready_path: str) -> Server:
     """Start a pinned server and wait until it answers GET ready_path (raises if it dies)."""
-    log = logdir / f"{name}-{port}.log"
-    out = log.open("wb")
-    started = time.perf_counter()
-    popen = subprocess.Popen(pinned(cmd, SERVER_CPU), stdout=out, stderr=subprocess.STDOUT)
-    server = Server(name, port, popen, started, log=log)
+    server = launch(name, cmd, port, logdir)
     server.ready_after = wait_ready(server, ready_path)
     return server
+
+
+def check_alive(server: Server) -> None:
+    if server.popen.poll() is not None:
+        tail = server.log.read_text()[-2000:] if server.log else ""
+        raise RuntimeError(f"{server.name} exited ({server.popen.returncode}):\n{tail}")
 
 
 def wait_ready(server: Server, path: str, timeout: float = 30.0) -> float:
@@ -105,9 +116,7 @@ def wait_ready(server: Server, path: str, timeout: float = 30.0) -> float:
         server.url + path, headers={"Authorization": f"Bearer {API_KEY}"}
     )
     while time.perf_counter() < deadline:
-        if server.popen.poll() is not None:
-            tail = server.log.read_text()[-2000:] if server.log else ""
-            raise RuntimeError(f"{server.name} exited ({server.popen.returncode}):\n{tail}")
+        check_alive(server)
         try:
             with urllib.request.urlopen(request, timeout=1) as resp:
                 if resp.status == 200:
@@ -145,6 +154,10 @@ class CpuMeter:
         self.server = server
         self.cpu0 = server.cpu_seconds()
         self.t0 = time.perf_counter()
+
+    def seconds(self) -> float:
+        """CPU seconds the server used since the meter started."""
+        return self.server.cpu_seconds() - self.cpu0
 
     def share(self) -> float:
         wall = time.perf_counter() - self.t0

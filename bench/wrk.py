@@ -13,7 +13,7 @@ import resource
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .procs import CLIENT_CPU, CpuMeter, Server, pinned
@@ -34,10 +34,15 @@ class WrkResult:
     errors: int
     server_cpu: float  # fraction of one core
     client_cpu: float  # wrk's CPU, fraction of one core
+    cpu_us: float = 0.0  # server CPU time per request: robust to a busy machine
 
     @staticmethod
     def failed() -> WrkResult:
         return WrkResult(0.0, 0.0, 0.0, 0, 1, 0.0, 0.0)
+
+    def with_cpu_seconds(self, seconds: float) -> WrkResult:
+        per = seconds / self.requests * 1e6 if self.requests else 0.0
+        return replace(self, cpu_us=per)
 
 
 def run(
@@ -51,7 +56,8 @@ def run(
     path: str = "/v1/responses",
 ) -> WrkResult:
     threads = min(threads, connections)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"]
+    duration = max(1, round(seconds))  # wrk takes whole seconds
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s"]
     cmd += ["-s", str(LUA), server.url + path]
     env = {**os.environ, "BENCH_BODY": str(body), "BENCH_SCENARIO": scenario}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -59,10 +65,11 @@ def run(
     t0 = time.perf_counter()
     out = subprocess.run(pinned(cmd, CLIENT_CPU), env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    server_cpu = meter.share()
+    server_cpu, server_cpu_s = meter.share(), meter.seconds()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / wall
-    return _parse(out.stdout + out.stderr, server_cpu, client)
+    result = _parse(out.stdout + out.stderr, server_cpu, client)
+    return result.with_cpu_seconds(server_cpu_s)
 
 
 def _parse(output: str, server_cpu: float, client_cpu: float) -> WrkResult:

@@ -8,8 +8,10 @@ into the JSON object. Logging itself is configured only by `mockserver.serve`.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -59,16 +61,25 @@ def _logfmt_value(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = value if isinstance(value, str) else str(value)
     # Quote only when needed, so that the common line stays easy to read and to grep.
-    if not text or any(c in text for c in ' "=\\') or not text.isprintable():
-        return json.dumps(text, ensure_ascii=False)
-    return text
+    if _PLAIN.fullmatch(text) and text.isprintable():
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r'[^\s"=\\]+')
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _utc_timestamp(created: float) -> str:
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-    return f"{seconds}.{int(created % 1 * 1000):03d}Z"
+    """ISO 8601 in UTC with milliseconds; the strftime part is cached per second."""
+    second = int(created)
+    return f"{_utc_second(second)}.{int((created - second) * 1000):03d}Z"
 
 
 class TextFormatter(logging.Formatter):

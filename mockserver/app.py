@@ -10,9 +10,10 @@ from aiohttp import web
 
 from . import metrics, streaming, tokens
 from .accesslog import log_exchange
-from .api import models, responses
+from .api import admin, models, responses
 from .appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
 from .config import Config
+from .faults import hooks as faults
 from .middleware import add_openai_headers, auth_middleware, error_middleware, exchange_middleware
 from .render import generate
 from .scenario import hooks as scenario_hooks
@@ -43,11 +44,13 @@ def create_app(config: Config | None = None) -> web.Application:
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
     app.on_response_prepare.append(add_openai_headers)
+    faults.install(app)  # x-ratelimit-* headers on every create answer, streams included
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streaming.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
     scenario_hooks.install(app, config)  # --scenarios (ScenarioLoadError if any is bad), --reload
+    admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)
     app[EXCHANGE_SINKS].append(log_exchange)

@@ -28,8 +28,16 @@ async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, An
 
 
 async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise _too_large(max_bytes)
+    length = request.content_length
+    if length is not None:
+        if length > max_bytes:
+            raise _too_large(max_bytes)
+        # The common case: aiohttp stops at Content-Length, so one read() is bounded, and
+        # it is cheaper than iterating chunks (this is on every request's path).
+        try:
+            return await request.read()
+        except web.HTTPRequestEntityTooLarge:  # the app's client_max_size is the lower limit
+            raise _too_large(max_bytes) from None
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(1 << 16):
@@ -60,7 +68,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
             code="invalid_json",
         )
     try:
-        value = json.loads(text)
+        # NaN and Infinity are not JSON: the API refuses them, and no body may carry them on.
+        value = _decoder.decode(text)
     except (ValueError, RecursionError):
         raise InvalidRequest(_NOT_JSON, code=None) from None
     if not isinstance(value, dict):
@@ -70,6 +79,14 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
             code="invalid_type",
         )
     return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+# Made once: json.loads(text, **kw) would build a decoder on every call.
+_decoder = json.JSONDecoder(parse_constant=_not_json)
 
 
 def _too_deep(text: str) -> bool:

@@ -29,6 +29,12 @@ class Exchange:
     stream_completed: bool | None = None  # None: not a stream; False: cut short
     response_id: str | None = None
     retry_count: int = 0
+    # Retries (mockserver.faults): the request id this one repeats (same body), how long the
+    # client waited since that answer, and whether that was less than the retry-after it got.
+    retry_of: str | None = None
+    retry_waited_ms: float | None = None
+    retry_early: bool | None = None
+    retry_after_ms: float | None = None  # the delay this answer told the client to wait
     duration_ms: float | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)

@@ -17,7 +17,6 @@ request) plus `function_call_output`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -141,19 +140,31 @@ def record(turn: Turn, decision: Decision) -> None:
 
 
 def diff_lines(violation: Mapping[str, Any]) -> list[str]:
-    """`expect.KEY` then `- expected` / `+ got` lines (a line diff for multi-line values)."""
-    expected, got = _pretty(violation["expected"]), _pretty(violation["got"])
+    """`expect.KEY:` then `- expected` / `+ got` lines; mappings are compared key by key."""
+    expected, got = violation["expected"], violation["got"]
     head = f"expect.{violation['key']}:"
-    if "\n" in expected or "\n" in got:
-        diff = difflib.ndiff(expected.splitlines(), got.splitlines())
-        body = [f"    {line}" for line in diff if not line.startswith("?")]
-        return [head, "    (- expected, + got)", *body]
-    return [head, f"    - expected: {expected}", f"    + got:      {got}"]
+    if isinstance(expected, Mapping) and isinstance(got, Mapping):
+        return [head, *_mapping_diff(expected, got)]
+    return [head, f"  - expected: {_show(expected)}", f"  + got:      {_show(got)}"]
 
 
-def _pretty(value: Any) -> str:
-    if isinstance(value, Mapping | list) and len(json.dumps(value, default=str)) > 60:
-        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+def _mapping_diff(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for key in [*expected, *(k for k in got if k not in expected)]:
+        want, have = expected.get(key, _ABSENT), got.get(key, _ABSENT)
+        if want == have:
+            lines.append(f"    {key}: {_show(want)}")
+            continue
+        if want is not _ABSENT:
+            lines.append(f"  - {key}: {_show(want)}")
+        lines.append(f"  + {key}: {_show(have) if have is not _ABSENT else '(absent)'}")
+    return lines
+
+
+_ABSENT = object()
+
+
+def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

@@ -50,6 +50,12 @@ class Entry:
             "stream": _stream(ex),
             "response_id": ex.response_id,
             "retry_count": ex.retry_count,
+            # Retries (mockserver.faults): what this answer asked the client to wait, and
+            # for a retry, the attempt it repeats, how long it waited, and if too early.
+            "retry_after_ms": ex.retry_after_ms,
+            "retry_of": ex.retry_of,
+            "retry_waited_ms": ex.retry_waited_ms,
+            "retry_early": ex.retry_early,
             "request": {"headers": redact(ex.headers), "body": ex.body},
             "expectations": list(ex.expectations),
             "notes": list(ex.notes),

@@ -9,6 +9,7 @@ the middleware that finishes an Exchange calls `observe(ex)` once per request.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,7 +85,8 @@ class Metrics:
         if ex.events_sent:
             self._child(self._events, scenario).inc(ex.events_sent)
         if ex.fault:
-            self._child(self._faults, scenario, ex.fault).inc()
+            for kind in _fault_kinds(ex.fault):
+                self._child(self._faults, scenario, kind).inc()
         if ex.status == _RATE_LIMIT_STATUS and RATE_LIMITED_NOTE in ex.notes:
             self._child(self._rate_limited, scenario).inc()
 
@@ -129,6 +131,13 @@ class Metrics:
 
     def _on_stream_task_done(self, _task: asyncio.Task[Any]) -> None:
         self.stream_closed()
+
+
+@functools.lru_cache(maxsize=256)
+def _fault_kinds(fault: str) -> tuple[str, ...]:
+    """`disconnect@after_events=6+stall@...` -> ("disconnect", "stall"): the kinds only, so
+    that the label set stays small whatever the parameters."""
+    return tuple(part.split("@", 1)[0] for part in fault.split("+"))
 
 
 METRICS_KEY = web.AppKey("mockserver.metrics", Metrics)

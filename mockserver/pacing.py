@@ -185,8 +185,11 @@ def delta_deadlines(
     pacing: Pacing, texts: Sequence[str], rng: random.Random, base: float = 0.0
 ) -> list[float]:
     """Absolute deadlines (ms) of the deltas: a nominal grid plus bounded jitter."""
+    first = base + pacing.first_ms()
+    if pacing.jitter_ms <= 0 and not pacing.delays_ms and not pacing.tokens_per_second:
+        return [first + i * pacing.interval_ms for i in range(len(texts))]  # the common case
     out: list[float] = []
-    nominal = base + pacing.first_ms()
+    nominal = first
     for i, text in enumerate(texts):
         if i:
             nominal += pacing.gap_ms(i, text)
@@ -213,18 +216,20 @@ def schedule(
     if len(deltas) != sum(r is Role.DELTA for r in roles):
         raise ValueError("delta_texts must have one text per DELTA event")
     lead = deltas[0] if deltas else base + pacing.first_ms()
+    start, dequeue, delta = Role.START, Role.DEQUEUE, Role.DELTA  # locals: a hot loop
     offsets: list[float] = []
-    k = 0
+    k, prev = 0, 0.0
     for role in roles:
-        if role is Role.START:
-            at = 0.0
-        elif role is Role.DEQUEUE:
-            at = base
-        elif role is Role.DELTA:
+        if role is delta:
             at, k = deltas[k], k + 1
+        elif role is start:
+            at = 0.0
+        elif role is dequeue:
+            at = base
         else:
-            at = lead if k == 0 else offsets[-1]
-        offsets.append(max(at, offsets[-1]) if offsets else at)
+            at = lead if k == 0 else prev
+        prev = at if at > prev else prev
+        offsets.append(prev)
     return offsets
 
 

@@ -132,22 +132,27 @@ class RateLimiter:
         self.clock = clock
         self._buckets: dict[tuple[str, ...], _Pair] = {}
 
-    def admit(self, scopes: Sequence[LimitScope], tokens: int) -> Admission:
+    def admit(
+        self, scopes: Sequence[LimitScope], tokens: int, *, nominal: bool = True
+    ) -> Admission:
         """Check every scope, then charge 1 request and `tokens` tokens to all of them.
 
         Synchronous on purpose: nothing can run between the check and the charge.
+        `nominal=False` for a second admission of the same request (a rule's own limits),
+        so the nominal bucket counts each request once.
         """
         now = self.clock.monotonic()
         pairs = [self._pair(scope, now) for scope in scopes]
-        nominal = self._pair(_NOMINAL, now)
+        shown = self._pair(_NOMINAL, now)
         refusal = _refusal(pairs, tokens)
+        charged = () if refusal else tuple(scope.key for scope in scopes)
         if refusal is None:
-            for req, tok in [*pairs, nominal]:
+            if nominal:
+                charged += (_NOMINAL.key,)
+            for req, tok in [self._buckets[key] for key in charged]:
                 _charge(req, 1)
                 _charge(tok, tokens)
-        snapshot = _snapshot(pairs, nominal)
-        charged = () if refusal else tuple(scope.key for scope in scopes)
-        return Admission(snapshot=snapshot, refusal=refusal, charged=charged)
+        return Admission(snapshot=_snapshot(pairs, shown), refusal=refusal, charged=charged)
 
     def settle(self, admission: Admission, tokens_delta: int) -> None:
         """Correct an admitted request's token charge once its real usage is known.
@@ -158,7 +163,7 @@ class RateLimiter:
         if not admission.ok or tokens_delta == 0:
             return
         now = self.clock.monotonic()
-        for key in (*admission.charged, _NOMINAL.key):
+        for key in admission.charged:
             pair = self._buckets.get(key)
             if pair is not None and pair[1] is not None:
                 pair[1].refill(now)

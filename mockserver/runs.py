@@ -11,7 +11,7 @@ stay for replay once it is finished.
 from __future__ import annotations
 
 import asyncio
-import copy
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -42,7 +42,7 @@ class Run:
         self.published = 0
         self.state: State = "running"
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
-        self._response: dict[str, Any] = copy.deepcopy(_first_response(self.events))
+        self._response: dict[str, Any] = _first_response(self.events)
         self._items: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self._save()
@@ -97,10 +97,8 @@ class Run:
         """Until more than `seen` events are out, the Run ends, or `timeout` seconds pass."""
         if self.published > seen or not self.running:
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
-        except TimeoutError:
-            pass
 
     def start_producer(self, tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
         """Publish the rest of the timeline on time from a background task (tracked in tasks)."""

@@ -11,21 +11,33 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def dumps(obj: Any) -> str:
-    """Compact JSON, UTF-8 kept as is."""
-    return _encoder.encode(obj)
+def dumps(obj: Any) -> bytes:
+    """Compact JSON, UTF-8 kept as is.
+
+    orjson (several times faster) writes the same bytes as json.dumps(separators=(",", ":"),
+    ensure_ascii=False), except the notation of some floats (0.00001 for 1e-05: the same
+    number); what it refuses (integers past 64 bits, non-string keys) goes through json.
+    """
+    try:
+        data: bytes = orjson.dumps(obj)
+        return data
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _encoder.encode(obj).encode()
 
 
 def frame(event: Mapping[str, Any], *, obfuscation: bool = True) -> bytes:
     """The bytes of one SSE frame; `obfuscation=False` drops the padding field of deltas."""
     if not obfuscation and "obfuscation" in event:
         event = {k: v for k, v in event.items() if k != "obfuscation"}
-    return f"event: {event['type']}\ndata: {dumps(event)}\n\n".encode()
+    name = str(event["type"]).encode()
+    return b"event: " + name + b"\ndata: " + dumps(event) + b"\n\n"
 
 
 def frames(events: Iterable[Mapping[str, Any]], *, obfuscation: bool = True) -> list[bytes]:

@@ -17,13 +17,28 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .ids import IdFactory
 
 log = logging.getLogger("mockserver.store")
 
 
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON bytes, UTF-8 kept as is (the body of every stored or JSON answer).
+
+    orjson is ~10x faster and writes the same bytes as the stdlib encoder here, except the
+    notation of some floats (0.00001 for 1e-05: the same number). What it refuses (integers
+    past 64 bits, non-string keys) goes through the stdlib encoder. NaN and Infinity never get
+    this far: they are not JSON, and body.py refuses them as the API does.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _encoder.encode(value).encode()
 
 
 def tenant_hash(api_key: str) -> str:

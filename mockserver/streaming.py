@@ -5,9 +5,9 @@ background=true hands the same timeline to a task and answers `queued` at once (
 stream=true, follows the task's events). Every stored stream keeps its Run (runs.py), so
 GET ?stream=true replays it and follows it live while it still runs.
 
-A foreground stream whose client leaves stops writing at once; the response itself goes on
-as if the model kept generating (the real API bills a dropped stream in full): it reaches
-its final status on its own timeline, and GET shows it then.
+A foreground stream whose client leaves stops writing at once. The response itself goes on
+as if the model kept generating (the real API does not document this case; only `cancel`
+stops a response): it reaches its final status on its own timeline, and GET shows it then.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+
 from aiohttp import web
 
 from . import sse
 from .errors import InvalidRequest, invalid_type
 from .exchange import Exchange, exchange_of
+from .faults import hooks as faults
 from .pacing import Hook, Pacing, schedule, write_paced
 from .render.events import StreamOptions, render_events
 from .runs import Run
@@ -65,14 +67,12 @@ def _start_run(turn: Turn) -> Run:
     pacing = turn.plan.stream if isinstance(turn.plan.stream, Pacing) else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
     rng = random.Random(turn.rng.getrandbits(64))
-    options = StreamOptions(
-        chunking=pacing.chunking,
-        background=turn.req.background,
-        error_event=turn.plan.extra.get("error_event", "none"),
-    )
+    options = StreamOptions(chunking=pacing.chunking, background=turn.req.background)
     rendered = render_events(turn.response, rng, options)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
-    run = Run(rendered.events, offsets, turn.stored)
+    # FAULTS-HOOK: stream faults reshape the timeline (cut short, failed, incomplete).
+    events, offsets = faults.stream_timeline(turn, rendered.events, offsets)
+    run = Run(events, offsets, turn.stored)
     if turn.stored is not None:
         turn.stored.live = run
     return run
@@ -81,10 +81,10 @@ def _start_run(turn: Turn) -> Run:
 async def _write_foreground(turn: Turn, run: Run) -> web.StreamResponse:
     request, ex = turn.request, turn.exchange
     response = await _open(request, ex)
+    run.t0 = run.clock()  # the timeline starts with the headers on the wire
     frames = sse.frames(run.events, obfuscation=turn.req.include_obfuscation)
-    # FAULTS-HOOK: stream faults (plan.fault) reshape run.events/offsets before the Run is
-    # built and give write_paced its per-event hooks (mockserver.faults.stream_hooks).
-    hooks: dict[int, Hook] = {}
+    # FAULTS-HOOK: per-event hooks of the stream faults (mockserver.faults.stream_hooks).
+    hooks: dict[int, Hook] = faults.stream_writer_hooks(turn, response)
 
     def progress(n: int) -> None:
         run.publish(n)
@@ -100,6 +100,7 @@ async def _write_foreground(turn: Turn, run: Run) -> web.StreamResponse:
             hooks=hooks,
             on_written=progress,
         )
+        await faults.stream_end(turn, response)  # a slow close holds the end back
         await response.write_eof()
         ex.stream_completed = True
     except (ConnectionResetError, asyncio.CancelledError) as exc:
@@ -111,7 +112,9 @@ async def _write_foreground(turn: Turn, run: Run) -> web.StreamResponse:
     return response
 
 
-async def _follow(request: web.Request, run: Run, first: int, obfuscation: bool) -> web.StreamResponse:
+async def _follow(
+    request: web.Request, run: Run, first: int, obfuscation: bool
+) -> web.StreamResponse:
     """Write a Run's events from `first` on: those already out at once, the rest as they come."""
     ex = exchange_of(request)
     response = await _open(request, ex)
@@ -120,7 +123,9 @@ async def _follow(request: web.Request, run: Run, first: int, obfuscation: bool)
         while i < len(run.events):
             if run.published > i:
                 n = run.published
-                await response.write(b"".join(sse.frame(e, obfuscation=obfuscation) for e in run.events[i:n]))
+                await response.write(
+                    b"".join(sse.frame(e, obfuscation=obfuscation) for e in run.events[i:n])
+                )
                 i = n
                 ex.events_sent = i - first
             elif not run.running:
@@ -220,4 +225,3 @@ def stop(stored: StoredResponse) -> None:
     """A deleted response stops running (its followers' streams end)."""
     if isinstance(stored.live, Run):
         stored.live.cancel()
-

@@ -252,12 +252,23 @@ def validate_event(event: dict[str, Any]) -> None:
     """The event against ResponseStreamEvent and against its own schema (clearer errors)."""
     checked = event
     response = event.get("response")
-    if isinstance(response, dict) and "usage" in response and response["usage"] is None:
-        # Known deviation, on purpose: real traffic has `usage: null` until the response
-        # completes (and on failure); the spec types usage as an object (not required).
-        checked = {**event, "response": {k: v for k, v in response.items() if k != "usage"}}
+    if isinstance(response, dict):
+        checked = {**event, "response": _spec_usage(response)}
     validate(checked, "ResponseStreamEvent")
     validate(checked, schema_by_type()[event["type"]])
+
+
+def validate_response(response: dict[str, Any]) -> None:
+    """A Response, queued / in progress / cancelled ones included."""
+    validate(_spec_usage(response), "Response")
+
+
+def _spec_usage(response: dict[str, Any]) -> dict[str, Any]:
+    # Known deviation, on purpose: real traffic has `usage: null` until the response
+    # completes (and on failure); the spec types usage as an object (not required).
+    if "usage" in response and response["usage"] is None:
+        return {k: v for k, v in response.items() if k != "usage"}
+    return response
 
 
 # --- an in-process server scripted with one rule per kind of streamed answer --------------
@@ -278,7 +289,7 @@ rules:
       - message:
           text: "{CITED}"
           annotations:
-            - {{type: url_citation, start_index: 29, end_index: 51, url: "{ANNOTATION['url']}",
+            - {{type: url_citation, start_index: 29, end_index: 51, url: "{ANNOTATION["url"]}",
                 title: "Berlin Art Week"}}
   - name: refusal
     when: {{input_contains: refuse}}
@@ -322,6 +333,16 @@ rules:
     stream: {{ttft_ms: 100, interval_ms: 20, jitter_ms: 6, chunk: char}}
     reply:
       - message: "{PACED_TEXT}"
+  - name: broken
+    when: {{input_contains: break}}
+    fault: {{kind: failed, error_event: flat}}
+    reply:
+      - message: "This answer will fail at the end."
+  - name: broken-nested
+    when: {{input_contains: crash}}
+    fault: {{kind: failed, error_event: nested}}
+    reply:
+      - message: "This answer will fail at the end."
   - name: slow
     when: {{input_contains: slow}}
     stream: {{queued_ms: 150, ttft_ms: 100, interval_ms: 15, chunk: word}}

@@ -199,25 +199,33 @@ def sdk(container: Container) -> Iterator[OpenAI]:
         yield client
 
 
-def test_sdk_create(sdk: OpenAI, pytestconfig: pytest.Config) -> None:
-    response = sdk.responses.create(model="gpt-4o-mini", input="Say hello to the container.")
+SCRIPTED = {"X-Mock-Scenario": "plain-chat"}  # scenarios/plain-chat.yaml, from the volume
+
+
+def test_sdk_create_with_a_mounted_scenario(sdk: OpenAI, pytestconfig: pytest.Config) -> None:
+    response = sdk.responses.create(
+        model="gpt-4o-mini", input="What is the capital of France?", extra_headers=SCRIPTED
+    )
     assert response.status == "completed"
-    assert response.id.startswith("resp_")
-    assert response.output_text
+    assert response.output_text == "The capital of France is Paris."
     assert sdk.responses.retrieve(response.id).output_text == response.output_text
-    _say(pytestconfig, f"SDK create -> {response.id}: {response.output_text[:60]!r}")
+    _say(pytestconfig, f"SDK create -> {response.id}: {response.output_text!r}")
+
+
+def test_sdk_zero_config_create(sdk: OpenAI) -> None:
+    response = sdk.responses.create(model="gpt-4o-mini", input="Say anything.")
+    assert response.status == "completed"
+    assert response.output_text
 
 
 def test_sdk_stream(sdk: OpenAI, pytestconfig: pytest.Config) -> None:
-    stream = sdk.responses.create(model="gpt-4o-mini", input="Stream a few words.", stream=True)
-    events = list(stream)
-    types = [event.type for event in events]
-    assert types[0] == "response.created"
-    assert types[-1] == "response.completed"
-    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
-    final = events[-1].response  # type: ignore[union-attr]
-    assert text and text == final.output_text
-    _say(pytestconfig, f"SDK stream -> {len(events)} events, {final.id} completed")
+    with sdk.responses.stream(model="gpt-4o-mini", input="hello", extra_headers=SCRIPTED) as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    assert len(deltas) > 1
+    assert "".join(deltas) == final.output_text
+    assert final.output_text.startswith("Hello! You are talking to gpt-4o-mini")
+    _say(pytestconfig, f"SDK stream -> {len(deltas)} text deltas, {final.id} {final.status}")
 
 
 # What compose.yaml's app does, with the image's python instead of the SDK (it has none).
@@ -257,11 +265,17 @@ def test_health_endpoint_and_healthcheck(container: Container, podman: Podman) -
     podman("healthcheck", "run", container.id)
 
 
-def test_metrics_count_the_sdk_calls(container: Container) -> None:
-    with urllib.request.urlopen(f"{container.url}/_mock/metrics", timeout=2) as resp:
-        text = resp.read().decode()
-    assert "mockserver_requests_total{" in text
-    assert "mockserver_streams_open 0.0" in text
+def test_metrics_count_the_sdk_calls(container: Container, sdk: OpenAI) -> None:
+    greeting = 'mockserver_requests_total{rule="greeting",scenario="plain-chat",status="200"}'
+
+    def count() -> float:
+        with urllib.request.urlopen(f"{container.url}/_mock/metrics", timeout=2) as resp:
+            lines = resp.read().decode().splitlines()
+        return sum(float(x.rsplit(" ", 1)[1]) for x in lines if x.startswith(greeting + " "))
+
+    before = count()
+    sdk.responses.create(model="gpt-4o-mini", input="hi", extra_headers=SCRIPTED)
+    assert count() == before + 1
 
 
 def test_runs_as_non_root_and_stops_gracefully_by_id(
@@ -276,6 +290,7 @@ def test_runs_as_non_root_and_stops_gracefully_by_id(
     assert state["ExitCode"] == 0, container.logs()
     logs = container.logs()
     assert "listening on http://0.0.0.0:8000" in logs
+    assert "scenario(s) loaded: " in logs and "plain-chat" in logs
     assert "SIGTERM: stopped accepting" in logs
     assert "mockserver.access: POST /v1/responses 200" in logs
     _say(pytestconfig, f"stopped {container.id[:12]} with SIGTERM in {took:.2f} s, exit code 0")

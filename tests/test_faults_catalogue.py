@@ -58,13 +58,15 @@ def test_preset_body(
 
 
 def test_messages_use_the_request_values() -> None:
-    ctx = ErrorContext(model="gpt-4o-mini", request_id="req_abc", api_key="sk-proj-abcdefxyz")
+    ctx = ErrorContext(model="gpt-4o-mini", request_id="req_abc", api_key="sk-****wxyz")
     assert "`gpt-4o-mini` does not exist" in error_from_spec("model_not_found", ctx).message
     assert "request ID req_abc" in error_from_spec("server_error", ctx).message
     assert (
-        "Incorrect API key provided: sk-pro***xyz."
+        "Incorrect API key provided: sk-****wxyz."
         in error_from_spec("invalid_api_key", ctx).message
     )
+    # A scripted "too large" always asks for more than the limit it names.
+    assert "Limit 30000, Requested 50000." in error_from_spec("request_too_large", ctx).message
 
 
 def test_rate_limit_text_is_the_apis() -> None:
@@ -154,6 +156,7 @@ def test_user_braces_survive_formatting() -> None:
     ("value", "expected"),
     [
         ("nope", "error: unknown error preset 'nope'; presets are: conflict,"),
+        ("server_eror", "error: unknown error preset 'server_eror' (did you mean 'server_error'?)"),
         (42, "error: expected a preset name or a mapping, got int"),
         ({"message": "x"}, "error: needs `status` (400..599) or `preset`"),
         ({"status": 200}, "error.status: expected an integer 400..599, got 200"),

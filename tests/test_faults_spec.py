@@ -98,6 +98,10 @@ def test_latency_shapes_are_seeded() -> None:
         (3, "fault: expected a fault kind, a mapping with `kind`, or a list of those"),
         ([], "fault: expected at least one fault"),
         ({"kind": "nope"}, "fault.kind: unknown fault kind 'nope'"),
+        (
+            {"kind": "disconect"},
+            "fault.kind: unknown fault kind 'disconect' (did you mean 'disconnect'?)",
+        ),
         ({"kind": "close", "ms": 5}, "fault.ms: not a setting of close; allowed: kind"),
         (
             {"kind": "disconnect", "after_events": -1},
@@ -155,3 +159,14 @@ def test_every_problem_is_reported_with_the_callers_path() -> None:
     )
     assert len(problems) == 3
     assert all(p.startswith("$.rules[0].fault") for p in problems)
+
+
+def test_the_scenario_schema_offers_every_kind_and_preset_to_editors() -> None:
+    from mockserver.faults.catalogue import preset_names
+    from mockserver.scenario.schema import schema
+
+    defs = schema()["$defs"]
+    assert defs["error"]["anyOf"][0]["examples"] == preset_names()
+    kind_name, kind_object = defs["fault"]["anyOf"][:2]
+    assert kind_name["examples"] == sorted(KINDS)
+    assert kind_object["properties"]["kind"]["examples"] == sorted(KINDS)

@@ -217,3 +217,10 @@ def test_a_cut_drops_the_actions_beyond_it() -> None:
 def test_transport_only_faults_are_left_alone() -> None:
     result, events, offsets = plan(["reset", "truncated_body", {"kind": "latency", "ms": 1}])
     assert (result.events, result.offsets, result.actions) == (events, offsets, {})
+
+
+def test_body_faults_without_a_point_act_on_a_stream_too() -> None:
+    result, events, _ = plan("malformed_chunk")
+    assert [a.kind for a in result.actions[len(events) // 2]] == ["malformed_chunk"]
+    result, events, _ = plan("slow_close")
+    assert [a.kind for a in result.actions[len(events)]] == ["hold"]

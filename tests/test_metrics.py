@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from pathlib import Path
 
 import openai
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient
+from conftest import StartServer
 from openai import AsyncOpenAI
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
@@ -16,6 +19,8 @@ from mockserver.app import create_app
 from mockserver.config import Config
 from mockserver.exchange import Exchange
 from mockserver.metrics import RATE_LIMITED_NOTE, Metrics, install
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -152,4 +157,79 @@ async def test_metrics_count_what_the_sdk_did(aiohttp_client: AiohttpClient) -> 
     assert got[(req, (("rule", ""), ("scenario", ""), ("status", "404")))] == 1
     assert got[(req, (("rule", ""), ("scenario", ""), ("status", "401")))] == 1
     assert sum(v for (name, _), v in got.items() if name == req) == 5
+    assert got[("mockserver_streams_open", ())] == 0
+
+
+LIVE_LIMIT = """
+name: one-per-minute
+rate_limits: {requests_per_minute: 1}
+rules:
+  - reply: [{message: "ok"}]
+"""
+
+
+async def test_metrics_count_scenarios_streams_faults_and_limits(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    (tmp_path / "limit.yaml").write_text(LIVE_LIMIT)
+    gallery = REPO / "scenarios"
+    server = await start_server(
+        seed=5,
+        scenarios=(
+            gallery / "plain-chat.yaml",
+            gallery / "cut-stream.yaml",
+            gallery / "rate-limited-then-ok.yaml",
+            tmp_path,
+        ),
+    )
+
+    def using(name: str) -> dict[str, dict[str, str]]:
+        return {"extra_headers": {"X-Mock-Scenario": name}}
+
+    async with server.client() as sdk:
+        for text in ("hello", "hi there", "what is the capital of France?"):
+            await sdk.responses.create(model="gpt-4o-mini", input=text, **using("plain-chat"))
+        stream = await sdk.responses.create(
+            model="gpt-4o-mini", input="hello", stream=True, **using("plain-chat")
+        )
+        streamed = [event async for event in stream]
+        cut = await sdk.responses.create(
+            model="gpt-4o-mini", input="go", stream=True, **using("cut-stream")
+        )
+        with pytest.raises(openai.APIConnectionError):
+            async for _ in cut:
+                pass
+        for _ in range(3):  # scripted 429 twice, then the `ok` rule
+            with contextlib.suppress(openai.RateLimitError):
+                await sdk.responses.create(model="m", input="x", **using("rate-limited-then-ok"))
+        await sdk.responses.create(model="m", input="x", **using("one-per-minute"))
+        with pytest.raises(openai.RateLimitError):  # the live limiter refuses the second
+            await sdk.responses.create(model="m", input="x", **using("one-per-minute"))
+
+    metrics_url = server.server.make_url("/_mock/metrics")
+    async with ClientSession() as http, http.get(metrics_url) as resp:
+        got = samples(await resp.text())
+
+    def requests(scenario: str, rule: str, status: int) -> float:
+        labels = (("rule", rule), ("scenario", scenario), ("status", str(status)))
+        return got[("mockserver_requests_total", labels)]
+
+    assert requests("plain-chat", "greeting", 200) == 3  # two creates and the stream
+    assert requests("plain-chat", "capital", 200) == 1
+    assert requests("cut-stream", "cut", 200) == 1
+    assert requests("rate-limited-then-ok", "throttled", 429) == 2
+    assert requests("rate-limited-then-ok", "ok", 200) == 1
+    assert requests("one-per-minute", "rule-1", 200) == 1
+    events = "mockserver_events_sent_total"
+    assert got[(events, (("scenario", "plain-chat"),))] == len(streamed)
+    assert got[(events, (("scenario", "cut-stream"),))] == 6
+    faults = (
+        "mockserver_faults_injected_total",
+        (("kind", "disconnect"), ("scenario", "cut-stream")),
+    )
+    assert got[faults] == 1
+    limited = "mockserver_rate_limit_rejections_total"
+    assert {labels: v for (name, labels), v in got.items() if name == limited} == {
+        (("scenario", "one-per-minute"),): 1  # the scripted 429s are not limiter rejections
+    }
     assert got[("mockserver_streams_open", ())] == 0

@@ -198,3 +198,12 @@ def test_short_requests_are_never_tokenized(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(tokens, "count", refuse)
     check_request({"model": "gpt-4o"}, _user("hello " * 1000), CATALOGUE, strict=False)
+
+
+def test_special_tokens_and_huge_texts_are_counted_not_refused() -> None:
+    # bpe-openai refuses "<|endoftext|>" and texts over 1M characters by default.
+    assert tokens.count("a <|endoftext|> b") > 3
+    huge = _words(300_000)  # 1.8M characters, more than one encoder call takes
+    assert tokens.count(huge) == 300_000
+    err = _refusal({"model": "gpt-4o"}, _user(huge))
+    assert err.code == "context_length_exceeded"

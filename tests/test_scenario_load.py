@@ -57,12 +57,17 @@ def test_folders_are_searched_recursively_for_yaml_and_yml(tmp_path):
 
 
 def test_a_file_may_hold_a_list_of_scenarios(tmp_path):
-    text = "- name: one\n  rules: [{reply: [{message: a}]}]\n- name: two\n  rules: [{error: server_error}]\n"
+    text = (
+        "- name: one\n  rules: [{reply: [{message: a}]}]\n"
+        "- name: two\n  rules: [{error: server_error}]\n"
+    )
     assert [s.name for s in load_paths([write(tmp_path, "l.yaml", text)])] == ["one", "two"]
 
 
 def test_rules_get_default_names_and_keep_file_order():
-    (scenario,) = load_text("name: x\nrules: [{reply: [{message: a}]}, {reply: [{message: b}]}]", "t")
+    (scenario,) = load_text(
+        "name: x\nrules: [{reply: [{message: a}]}, {reply: [{message: b}]}]", "t"
+    )
     assert [r.name for r in scenario.rules] == ["rule-1", "rule-2"]
 
 
@@ -107,7 +112,10 @@ BAD_INPUT = {
         "s.yaml:4:22: $.rules[0].reply[0].item.type: 'web_serch_call' is not a type of the spec's"
         " OutputItem (did you mean 'web_search_call'?)",
     ),
-    "empty-rules": ("name: x\nrules: []\n", "s.yaml:2:8: $.rules: empty list; a scenario needs at least one rule"),
+    "empty-rules": (
+        "name: x\nrules: []\n",
+        "s.yaml:2:8: $.rules: empty list; a scenario needs at least one rule",
+    ),
     "rule-without-answer": (
         "name: x\nrules:\n  - when: {call: 1}\n",
         "s.yaml:3:5: $.rules[0]: needs one of the keys: reply, error, fault",
@@ -118,7 +126,8 @@ BAD_INPUT = {
         " item, json, message, reasoning, refusal; got message, refusal",
     ),
     "duplicate-rule-names": (
-        "name: x\nrules:\n  - {name: a, reply: [{message: a}]}\n  - {name: a, reply: [{message: b}]}\n",
+        "name: x\nrules:\n"
+        "  - {name: a, reply: [{message: a}]}\n  - {name: a, reply: [{message: b}]}\n",
         "s.yaml:4:12: $.rules[1].name: duplicate rule name 'a' (first at line 3)",
     ),
     "duplicate-yaml-key": (
@@ -139,7 +148,8 @@ BAD_INPUT = {
     ),
     "unknown-error-preset": (
         "name: x\nrules:\n  - error: rate_limited\n",
-        "s.yaml:3:12: $.rules[0].error: unknown error preset 'rate_limited'; presets are:",
+        "s.yaml:3:12: $.rules[0].error: unknown error preset 'rate_limited' "
+        "(did you mean 'rate_limit_exceeded'?); presets are:",
     ),
     "unknown-fault-kind": (
         "name: x\nrules:\n  - fault: {kind: explode}\n",
@@ -184,7 +194,12 @@ def test_duplicate_scenario_names_across_files(tmp_path):
 
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
-    write(tmp_path, "a.yaml", "name: a\nrules:\n  - when: {modle: x, input_matches: '('}\n    reply: [{message: '{{ nope }}'}]\n")
+    write(
+        tmp_path,
+        "a.yaml",
+        "name: a\nrules:\n  - when: {modle: x, input_matches: '('}\n"
+        "    reply: [{message: '{{ nope }}'}]\n",
+    )
     write(tmp_path, "b.yaml", "name: b\nrules: []\n")
     loaded = collect([tmp_path])
     assert loaded.scenarios  # the sound parts were built, and are still not served:

@@ -33,7 +33,8 @@ CONVERSATION = [
 
 
 def plan_of(reply_yaml: str, body: dict | None = None, **rule: object):
-    text = f"name: s\nseed: 3\nrules:\n  - reply:\n{textwrap.indent(textwrap.dedent(reply_yaml), '      ')}"
+    items = textwrap.indent(textwrap.dedent(reply_yaml), "      ")
+    text = f"name: s\nseed: 3\nrules:\n  - reply:\n{items}"
     for key, value in rule.items():
         text += f"    {key}: {json.dumps(value)}\n"
     (scenario,) = load_text(text, "t")
@@ -53,15 +54,28 @@ REPLY_CASES = {
     "message": ("- message: Hello {{ metadata.user }}\n", MessagePlan("Hello ada")),
     "message-annotations": (
         "- message:\n    text: See x\n    annotations:\n"
-        "      - {type: url_citation, url: 'https://x.test', title: X, start_index: 4, end_index: 5}\n",
+        "      - {type: url_citation, url: 'https://x.test', title: X,"
+        " start_index: 4, end_index: 5}\n",
         MessagePlan(
             "See x",
-            ({"type": "url_citation", "url": "https://x.test", "title": "X", "start_index": 4, "end_index": 5},),
+            (
+                {
+                    "type": "url_citation",
+                    "url": "https://x.test",
+                    "title": "X",
+                    "start_index": 4,
+                    "end_index": 5,
+                },
+            ),
         ),
     ),
-    "refusal": ("- refusal: I can't help with {{ input }}\n", MessagePlan("I can't help with weather?", refusal=True)),
+    "refusal": (
+        "- refusal: I can't help with {{ input }}\n",
+        MessagePlan("I can't help with weather?", refusal=True),
+    ),
     "function_call-object": (
-        "- function_call: {name: f, arguments: {t: '{{ tool_output.get_weather.temp_c }}', s: 'x{{ call }}'}}\n",
+        "- function_call: {name: f, arguments:"
+        " {t: '{{ tool_output.get_weather.temp_c }}', s: 'x{{ call }}'}}\n",
         FunctionCallPlan("f", '{"t": 21, "s": "x1"}'),
     ),
     "function_call-raw": (
@@ -73,10 +87,20 @@ REPLY_CASES = {
         ReasoningPlan(("Look up", "Answer"), ("think",), "gAAA"),
     ),
     "item": (
-        "- item: {type: web_search_call, status: completed, action: {type: search, query: '{{ input }}'}}\n",
-        VerbatimPlan({"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": "weather?"}}),
+        "- item: {type: web_search_call, status: completed,"
+        " action: {type: search, query: '{{ input }}'}}\n",
+        VerbatimPlan(
+            {
+                "type": "web_search_call",
+                "status": "completed",
+                "action": {"type": "search", "query": "weather?"},
+            }
+        ),
     ),
-    "json-value": ("- json: {city: Paris, temp: '{{ tool_output.get_weather.temp_c }}'}\n", MessagePlan('{"city": "Paris", "temp": 21}')),
+    "json-value": (
+        "- json: {city: Paris, temp: '{{ tool_output.get_weather.temp_c }}'}\n",
+        MessagePlan('{"city": "Paris", "temp": 21}'),
+    ),
 }
 
 
@@ -100,7 +124,10 @@ def test_json_auto_generates_from_the_request_schema():
 
 
 def test_json_auto_without_a_schema_is_a_clear_400():
-    with pytest.raises(ScenarioAnswerError, match="json: auto generates from the request's text.format json_schema") as info:
+    with pytest.raises(
+        ScenarioAnswerError,
+        match=r"json: auto generates from the request's text\.format json_schema",
+    ) as info:
         plan_of("- json: auto\n", body={"model": "gpt-4o"})
     assert (info.value.status, info.value.code) == (400, "mock_template_error")
 
@@ -120,7 +147,11 @@ def test_rule_level_settings_reach_the_plan():
         stream={"ttft_ms": 100, "chunk": {"size": 4}},
         fault={"kind": "disconnect", "after_events": 3},
     )
-    assert (plan.status, plan.incomplete_reason, plan.latency_ms) == ("incomplete", "content_filter", 250)
+    assert (plan.status, plan.incomplete_reason, plan.latency_ms) == (
+        "incomplete",
+        "content_filter",
+        250,
+    )
     assert plan.usage == {"input_tokens": 1000, "output_tokens_details": {"reasoning_tokens": 5}}
     assert (plan.stream.ttft_ms, plan.stream.chunk, plan.stream.chunk_size) == (100, "fixed", 4)
     assert [f.name for f in plan.fault] == ["disconnect@after_events=3"]
@@ -128,10 +159,24 @@ def test_rule_level_settings_reach_the_plan():
 
 
 def test_an_error_rule_carries_its_parsed_spec():
-    (scenario,) = load_text("name: e\nrules: [{error: {preset: rate_limit_exceeded, retry_after: 2}}]", "t")
-    plan = decide(scenario, body=BODY, conversation=[], headers={}, counters=Counters(), seed=1,
-                  json_for_schema=json_for_schema, generate=lambda: None).plan
-    assert (plan.error.status, plan.error.code, plan.error.retry_after) == (429, "rate_limit_exceeded", 2)
+    (scenario,) = load_text(
+        "name: e\nrules: [{error: {preset: rate_limit_exceeded, retry_after: 2}}]", "t"
+    )
+    plan = decide(
+        scenario,
+        body=BODY,
+        conversation=[],
+        headers={},
+        counters=Counters(),
+        seed=1,
+        json_for_schema=json_for_schema,
+        generate=lambda: None,
+    ).plan
+    assert (plan.error.status, plan.error.code, plan.error.retry_after) == (
+        429,
+        "rate_limit_exceeded",
+        2,
+    )
     assert plan.items == ()
 
 
@@ -145,13 +190,25 @@ def test_a_missing_template_value_is_a_clear_400_naming_rule_and_line():
 
 
 def test_faker_text_is_seeded_by_seed_rule_and_call():
-    (scenario,) = load_text("name: f\nrules: [{reply: [{message: '{{ faker.name }} in {{ faker.city }}'}]}]", "t")
+    (scenario,) = load_text(
+        "name: f\nrules: [{reply: [{message: '{{ faker.name }} in {{ faker.city }}'}]}]", "t"
+    )
 
     def texts(seed: int) -> list[str]:
         counters = Counters()
         return [
-            decide(scenario, body=BODY, conversation=[], headers={}, counters=counters, seed=seed,
-                   json_for_schema=json_for_schema, generate=lambda: None).plan.items[0].text
+            decide(
+                scenario,
+                body=BODY,
+                conversation=[],
+                headers={},
+                counters=counters,
+                seed=seed,
+                json_for_schema=json_for_schema,
+                generate=lambda: None,
+            )
+            .plan.items[0]
+            .text
             for _ in range(3)
         ]
 

@@ -32,7 +32,11 @@ BODY = {
     "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}},
     "input": [{"role": "user", "content": "x"}],
 }
-CONVERSATION = [user("first question"), *tool_round("lookup", "{}"), user("What is the Weather in Paris?")]
+CONVERSATION = [
+    user("first question"),
+    *tool_round("lookup", "{}"),
+    user("What is the Weather in Paris?"),
+]
 CONVERSATION += tool_round("get_weather", '{"temp_c": 21}', "call_2")
 HEADERS = {"user-agent": "OpenAI/Python 3.54.0", "x-team": "blue"}
 
@@ -42,7 +46,11 @@ CASES = {
     "input_contains": ("weather in paris", ["weather", "london"], "What is the Weather in Paris?"),
     "input_matches": (r"(?i)weather\s+in\s+\w+", r"^Weather", "What is the Weather in Paris?"),
     "instructions_contains": ("terse", "verbose", "You are a Terse assistant."),
-    "tools": (["get_weather", "web_search"], ["get_weather", "file_search"], ["get_weather", "web_search"]),
+    "tools": (
+        ["get_weather", "web_search"],
+        ["get_weather", "file_search"],
+        ["get_weather", "web_search"],
+    ),
     "has_tool_output": ("get_weather", "lookup", ["get_weather"]),
     "metadata": ({"suite": "a"}, {"suite": "b", "run": "7"}, {"suite": "a", "run": "7"}),
     "headers": ({"User-Agent": "OpenAI/Python *"}, {"x-team": "red"}, {"x-team": "blue"}),
@@ -59,7 +67,9 @@ CASES = {
 
 
 def check(key: str, value: object):
-    (scenario,) = load_text(json.dumps({"name": "s", "rules": [{"when": {key: value}, "error": "server_error"}]}), "t")
+    (scenario,) = load_text(
+        json.dumps({"name": "s", "rules": [{"when": {key: value}, "error": "server_error"}]}), "t"
+    )
     (condition,) = scenario.rules[0].when
     ctx = build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11)
     return WHEN[key].check(condition, ctx, "s/rule-1")

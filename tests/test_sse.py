@@ -57,3 +57,10 @@ def test_a_whole_stream_parses_back_frame_by_frame() -> None:
         name, data = block.split("\n")
         assert name == f"event: {event['type']}"
         assert json.loads(data.removeprefix("data: ")) == event
+
+
+def test_dumps_matches_json_and_falls_back_for_what_orjson_refuses() -> None:
+    event = {"type": "x", "text": "é 👋\u2028\x00", "n": 3, "f": 0.25, "none": None, "l": [True]}
+    assert sse.dumps(event) == json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    huge = {"type": "x", "n": 2**70}
+    assert sse.dumps(huge) == b'{"type":"x","n":1180591620717411303424}'

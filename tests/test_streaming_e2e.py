@@ -7,16 +7,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
-from aiohttp import ClientResponse, ClientSession
+from aiohttp import ClientResponse, ClientSession, web
 from conftest import RunningServer, StartServer
 from streamcases import KINDS, SCENARIO, request_for, validate_event
 
+from mockserver.app import create_app
 from mockserver.appkeys import EXCHANGE_SINKS
+from mockserver.config import Config
 from mockserver.exchange import Exchange
 from mockserver.streaming import TASKS
 
@@ -39,7 +42,7 @@ async def http(streams: RunningServer) -> AsyncIterator[ClientSession]:
         yield session
 
 
-def exchanges(server: RunningServer) -> list[Exchange]:
+def exchanges(server: Any) -> list[Exchange]:
     seen: list[Exchange] = []
     server.app[EXCHANGE_SINKS].append(seen.append)
     return seen
@@ -76,14 +79,20 @@ def parse(body: bytes) -> list[dict[str, Any]]:
 
 def without_parsed(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: without_parsed(v) for k, v in value.items() if k not in ("parsed", "parsed_arguments")}
+        return {
+            k: without_parsed(v)
+            for k, v in value.items()
+            if k not in ("parsed", "parsed_arguments")
+        }
     if isinstance(value, list):
         return [without_parsed(v) for v in value]
     return value
 
 
 @pytest.mark.parametrize("word", KINDS)
-async def test_the_stream_helper_gets_every_kind_of_answer(streams: RunningServer, word: str) -> None:
+async def test_the_stream_helper_gets_every_kind_of_answer(
+    streams: RunningServer, word: str
+) -> None:
     async with streams.client() as client:
         async with client.responses.stream(**request_for(word)) as stream:
             events = [event async for event in stream]
@@ -102,7 +111,9 @@ async def test_the_stream_helper_gets_every_kind_of_answer(streams: RunningServe
 
 
 @pytest.mark.parametrize("word", KINDS)
-async def test_create_stream_true_yields_spec_valid_events(streams: RunningServer, word: str) -> None:
+async def test_create_stream_true_yields_spec_valid_events(
+    streams: RunningServer, word: str
+) -> None:
     async with streams.client() as client:
         stream = await client.responses.create(**request_for(word), stream=True)
         events = [event.model_dump(mode="json", exclude_unset=True) async for event in stream]
@@ -145,16 +156,22 @@ async def test_same_seed_same_bytes(start_server: StartServer, tmp_path: Path) -
         )
         headers = {"Authorization": "Bearer same-key"}
         async with ClientSession(base_url=server.root, headers=headers) as session:
-            bodies.append([(await post_stream(session, request_for(w)))[1] for w in ("think", "weather")])
+            bodies.append(
+                [(await post_stream(session, request_for(w)))[1] for w in ("think", "weather")]
+            )
     assert bodies[0] == bodies[1]
     assert b'"obfuscation"' in bodies[0][0]
 
 
-async def test_resume_a_finished_stream_after_n(streams: RunningServer, http: ClientSession) -> None:
+async def test_resume_a_finished_stream_after_n(
+    streams: RunningServer, http: ClientSession
+) -> None:
     _, raw = await post_stream(http, request_for("weather"))
     original = parse(raw)
     rid = original[0]["response"]["id"]
-    async with http.get(f"/v1/responses/{rid}", params={"stream": "true", "starting_after": "4"}) as resp:
+    async with http.get(
+        f"/v1/responses/{rid}", params={"stream": "true", "starting_after": "4"}
+    ) as resp:
         assert resp.headers["Content-Type"] == "text/event-stream; charset=utf-8"
         assert parse(await resp.read()) == original[5:]
     async with http.get(f"/v1/responses/{rid}", params={"stream": "true"}) as resp:
@@ -164,15 +181,19 @@ async def test_resume_a_finished_stream_after_n(streams: RunningServer, http: Cl
         replay = await resp.read()
     assert b'"obfuscation"' not in replay and len(parse(replay)) == len(original)
     # The SDK asks for everything and drops what it has already seen itself.
-    async with streams.client() as client:
-        async with client.responses.stream(response_id=rid, starting_after=4) as stream:
-            events = [e async for e in stream]
-            final = await stream.get_final_response()
+    async with (
+        streams.client() as client,
+        client.responses.stream(response_id=rid, starting_after=4) as stream,
+    ):
+        events = [e async for e in stream]
+        final = await stream.get_final_response()
     assert events[0].sequence_number == 5
     assert final.id == rid and [o.type for o in final.output] == ["function_call", "function_call"]
 
 
-async def test_streaming_a_response_that_was_not_streamed_is_refused(streams: RunningServer) -> None:
+async def test_streaming_a_response_that_was_not_streamed_is_refused(
+    streams: RunningServer,
+) -> None:
     async with streams.client() as client:
         plain = await client.responses.create(**request_for("hello"))
         with pytest.raises(openai.BadRequestError) as info:
@@ -201,11 +222,38 @@ async def test_a_stream_without_store_is_not_kept(streams: RunningServer) -> Non
     assert events[-1].type == "response.completed"
 
 
-async def test_a_client_that_leaves_stops_the_writer_at_once(
-    streams: RunningServer, http: ClientSession
-) -> None:
-    seen = exchanges(streams)
-    async with http.post("/v1/responses", json={**request_for("paced"), "stream": True}) as resp:
+@dataclass
+class PlainServer:
+    """The app behind a runner as `mockserver serve` builds it: no handler cancellation."""
+
+    root: str
+    app: web.Application
+
+
+@pytest.fixture(params=["test-server", "serve-runner"])
+async def leaving(request: pytest.FixtureRequest, streams: RunningServer, tmp_path: Path) -> Any:
+    """The server for the disconnect test: aiohttp's TestServer cancels a handler whose
+    client left; `mockserver serve` does not, so the writer must notice on its own."""
+    if request.param == "test-server":
+        yield streams
+        return
+    config = Config(seed=7, scenarios=(tmp_path / "streams.yaml",), default_scenario="streams")
+    runner = web.AppRunner(create_app(config), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield PlainServer(f"http://127.0.0.1:{port}", runner.app)
+    await runner.cleanup()
+
+
+async def test_a_client_that_leaves_stops_the_writer_at_once(leaving: Any) -> None:
+    seen = exchanges(leaving)
+    headers = {"Authorization": "Bearer test-key"}
+    async with (
+        ClientSession(base_url=leaving.root, headers=headers) as http,
+        http.post("/v1/responses", json={**request_for("paced"), "stream": True}) as resp,
+    ):
         frames = await read_frames(resp, limit=6)
         left = time.monotonic()
         resp.connection.transport.abort()  # type: ignore[union-attr]
@@ -214,9 +262,12 @@ async def test_a_client_that_leaves_stops_the_writer_at_once(
         assert time.monotonic() - left < 0.5, "the writer noticed the client left"
     ex = next(x for x in seen if x.stream)
     assert ex.stream_completed is False
-    assert 6 <= ex.events_sent < 50  # the paced answer has 107 events over ~2.2 s
+    assert 6 <= ex.events_sent < 50  # the paced answer has 109 events over ~2.2 s
     rid = frames[0][2]["response"]["id"]
-    async with http.get(f"/v1/responses/{rid}") as got:
+    async with (
+        ClientSession(base_url=leaving.root, headers=headers) as http,
+        http.get(f"/v1/responses/{rid}") as got,
+    ):
         assert (await got.json())["status"] == "in_progress"  # the model keeps going
 
 
@@ -233,3 +284,25 @@ async def test_after_a_disconnect_the_response_still_completes_on_time(
     assert stored["status"] == "completed"
     assert stored["output"][0]["content"][0]["text"].startswith("one two three")
     assert not streams.app[TASKS], "the continuation task is gone once done"
+
+
+async def test_a_failed_stream_with_an_error_event(streams: RunningServer) -> None:
+    async with streams.client() as client:
+        async with client.responses.stream(**request_for("break")) as stream:
+            events = [event async for event in stream]
+            with pytest.raises(RuntimeError):
+                await stream.get_final_response()
+        stored = await client.responses.retrieve(events[0].response.id)
+    assert [e.type for e in events[-2:]] == ["error", "response.failed"]
+    assert events[-1].response.status == "failed" and events[-1].response.error is not None
+    assert stored == events[-1].response
+    for event in events:
+        validate_event(event.model_dump(mode="json", exclude_unset=True))
+
+
+async def test_a_nested_error_event_makes_the_sdk_raise(streams: RunningServer) -> None:
+    async with streams.client() as client:
+        with pytest.raises(openai.APIError):
+            async with client.responses.stream(**request_for("crash")) as stream:
+                async for _ in stream:
+                    pass

@@ -19,6 +19,7 @@ from ..body import read_json_object
 from ..conversation import history, previous_response
 from ..errors import InvalidRequest, NotFound
 from ..exchange import exchange_of
+from ..faults import hooks as faults
 from ..middleware import tenant_of
 from ..models import hooks as model_hooks
 from ..render import generate
@@ -39,10 +40,14 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     # MODELS-HOOK: per-model request checks (mockserver.models), before anything is counted.
     turn.model_info = model_hooks.check_turn(turn, *scenario_hooks.model_settings(turn))
     # FAULTS-HOOK: rate limits and server-wide chaos (mockserver.ratelimit, mockserver.faults).
-    turn.plan = _choose_plan(turn)
+    if (dropped := await faults.before_plan(turn)) is not None:
+        return dropped
+    turn.plan = faults.replayed_plan(turn) or _choose_plan(turn)
     model_hooks.plan_for_model(turn)  # reasoning models answer with a reasoning item first
     turn.exchange.scenario, turn.exchange.rule = turn.plan.scenario, turn.plan.rule
     # FAULTS-HOOK: a scripted HTTP error or transport fault (plan.error / plan.fault).
+    if (dropped := await faults.after_plan(turn)) is not None:
+        return dropped
     if turn.plan.latency_ms:
         await asyncio.sleep(turn.plan.latency_ms / 1000)
     turn.response = render_turn(turn, now=_now(turn))
@@ -51,7 +56,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     if turn.req.stream or turn.req.background:
         return await streaming.answer(turn)
     body = turn.stored.body if turn.stored else dumps(turn.response)
-    return web.Response(body=body, content_type=JSON)
+    return await faults.json_answer(turn, body)  # FAULTS-HOOK: a body fault, if scripted
 
 
 async def _begin_turn(request: web.Request) -> Turn:
@@ -166,7 +171,8 @@ async def cancel_response(request: web.Request) -> web.StreamResponse:
 @routes.get("/v1/responses/{response_id}/input_items")
 async def list_input_items(request: web.Request) -> web.Response:
     stored = find_response(request)
-    return web.json_response(input_items_api.page(stored.input_items(), request.query))
+    items = model_hooks.input_items_for(stored.input_items(), request.query)  # include[]
+    return web.json_response(input_items_api.page(items, request.query))
 
 
 def find_response(request: web.Request) -> StoredResponse:

@@ -15,8 +15,9 @@ the preset is faithful to that, and `should_retry: false` is there to script the
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -53,8 +54,8 @@ def parse_error_spec(value: Any) -> ErrorSpec:
     if problems:
         raise ValueError("; ".join(problems))
     if isinstance(value, str):
-        return replace(PRESETS[value], preset=value)
-    base = replace(PRESETS[value["preset"]], preset=value["preset"]) if "preset" in value else None
+        return PRESETS[value]
+    base = PRESETS[value["preset"]] if "preset" in value else None
     return _merge(base, value)
 
 
@@ -106,7 +107,7 @@ def render_message(spec: ErrorSpec, ctx: ErrorContext) -> str:
         "model": ctx.model,
         "organization": ctx.organization,
         "request_id": ctx.request_id,
-        "api_key": mask_key(ctx.api_key),
+        "api_key": ctx.api_key or "sk-***",
         "retry_in": format_duration(delay if delay is not None else 1.0),
         **ctx.numbers(),
     }
@@ -136,13 +137,6 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def mask_key(key: str) -> str:
-    """An API key as the 401 message shows it: the first and last characters only."""
-    if len(key) < 10:
-        return "sk-***" if not key else key[:2] + "***"
-    return f"{key[:6]}***{key[-3:]}"
-
-
 def validate_error_spec(value: Any, path: str = "error") -> list[str]:
     """Every problem with an `error:` value, each naming its path and what is allowed."""
     if isinstance(value, str):
@@ -161,7 +155,15 @@ def validate_error_spec(value: Any, path: str = "error") -> list[str]:
 
 
 def _unknown_preset(path: str, value: object) -> str:
-    return f"{path}: unknown error preset {value!r}; presets are: {', '.join(preset_names())}"
+    hint = did_you_mean(value, PRESETS)
+    return f"{path}: unknown error preset {value!r}{hint}; presets are: {', '.join(preset_names())}"
+
+
+def did_you_mean(value: object, names: Iterable[str]) -> str:
+    close = (
+        difflib.get_close_matches(str(value), list(names), n=1) if isinstance(value, str) else []
+    )
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _unknown_keys(value: Mapping[str, Any], path: str) -> list[str]:

@@ -17,7 +17,6 @@ attempt it repeats: how long the client waited, whether that was shorter than th
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 from collections import OrderedDict
@@ -168,10 +167,9 @@ def parse_on_retry(value: Any) -> OnRetry:
     return result
 
 
-def fingerprint(body: Any) -> str:
-    """Same request body, same fingerprint (key order and whitespace do not matter)."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+def fingerprint(body: bytes) -> str:
+    """Same request body, same fingerprint. The raw bytes: an SDK resends them unchanged."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 @dataclass
@@ -184,6 +182,7 @@ class Attempt:
     scenario: str | None = None
     rule: str | None = None
     outcome: str = "ok"  # an error code, a fault name, or "ok"
+    plan: Any = None  # the Plan it was answered with (for `on_retry: replay`)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ ErrorContext.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 RATE_LIMIT_DOCS = "Visit https://platform.openai.com/account/rate-limits to learn more."
@@ -48,7 +48,7 @@ class ErrorContext:
     model: str = "gpt-4o"
     organization: str = "org-mockserver"
     request_id: str = "req_0"
-    api_key: str = ""
+    api_key: str = ""  # already masked, as the 401 message shows it
     # Rate-limit numbers for the 429 texts: the scenario's or the live bucket's when known.
     limit_requests: int = 60
     used_requests: int | None = None  # None: the whole limit
@@ -65,6 +65,8 @@ class ErrorContext:
             "limit_tokens": str(self.limit_tokens),
             "used_tokens": str(used_tokens),
             "requested_tokens": str(self.requested_tokens),
+            # A "too large" text must request more than the limit, scripted or live.
+            "oversize_tokens": str(max(self.requested_tokens, self.limit_tokens * 5 // 3)),
         }
 
 
@@ -87,7 +89,7 @@ def _spec(status: int, type_: str, code: str | None, message: str, **kw: Any) ->
     return ErrorSpec(status=status, type=type_, code=code, message=message, **kw)
 
 
-PRESETS: dict[str, ErrorSpec] = {
+_TABLE: dict[str, ErrorSpec] = {
     "rate_limit_exceeded": _spec(
         429, "requests", "rate_limit_exceeded", rate_limit_text("requests"), retry_after=1.0
     ),
@@ -104,7 +106,7 @@ PRESETS: dict[str, ErrorSpec] = {
         "tokens",
         "rate_limit_exceeded",
         "Request too large for {model} in organization {organization} on tokens per min (TPM): "
-        "Limit {limit_tokens}, Requested {requested_tokens}. The input or output tokens must be "
+        "Limit {limit_tokens}, Requested {oversize_tokens}. The input or output tokens must be "
         "reduced in order to "
         f"run successfully. {RATE_LIMIT_DOCS}",
     ),
@@ -195,3 +197,5 @@ PRESETS: dict[str, ErrorSpec] = {
         "request ID {request_id} in your message.",
     ),
 }
+# Each preset knows its own name (the journal and chaos report it).
+PRESETS: dict[str, ErrorSpec] = {name: replace(spec, preset=name) for name, spec in _TABLE.items()}

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .catalogue import PRESETS, ErrorSpec, parse_error_spec, validate_error_spec
+from .catalogue import PRESETS, ErrorSpec, did_you_mean, parse_error_spec, validate_error_spec
 
 # Before the answer, or on the bytes of a non-streamed answer.
 TRANSPORT_KINDS = (
@@ -213,7 +213,8 @@ def validate_fault(value: Any, path: str = "fault") -> list[str]:
 
 
 def _unknown_kind(path: str, value: object) -> str:
-    return f"{path}: unknown fault kind {value!r}; kinds are: {', '.join(sorted(KINDS))}"
+    hint = did_you_mean(value, KINDS)
+    return f"{path}: unknown fault kind {value!r}{hint}; kinds are: {', '.join(sorted(KINDS))}"
 
 
 def _check_values(d: Mapping[str, Any], path: str) -> list[str]:

@@ -28,6 +28,8 @@ from .spec import FaultSpec
 Event = dict[str, Any]
 ActionKind = Literal["disconnect", "reset", "stall", "raw", "malformed_chunk", "hold", "end"]
 _AT_TERMINAL = ("failed", "incomplete", "no_terminal")
+# Body faults that, without a point, act on a stream too (half-way, or at its end).
+_ALSO_IN_STREAM = ("slow_close", "malformed_chunk")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def plan_stream(
     offs = [float(o) for o in offsets]
     plan = StreamPlan(evs, offs, final=_terminal_response(evs))
     for fault in faults:
-        if fault.in_stream or fault.kind == "slow_close":
+        if fault.in_stream or fault.kind in _ALSO_IN_STREAM:
             plan = _apply(plan, fault, ctx or ErrorContext())
     return plan
 

@@ -34,6 +34,7 @@ TOOL_ALIASES = {
     "web_search_2025_08_26": "web_search",
     "web_search_preview_2025_03_11": "web_search_preview",
 }
+_UNKNOWN_PARENT = ", which is not a known model"
 _TUPLE_FIELDS = ("rejected_params", "reasoning_efforts", "sampling_efforts", "required_tools")
 
 
@@ -157,15 +158,26 @@ def _entry_validator() -> jsonschema.Draft202012Validator:
 
 
 def entry_problems(entries: Any, source: str) -> list[str]:
-    """Every schema problem in a list of model entries (a scenario's `models:` section)."""
-    if not isinstance(entries, list):
+    """Every problem in a list of model entries (a scenario's `models:` section), at load time.
+
+    Entries are tried on the built-in catalogue; an `extends` naming a model it lacks is left
+    for request time, as the server's --models file may define that model.
+    """
+    if not isinstance(entries, list | tuple):
         return [f"{source}: expected a list of models, got {type(entries).__name__}"]
     validator = _entry_validator()
-    return [
+    problems = [
         f"{source}[{i}]{_path(err.absolute_path)}: {err.message}"
         for i, entry in enumerate(entries)
         for err in validator.iter_errors(entry)
     ]
+    if problems:
+        return problems
+    try:
+        _merge(builtin_catalogue().models, entries, source)
+    except CatalogueError as exc:
+        return [p for p in exc.problems if not p.endswith(_UNKNOWN_PARENT)]
+    return []
 
 
 def _path(parts: Iterable[Any]) -> str:
@@ -182,7 +194,7 @@ def _merge(
         try:
             info = _resolve(entry, models)
         except KeyError as exc:
-            problems.append(f"{where}: extends '{exc.args[0]}', which is not a known model")
+            problems.append(f"{where}: extends '{exc.args[0]}'{_UNKNOWN_PARENT}")
             continue
         problems += [f"{where}: {p}" for p in _consistency(info)]
         models[info.id] = info

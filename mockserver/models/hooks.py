@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .catalogue import Catalogue, ModelInfo
-from .includes import apply_includes
+from .. import request_parts
+from ..errors import ServerError
+from .catalogue import Catalogue, CatalogueError, ModelInfo
+from .includes import apply_includes, apply_input_includes
 from .reasoning import with_reasoning
 from .rules import check_request
 
@@ -36,7 +38,10 @@ def check_turn(
     A scenario's `models:` section extends the catalogue and its `strict_models` setting
     overrides --strict-models, once the scenario engine passes them.
     """
-    catalogue = turn.request.app[MODELS].merged(scenario_models, "scenario models")
+    try:
+        catalogue = turn.request.app[MODELS].merged(scenario_models, "scenario models")
+    except CatalogueError as exc:  # only what load time could not know: an unknown `extends`
+        raise ServerError(f"The scenario's models section cannot be used: {exc}") from None
     strict_models = turn.config.strict_models if strict is None else strict
     return check_request(counted_body(turn.req), turn.conversation, catalogue, strict_models)
 
@@ -66,3 +71,10 @@ def response_model(turn: Turn) -> str | None:
     """What Response.model says: the dated snapshot the alias ran (None: the name as sent)."""
     info = turn.model_info
     return info.response_model if isinstance(info, ModelInfo) and info.known else None
+
+
+def input_items_for(items: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
+    """GET input_items: image urls shown only when `include[]` asks (the SDK's spelling)."""
+    getall = getattr(query, "getall", None)
+    asked = [*getall("include[]", []), *getall("include", [])] if getall else []
+    return apply_input_includes(items, request_parts.include(asked))

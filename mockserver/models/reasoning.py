@@ -84,10 +84,19 @@ def with_reasoning(
         items = (first, *items) if first is not None else items
     if not any(isinstance(i, ReasoningPlan) for i in items) or "reasoning_tokens" in plan.extra:
         return dataclasses.replace(plan, items=items)
-    reasoning = body.get("reasoning")
-    effort = info.effort(reasoning if isinstance(reasoning, Mapping) else None)
-    spent = reasoning_tokens_for(effort, _visible_tokens(plan), rng)
+    spent = _scripted_tokens(plan)
+    if spent is None:
+        reasoning = body.get("reasoning")
+        effort = info.effort(reasoning if isinstance(reasoning, Mapping) else None)
+        spent = reasoning_tokens_for(effort, _visible_tokens(plan), rng)
     return dataclasses.replace(plan, items=items, extra={**plan.extra, "reasoning_tokens": spent})
+
+
+def _scripted_tokens(plan: Plan) -> int | None:
+    """Reasoning tokens a scenario's `usage:` names, so output_tokens adds up with them."""
+    details = (plan.usage or {}).get("output_tokens_details")
+    scripted = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+    return scripted if isinstance(scripted, int) else None
 
 
 def _visible_tokens(plan: Plan) -> int:

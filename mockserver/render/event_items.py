@@ -7,58 +7,10 @@ output_item.done with the final item unchanged. Deltas join to the final texts.
 
 from __future__ import annotations
 
-import random
-import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.pacing import Role
-from mockserver.render.chunking import Chunking
-
-Event = dict[str, Any]
-Item = dict[str, Any]
-_ALNUM = string.ascii_letters + string.digits
-_PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
-
-
-@dataclass
-class Builder:
-    """Collects events with their sequence numbers and pacing roles."""
-
-    rng: random.Random
-    chunking: Chunking
-    obfuscation: bool = True
-    reasoning_summary: bool = True
-    events: list[Event] = field(default_factory=list)
-    roles: list[Role] = field(default_factory=list)
-    delta_texts: list[str] = field(default_factory=list)
-
-    def emit(self, type_: str, role: Role = Role.OTHER, **fields: Any) -> Event:
-        event: Event = {"type": type_, "sequence_number": len(self.events), **fields}
-        self.events.append(event)
-        self.roles.append(role)
-        return event
-
-    def delta(self, type_: str, text: str, **fields: Any) -> Event:
-        """A delta event; `text` goes in `delta`, padded by `obfuscation` as in real traffic."""
-        event = self.emit(type_, Role.DELTA, **fields)
-        if self.obfuscation:
-            size = -len(text) % _PAD
-            event["obfuscation"] = "".join(self.rng.choices(_ALNUM, k=size))
-        self.delta_texts.append(text)
-        return event
-
-    def text_deltas(self, type_: str, text: str, **fields: Any) -> None:
-        for chunk in self.chunking.split(text):
-            self.delta(type_, chunk, **fields, delta=chunk)
-
-    def added(self, index: int, item: Item) -> None:
-        self.emit("response.output_item.added", output_index=index, item=item)
-
-    def done(self, index: int, item: Item) -> None:
-        self.emit("response.output_item.done", output_index=index, item=item)
-
+from mockserver.render.event_builder import Builder, Item
 
 Renderer = Callable[[Builder, int, Item], None]
 
@@ -110,11 +62,12 @@ def _output_text(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> Non
     text: str = part.get("text", "")
     chunks = b.chunking.split(text)
     logprobs = part.get("logprobs") or []
-    groups = spread_logprobs(logprobs, chunks)
+    groups = spread_logprobs(logprobs, chunks) if logprobs else None
     annotations = list(enumerate(part.get("annotations") or []))
     sent = 0
-    for chunk, group in zip(chunks, groups, strict=True):
-        b.delta("response.output_text.delta", chunk, **where, delta=chunk, logprobs=group)
+    for k, chunk in enumerate(chunks):
+        group = groups[k] if groups is not None else []
+        b.delta("response.output_text.delta", chunk, where, group)
         sent += len(chunk)
         # Real traffic announces an annotation right after the delta that completes its span.
         while annotations and _annotation_end(annotations[0][1]) <= sent:

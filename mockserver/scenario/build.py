@@ -51,6 +51,8 @@ class Builder(Compiler):
             seed=raw.get("seed"),
             stream=stream,
             rate_limits=self._delegated(raw, "rate_limits", path),
+            chaos=self._delegated(raw, "chaos", path),
+            outage=self._delegated(raw, "outage", path),
             fallback=raw.get("fallback", "error"),
             models=self._delegated(raw, "models", path) or (),
             strict_models=raw.get("strict_models"),
@@ -74,13 +76,15 @@ class Builder(Compiler):
             error=self._delegated(raw, "error", path),
             fault=self._delegated(raw, "fault", path),
             rate_limits=self._delegated(raw, "rate_limits", path),
+            chaos=self._delegated(raw, "chaos", path),
+            on_retry=self._delegated(raw, "on_retry", path) or "advance",
+            expect=self._delegated(raw, "expect", path),
             latency_ms=float(raw.get("latency_ms", 0)) if self.ok((*path, "latency_ms")) else 0,
             stream=self._pacing(raw, path, base),
             status=status,
             incomplete_reason=(reason or "max_output_tokens") if status == "incomplete" else None,
             usage=MappingProxyType(raw["usage"]) if "usage" in raw else None,
             description=raw.get("description", ""),
-            expect=self._delegated(raw, "expect", path),
         )
 
     def _when(self, raw: Mapping[str, Any], path: Path) -> tuple[Condition, ...]:

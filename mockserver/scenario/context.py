@@ -40,6 +40,9 @@ class MatchContext:
     # The latest output of each tool anywhere in the conversation (for templates).
     outputs_by_tool: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0  # for `probability`: draws depend on seed, rule and call only
+    # Lowercased once per request, not once per rule (case-insensitive `*_contains`).
+    input_lower: str = ""
+    instructions_lower: str = ""
 
 
 def build_context(
@@ -56,6 +59,8 @@ def build_context(
     by_tool = {o.name: o.value for _, o in outputs if o.name is not None}
     metadata = body.get("metadata")
     instructions = body.get("instructions")
+    instructions = instructions if isinstance(instructions, str) else ""
+    latest = message_text(items[last_user]) if last_user >= 0 else ""
     return MatchContext(
         body=body,
         conversation=items,
@@ -63,14 +68,16 @@ def build_context(
         call=call,
         model=str(body.get("model", "")),
         stream=body.get("stream") is True,
-        instructions=instructions if isinstance(instructions, str) else "",
-        latest_user_text=message_text(items[last_user]) if last_user >= 0 else "",
+        instructions=instructions,
+        latest_user_text=latest,
         turn=sum(1 for i in items if _is_user_message(i)),
         tool_names=_tool_names(body.get("tools")),
         metadata=MappingProxyType(dict(metadata) if isinstance(metadata, Mapping) else {}),
         recent_outputs=recent,
         outputs_by_tool=MappingProxyType(by_tool),
         seed=seed,
+        input_lower=latest.lower(),
+        instructions_lower=instructions.lower(),
     )
 
 

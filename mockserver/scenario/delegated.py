@@ -1,4 +1,4 @@
-"""Keys whose contents other subsystems define: pacing, errors, faults, rate limits, models.
+"""Keys whose contents other subsystems define: pacing, errors, faults, chaos, rate limits...
 
 schema.json only checks their outline; each subsystem validates and parses its own values
 here, at load time, with messages that we place at `file:line:col` like ours. A registry:
@@ -12,8 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..expectations import parse_expect, validate_expect
 from ..faults.catalogue import parse_error_spec, validate_error_spec
+from ..faults.chaos import (
+    parse_chaos,
+    parse_on_retry,
+    parse_outage,
+    validate_chaos,
+    validate_on_retry,
+    validate_outage,
+)
 from ..faults.spec import parse_faults, validate_fault
 from ..models.catalogue import entry_problems
 from ..pacing import Pacing, PacingError
@@ -32,12 +39,28 @@ def _models(value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(value)
 
 
+# mockserver.expectations builds on this package (context, when): imported when used.
+def _validate_expect(value: Any, path: str) -> list[str]:
+    from ..expectations import validate_expect
+
+    return validate_expect(value, path)
+
+
+def _parse_expect(value: Any) -> Any:
+    from ..expectations import parse_expect
+
+    return parse_expect(value)
+
+
 DELEGATES: dict[str, Delegate] = {
     "error": Delegate(validate_error_spec, parse_error_spec),
     "fault": Delegate(validate_fault, parse_faults),
     "rate_limits": Delegate(validate_rate_limits, parse_rate_limits),
     "models": Delegate(entry_problems, _models),
-    "expect": Delegate(validate_expect, parse_expect),  # mockserver.expectations
+    "chaos": Delegate(validate_chaos, parse_chaos),
+    "outage": Delegate(validate_outage, parse_outage),
+    "on_retry": Delegate(validate_on_retry, parse_on_retry),
+    "expect": Delegate(_validate_expect, _parse_expect),  # mockserver.expectations
 }
 
 

@@ -1,9 +1,9 @@
 """The create pipeline's calls into the scenario engine (SCENARIO-HOOK), and app set-up.
 
-    install(app, config)          load --scenarios (ScenarioLoadError stops the start), --reload
-    scenario_for(turn)            header X-Mock-Scenario, else the tenant's binding, else
-                                  --default-scenario, else None (the zero-config generator)
-    plan_for_turn(turn, generate) the scripted Plan, or generate() when no scenario applies
+install(app, config)          load --scenarios (ScenarioLoadError stops the start), --reload
+scenario_for(turn)            header X-Mock-Scenario, else the tenant's binding, else
+                              --default-scenario, else None (the zero-config generator)
+plan_for_turn(turn, generate) the scripted Plan, or generate() when no scenario applies
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .counters import Counters
 from .engine import decide
 from .match import NoRuleMatched
 from .model import Scenario
+from .problems import Problem, ScenarioLoadError
 from .registry import Registry
 from .reload import watcher
 
@@ -37,6 +38,11 @@ def install(app: web.Application, config: Config) -> Registry:
     """Load the configured scenarios; raises ScenarioLoadError with every problem."""
     registry = Registry(config.scenarios)
     registry.load_files()
+    default = config.default_scenario
+    if default is not None and default not in registry.scenarios:
+        loaded = ", ".join(registry.names()) or "none"
+        message = f"unknown scenario '{default}'; loaded scenarios: {loaded}"
+        raise ScenarioLoadError([Problem("--default-scenario", 0, 0, "", message)])
     app[SCENARIOS] = registry
     if config.reload and config.scenarios:
         app.cleanup_ctx.append(watcher(registry))
@@ -59,6 +65,9 @@ def scenario_for(turn: Turn) -> Scenario | None:
         )
         registry = turn.request.app[SCENARIOS]
         turn.extra[_TURN_KEY] = registry.get(name) if name else None
+        # Named at once, so answers refused before a rule is chosen (rate limits, chaos)
+        # still show their scenario in the access log, journal and metrics.
+        turn.exchange.scenario = name or None
     found: Scenario | None = turn.extra[_TURN_KEY]
     return found
 

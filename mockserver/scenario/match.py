@@ -29,11 +29,15 @@ def _exhausted(scenario: Scenario, rule: Rule, counters: Counters) -> bool:
 
 
 def first_match(scenario: Scenario, ctx: MatchContext, counters: Counters) -> Rule | None:
+    # The hot path (every request, every rule until one fits): plain loops, no generators.
     for rule in scenario.rules:
-        if _exhausted(scenario, rule, counters):
+        if rule.times is not None and _exhausted(scenario, rule, counters):
             continue
-        rid = rule_id(scenario, rule)
-        if all(WHEN[c.key].check(c, ctx, rid) is None for c in rule.when):
+        rid = f"{scenario.name}/{rule.name}"
+        for c in rule.when:
+            if WHEN[c.key].check(c, ctx, rid) is not None:
+                break
+        else:
             return rule
     return None
 

@@ -35,14 +35,16 @@ class Rule:
     # Parsed by their subsystems at load time (mockserver.faults, mockserver.ratelimit).
     error: Any = None  # faults.catalogue.ErrorSpec
     fault: tuple[Any, ...] | None = None  # faults.spec.FaultSpec, in order
-    rate_limits: Any = None  # ratelimit.RateLimitSpec
+    rate_limits: Any = None  # ratelimit_spec.RateLimitSpec
+    chaos: Any = None  # faults.chaos.ChaosSpec
+    on_retry: str = "advance"  # a retried request takes the next step, or replays this one
+    expect: Any = None  # expectations.Expectations: what the request must contain
     latency_ms: float = 0.0
     stream: Any = None  # pacing.Pacing, merged over the scenario's
     status: Literal["completed", "incomplete"] = "completed"
     incomplete_reason: str | None = None
     usage: Mapping[str, Any] | None = None
     description: str = ""
-    expect: Any = None  # expectations.Expectations: what the request must contain
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ class Scenario:
     description: str = ""
     seed: int | None = None
     stream: Any = None  # pacing.Pacing
-    rate_limits: Any = None  # ratelimit.RateLimitSpec
+    rate_limits: Any = None  # ratelimit_spec.RateLimitSpec
+    chaos: Any = None  # faults.chaos.ChaosSpec
+    outage: Any = None  # faults.chaos.OutageSpec
     fallback: Literal["error", "generate"] = "error"
     models: tuple[Mapping[str, Any], ...] = ()  # model catalogue entries (mockserver.models)
     strict_models: bool | None = None  # None: the server's --strict-models

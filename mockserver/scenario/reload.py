@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import fakers
 from .load import SUFFIXES, collect
 from .problems import ScenarioLoadError
 from .registry import Registry
@@ -40,6 +41,9 @@ def stamp(paths: tuple[Path, ...]) -> Stamp:
 
 async def reload_once(registry: Registry) -> bool:
     """Load the files again; apply if good (True), else log every problem and keep the old."""
+    # Listing faker's providers reseeds the shared Faker once: do it here, between answers,
+    # not in the thread, where it could land in the middle of a seeded answer.
+    fakers.provider_names()
     loaded = await asyncio.to_thread(collect, registry.paths)
     if loaded.problems:
         registry.last_error = ScenarioLoadError(loaded.problems)

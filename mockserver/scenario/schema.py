@@ -36,10 +36,26 @@ def schema_json() -> str:
 @functools.cache
 def validator(definition: str) -> jsonschema.Draft202012Validator:
     """A validator for one of the schema's $defs (scenario, rule, when, pacing, ...)."""
-    root = schema()
-    return jsonschema.Draft202012Validator(
-        {"$defs": root["$defs"], "$ref": f"#/$defs/{definition}"}
-    )
+    return jsonschema.Draft202012Validator(inline(schema()["$defs"][definition], schema()))
+
+
+def inline(node: Any, root: dict[str, Any]) -> Any:
+    """node with every local $ref replaced by its target (the schema has no cycles).
+
+    Resolving references is a third of jsonschema's time on a scenario; inlining them
+    once makes loading hundreds of files noticeably faster, with the same verdicts.
+    """
+    if isinstance(node, list):
+        return [inline(item, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target: Any = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return {**inline(target, root), **inline(rest, root)}
+    return {key: inline(value, root) for key, value in node.items()}
 
 
 def check(instance: Any, definition: str = "scenario", base: Path = ()) -> list[Finding]:

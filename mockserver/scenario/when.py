@@ -13,13 +13,14 @@ import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .context import MatchContext
 
 
-@dataclass(frozen=True)
-class Miss:
+class Miss(NamedTuple):
+    """Why a condition failed. A tuple, not a dataclass: every non-matching rule makes one."""
+
     key: str
     expected: Any
     got: Any
@@ -108,7 +109,7 @@ def _check_model(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
 
 
 def _check_input_contains(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    text = ctx.latest_user_text.lower()
+    text = ctx.input_lower
     ok = all(part in text for part in c.compiled)
     return None if ok else _miss(c, _short(ctx.latest_user_text))
 
@@ -119,7 +120,7 @@ def _check_input_matches(c: Condition, ctx: MatchContext, _: str) -> Miss | None
 
 
 def _check_instructions(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    ok = c.compiled in ctx.instructions.lower()
+    ok = c.compiled in ctx.instructions_lower
     return None if ok else _miss(c, _short(ctx.instructions))
 
 

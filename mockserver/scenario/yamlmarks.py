@@ -18,6 +18,7 @@ import yaml
 from .problems import Path, Problem, format_path
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -99,6 +100,8 @@ class _Builder:
         return out
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        if node.tag == _STR:  # most scalars: no constructor needed
+            return node.value
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, datetime.date):
             return value.isoformat()  # JSON has no dates; keep what the author wrote

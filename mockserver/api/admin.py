@@ -1,0 +1,239 @@
+"""The admin API under /_mock/: health, scenarios, tenant bindings, reset (JSON).
+
+    GET    /_mock/health                          ok, version, scenarios, last reload error
+    /_mock/scenarios...                        list, show, add, replace, delete (admin_scenarios.py)
+    GET|PUT|DELETE /_mock/tenants/binding?tenant=KEY   the tenant's scenario ({"scenario": NAME})
+    POST   /_mock/reset[?tenant=KEY]              forget everything, or one tenant
+    (the journal and verify routes: api/admin_journal.py)
+
+A tenant is named by its API key in the query; answers show only its hash. Every route but
+health needs `--admin-token` when one is set; a browser (a `Mozilla` user agent) may not
+change anything without it, so a web page cannot reconfigure a developer's mock.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiohttp import web
+
+from .. import __version__
+from ..appkeys import CONFIG, EXCHANGE_SINKS, STORE
+from ..errors import AuthenticationError, InvalidRequest, NotFound, PermissionDenied
+from ..journal import Journal
+from ..scenario.hooks import SCENARIOS
+from ..scenario.model import Scenario
+from ..scenario.registry import Registry
+from ..store import Tenant, tenant_hash
+
+JOURNAL = web.AppKey("journal", Journal)
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+routes = web.RouteTableDef()
+
+
+def install(app: web.Application) -> Journal:
+    """The journal (an exchange sink) and the admin routes; call after the scenarios' install."""
+    from . import admin_journal, admin_scenarios  # their routes use this module's helpers
+
+    journal = Journal(app[CONFIG].journal_size)
+    app[JOURNAL] = journal
+    app[EXCHANGE_SINKS].append(journal.record)
+    app.add_routes(routes)
+    app.add_routes(admin_scenarios.routes)
+    app.add_routes(admin_journal.routes)
+    return journal
+
+
+# ---- access -----------------------------------------------------------------------------------
+
+
+def guarded(handler: Handler) -> Handler:
+    """Admin token (when configured) and the browser refusal, before the handler runs."""
+
+    async def check_then_handle(request: web.Request) -> web.StreamResponse:
+        check_access(request)
+        return await handler(request)
+
+    return check_then_handle
+
+
+def check_access(request: web.Request) -> None:
+    token = request.app[CONFIG].admin_token
+    given = _given_token(request)
+    token_ok = token is not None and given is not None and hmac.compare_digest(given, token)
+    browser = "mozilla" in request.headers.get("User-Agent", "").lower()
+    if browser and request.method not in _READS and not token_ok:
+        raise PermissionDenied(
+            "Refused: the admin API does not take changes from a web browser (a page could "
+            "otherwise reconfigure this mock). Use curl or the Python client"
+            + (", or send the admin token." if token else "."),
+            code="admin_browser_refused",
+        )
+    if token is not None and not token_ok:
+        raise AuthenticationError(
+            "This mock requires an admin token for /_mock/ calls: send "
+            "'Authorization: Bearer TOKEN' or 'X-Mock-Admin-Token: TOKEN'.",
+            code="invalid_admin_token" if given else "admin_token_required",
+        )
+
+
+def _given_token(request: web.Request) -> str | None:
+    header = request.headers.get("X-Mock-Admin-Token")
+    if header:
+        return header.strip()
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+# ---- lookups shared with admin_journal ----------------------------------------------------------
+
+
+def registry_of(request: web.Request) -> Registry:
+    return request.app[SCENARIOS]
+
+
+def tenant_key(request: web.Request, *, required: bool = True) -> str | None:
+    key = request.query.get("tenant")
+    if key is None and required:
+        raise InvalidRequest(
+            "Missing required parameter: 'tenant' (the tenant's API key, e.g. ?tenant=sk-test-1).",
+            code="missing_required_parameter",
+            param="tenant",
+        )
+    if key is not None and not key.strip():
+        raise InvalidRequest(
+            "Invalid 'tenant': expected a non-empty API key.", code="invalid_value", param="tenant"
+        )
+    return key
+
+
+def known_tenant(request: web.Request, key: str) -> Tenant:
+    tenant = request.app[STORE].find_tenant(key)
+    if tenant is None:
+        raise NotFound(
+            f"No tenant with API key {_masked(key)} (hash {tenant_hash(key)}): it has made no "
+            "request and has no binding since the server started or was last reset.",
+            code="tenant_not_found",
+            param="tenant",
+        )
+    return tenant
+
+
+def _masked(key: str) -> str:
+    from ..middleware import mask_key
+
+    return f"'{mask_key(key)}'"
+
+
+def scenario_not_found(name: str, loaded: Iterable[str]) -> NotFound:
+    names = ", ".join(sorted(loaded)) or "none"
+    return NotFound(
+        f"No scenario named '{name}'. Loaded scenarios: {names}.",
+        code="scenario_not_found",
+        param="scenario",
+    )
+
+
+def find_scenario(request: web.Request, name: str) -> Scenario:
+    found = registry_of(request).scenarios.get(name)
+    if found is None:
+        raise scenario_not_found(name, registry_of(request).names())
+    return found
+
+
+# ---- health -------------------------------------------------------------------------------------
+
+
+@routes.get("/_mock/health")
+async def health(request: web.Request) -> web.Response:
+    """Unguarded: container health checks carry no token."""
+    registry = registry_of(request)
+    error = registry.last_error
+    return web.json_response(
+        {
+            "object": "mockserver.health",
+            "ok": True,
+            "version": __version__,
+            "scenarios": registry.names(),
+            "last_reload_error": None if error is None else error.lines(),
+        }
+    )
+
+
+# ---- tenant binding -----------------------------------------------------------------------------
+
+
+def binding_json(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "object": "mockserver.binding",
+        "tenant": tenant.name,
+        "scenario": tenant.scenario_binding,
+    }
+
+
+@routes.get("/_mock/tenants/binding")
+@guarded
+async def get_binding(request: web.Request) -> web.Response:
+    key = tenant_key(request)
+    assert key is not None
+    return web.json_response(binding_json(known_tenant(request, key)))
+
+
+@routes.put("/_mock/tenants/binding")
+@guarded
+async def put_binding(request: web.Request) -> web.Response:
+    """Bind (creating the tenant: tests bind before their first request)."""
+    key = tenant_key(request)
+    assert key is not None
+    from ..body import read_json_object
+
+    body = await read_json_object(request, request.app[CONFIG].max_body_bytes)
+    name = body.get("scenario")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequest(
+            'Expected a body like {"scenario": "NAME"} naming a loaded scenario.',
+            code="invalid_value",
+            param="scenario",
+        )
+    find_scenario(request, name)
+    tenant = request.app[STORE].tenant(key)
+    tenant.scenario_binding = name
+    return web.json_response(binding_json(tenant))
+
+
+@routes.delete("/_mock/tenants/binding")
+@guarded
+async def delete_binding(request: web.Request) -> web.Response:
+    key = tenant_key(request)
+    assert key is not None
+    tenant = known_tenant(request, key)
+    tenant.scenario_binding = None
+    return web.json_response(binding_json(tenant))
+
+
+# ---- reset --------------------------------------------------------------------------------------
+
+
+@routes.post("/_mock/reset")
+@guarded
+async def reset(request: web.Request) -> web.Response:
+    """Everything (all tenants: stored responses, counters, rate limits, bindings; the journal),
+    or one tenant. Scenarios stay: they are configuration (DELETE them one by one)."""
+    key = tenant_key(request, required=False)
+    journal = request.app[JOURNAL]
+    if key is None:
+        request.app[STORE].reset()
+        dropped = journal.clear()
+        return web.json_response(
+            {"object": "mockserver.reset", "tenant": None, "requests": dropped}
+        )
+    tenant = known_tenant(request, key)
+    request.app[STORE].reset(key)
+    dropped = journal.clear(tenant.name)
+    return web.json_response(
+        {"object": "mockserver.reset", "tenant": tenant.name, "requests": dropped}
+    )

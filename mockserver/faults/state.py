@@ -1,0 +1,51 @@
+"""What failure injection keeps: the server's clock (an AppKey) and each tenant's state.
+
+Per-tenant state lives in `Tenant.state["faults"]`, so resetting a tenant (admin API)
+forgets its buckets, chaos counts, outage start and retry memory with everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from ..clock import SYSTEM_CLOCK, Clock
+from ..ratelimit import RateLimiter
+from ..store import Tenant
+from .chaos import RetryTracker
+
+# Tests put a ManualClock here (before the first request) to move time by hand.
+CLOCK = web.AppKey("faults_clock", Clock)
+_STATE_KEY = "faults"
+
+
+@dataclass
+class TenantFaults:
+    limiter: RateLimiter
+    retries: RetryTracker = field(default_factory=RetryTracker)
+    counts: dict[str, int] = field(default_factory=dict)  # chaos scope -> requests seen
+    first_seen: dict[str, float] = field(default_factory=dict)  # scenario -> monotonic s
+
+    def next_count(self, scope: str) -> int:
+        """Count one more request in a chaos scope; its 1-based number."""
+        n = self.counts.get(scope, 0) + 1
+        self.counts[scope] = n
+        return n
+
+    def since_first_ms(self, scenario: str, now: float) -> float:
+        """Milliseconds since the tenant's first request to a scenario (0 for that one)."""
+        first = self.first_seen.setdefault(scenario, now)
+        return (now - first) * 1000
+
+
+def clock_of(app: web.Application) -> Clock:
+    return app.get(CLOCK, SYSTEM_CLOCK)
+
+
+def tenant_faults(tenant: Tenant, clock: Clock) -> TenantFaults:
+    state = tenant.state.get(_STATE_KEY)
+    if not isinstance(state, TenantFaults):
+        state = TenantFaults(RateLimiter(clock))
+        tenant.state[_STATE_KEY] = state
+    return state
