@@ -80,7 +80,12 @@ rules:
 FLAKY = {
     "name": "flaky",
     "rules": [
-        {"name": "throttled", "times": 2, "error": {"preset": "rate_limit_exceeded"}},
+        {
+            "name": "throttled",
+            "times": 2,
+            # The SDK honours retry-after-ms: a short one keeps the test quick.
+            "error": {"preset": "rate_limit_exceeded", "retry_after_ms": 10},
+        },
         {"name": "ok", "reply": [{"message": "Finally."}]},
     ],
 }

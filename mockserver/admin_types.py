@@ -120,6 +120,10 @@ class RequestEntry:
     stream: StreamProgress | None
     response_id: str | None
     retry_count: int
+    retry_after_ms: float | None  # the delay this answer asked the client to wait
+    retry_of: str | None  # for a retry: the request id of the attempt it repeats
+    retry_waited_ms: float | None  # how long the client waited since that answer
+    retry_early: bool | None  # True: it retried before the retry-after it was given
     headers: Json
     body: Any
     expectations: tuple[Violation, ...]
@@ -146,6 +150,10 @@ class RequestEntry:
             stream=None if stream is None else StreamProgress(**stream),
             response_id=d["response_id"],
             retry_count=d["retry_count"],
+            retry_after_ms=d.get("retry_after_ms"),
+            retry_of=d.get("retry_of"),
+            retry_waited_ms=d.get("retry_waited_ms"),
+            retry_early=d.get("retry_early"),
             headers=d["request"]["headers"],
             body=d["request"]["body"],
             expectations=tuple(Violation.from_json(v) for v in d["expectations"]),

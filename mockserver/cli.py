@@ -18,7 +18,8 @@ from .config import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ST
 
 ENV_PREFIX = "MOCKSERVER_"
 
-# (flag, Config field, type, default, help); the env variable is MOCKSERVER_<FIELD upper>.
+# (flag, Config field, type, default, help); the env variable is MOCKSERVER_<FLAG>, e.g.
+# --api-key -> MOCKSERVER_API_KEY, --max-stored -> MOCKSERVER_MAX_STORED.
 SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--host", "host", str, "127.0.0.1", "address to listen on"),
     ("--port", "port", int, 8000, "port to listen on (0: any free port)"),
@@ -34,7 +35,7 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--shutdown-grace", "shutdown_grace", float, 10.0, "seconds streams get to finish on stop"),
-    ("--admin-token", "admin_token", str, None, "token required by mutating /_mock/ calls"),
+    ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
     ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
     ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),
     ("--models", "models_file", Path, None, "model catalogue file extending the built-in one"),
@@ -45,7 +46,9 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
 
 
 def env_name(field: str) -> str:
-    return ENV_PREFIX + field.upper()
+    """The environment variable of a Config field: named after its flag."""
+    flag = next(flag for flag, name, *_ in SERVE_OPTIONS if name == field)
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,8 +79,10 @@ def _add_option(
         parser.add_argument(flag, dest=field, action="append", default=None, help=help_text)
         parser.set_defaults(**{f"{field}_env": value})
     else:
+        # A string default goes through `type` like a command-line value, so a bad variable
+        # (MOCKSERVER_PORT=abc) is argparse's clean usage error, not a traceback.
         parser.add_argument(
-            flag, dest=field, type=kind, default=kind(env) if env else default, help=help_text
+            flag, dest=field, type=kind, default=env if env else default, help=help_text
         )
 
 

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 from .scenario.context import MatchContext, build_context
 from .scenario.when import WHEN, Condition, Miss, compile_when
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the scenario package imports this module while it loads)
     from .scenario.engine import Decision
+    from .scenario.model import Rule
     from .turn import Turn
 
 TOOL_OUTPUTS = "function_call_output"
@@ -58,6 +59,7 @@ def parse_expect(value: Mapping[str, Any]) -> Expectations:
 
 
 def _when_part(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys the `when` registry checks (the schema has already refused the others)."""
     return {k: v for k, v in value.items() if k in WHEN and k in EXPECT_KEYS}
 
 
@@ -109,7 +111,7 @@ def _calls_and_outputs(
 
 
 def violations(
-    scenario: str, rule: Any, ctx: MatchContext, expect: Expectations
+    scenario: str, rule: Rule, ctx: MatchContext, expect: Expectations
 ) -> list[dict[str, Any]]:
     """The journal's form of each miss: plain JSON, naming the rule and where it is written."""
     return [
@@ -128,12 +130,11 @@ def violations(
 def record(turn: Turn, decision: Decision) -> None:
     """HARNESS-HOOK after a scenario decided: note the answering rule's unmet expectations."""
     rule = decision.rule
-    expect = getattr(rule, "expect", None) if rule is not None else None
-    if rule is None or not isinstance(expect, Expectations):
+    if rule is None or not isinstance(rule.expect, Expectations):
         return
     ctx = build_context(turn.req.raw, turn.conversation, turn.exchange.headers, decision.call)
     scenario = decision.plan.scenario or ""
-    turn.exchange.expectations = violations(scenario, rule, ctx, expect)
+    turn.exchange.expectations = violations(scenario, rule, ctx, rule.expect)
 
 
 # ---- the readable report of /_mock/verify ------------------------------------------------------

@@ -19,12 +19,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:  # imported when a fixture runs: a session without them stays untouched
     from .admin_client import AdminClient
+    from .config import Config
     from .harness import MockServer
 
 MARKER = "mockserver"
@@ -65,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @dataclass
-class Session:
+class SharedServer:
     """The server the session's tests share (per xdist worker)."""
 
     url: str
@@ -74,7 +75,7 @@ class Session:
 
 
 @pytest.fixture(scope="session")
-def mockserver_session(request: pytest.FixtureRequest) -> Iterator[Session]:
+def mockserver_session(request: pytest.FixtureRequest) -> Iterator[SharedServer]:
     """The shared server: started on first use, stopped at the end of the session."""
     config = request.config
     url = config.getoption("--mockserver-url") or os.environ.get(URL_ENV)
@@ -84,19 +85,19 @@ def mockserver_session(request: pytest.FixtureRequest) -> Iterator[Session]:
     if url:
         admin = AdminClient(url, admin_token=token)
         admin.health()  # fail every test at once, clearly, when the server is not there
-        yield Session(admin.url, admin, external=True)
+        yield SharedServer(admin.url, admin, external=True)
         return
     from .inprocess import ServerThread
 
     server = ServerThread(_inprocess_config(config))
     try:
         server.start()
-        yield Session(server.url, AdminClient(server.url), external=False)
+        yield SharedServer(server.url, AdminClient(server.url), external=False)
     finally:
         server.stop()
 
 
-def _inprocess_config(config: pytest.Config) -> Any:
+def _inprocess_config(config: pytest.Config) -> Config:
     from .config import Config
 
     paths: list[Path] = [Path(p) for p in config.getini("mockserver_scenarios")]
@@ -106,7 +107,9 @@ def _inprocess_config(config: pytest.Config) -> Any:
 
 
 @pytest.fixture
-def mockserver(mockserver_session: Session, request: pytest.FixtureRequest) -> Iterator[MockServer]:
+def mockserver(
+    mockserver_session: SharedServer, request: pytest.FixtureRequest
+) -> Iterator[MockServer]:
     """This test's handle on the mock: its own tenant, scenarios, journal and assertions."""
     from .harness import MockServer
 

@@ -36,9 +36,12 @@ def dumps(value: Any) -> bytes:
     this far: they are not JSON, and body.py refuses them as the API does.
     """
     try:
-        return orjson.dumps(value)
+        data = orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _encoder.encode(value).encode()
+    # orjson's bytes keep its whole working buffer (16 KB for a 1 KB body, measured with
+    # tracemalloc): a stored body would cost 10x its size. An exact copy costs ~0.1 us/KB.
+    return bytes(memoryview(data))
 
 
 def tenant_hash(api_key: str) -> str:
@@ -63,7 +66,8 @@ class StoredResponse:
         self.background = bool(response.get("background"))
         # Background streams keep their events for GET ?stream=true (resume); None otherwise.
         self.events: list[dict[str, Any]] | None = None
-        # Set while a background task is still producing this response.
+        # The Run (mockserver.runs) of a streamed or background response: its events and
+        # timeline, kept after it ends for GET ?stream=true (resume); None otherwise.
         self.live: Any = None
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,17 +86,20 @@ async def test_health_lists_version_and_scenarios(admin: ClientSession) -> None:
     }
 
 
-async def test_health_shows_the_last_reload_error(server: RunningServer, admin: ClientSession):
+async def test_health_shows_the_last_reload_error(tmp_path: Path, start_server: StartServer):
     from mockserver.scenario.hooks import SCENARIOS
-    from mockserver.scenario.load import load_text
-    from mockserver.scenario.problems import ScenarioLoadError
+    from mockserver.scenario.reload import reload_once
 
-    with pytest.raises(ScenarioLoadError) as caught:
-        load_text("name: broken\nrules: []\n", "scenarios/broken.yaml")
-    server.app[SCENARIOS].last_error = caught.value  # what a rejected hot reload leaves
-    health = await body_of(await admin.get("/_mock/health"), 200)
+    scenario = tmp_path / "hello.yaml"
+    scenario.write_text("name: hello\nrules:\n  - reply: [{message: hi}]\n")
+    server = await start_server(seed=3, scenarios=(tmp_path,))
+    scenario.write_text("name: hello\nrules: []\n")  # a bad edit, as --reload would see it
+    assert await reload_once(server.app[SCENARIOS]) is False
+    async with ClientSession(base_url=server.root) as admin:
+        health = await body_of(await admin.get("/_mock/health"), 200)
+    assert health["scenarios"] == ["hello"]  # the last good set still serves
     assert health["last_reload_error"] == [
-        "scenarios/broken.yaml:2:8: $.rules: empty list; a scenario needs at least one rule"
+        f"{scenario}:2:8: $.rules: empty list; a scenario needs at least one rule"
     ]
 
 
@@ -195,6 +199,16 @@ async def test_bad_scenario_bodies_that_are_not_text(admin: ClientSession) -> No
     )
     assert "UTF-8" in err["message"]
     await error_of(await admin.post("/_mock/scenarios", data=b" \n"), 400, "mock_invalid_scenario")
+
+
+async def test_a_scenario_body_over_the_size_limit_is_413(start_server: StartServer) -> None:
+    server = await start_server(seed=3, max_body_bytes=2048)
+    async with ClientSession(base_url=server.root) as admin:
+        big = WEATHER + "#" * 4096
+        err = await error_of(
+            await admin.post("/_mock/scenarios", data=big), 413, "payload_too_large"
+        )
+        assert err["message"] == "Request body too large: the limit is 2048 bytes."
 
 
 async def test_put_takes_exactly_one_scenario_and_a_valid_name(admin: ClientSession) -> None:
@@ -346,6 +360,16 @@ async def test_reset_everything(server: RunningServer, admin: ClientSession) -> 
     assert await create_get(server, "k1", made.id) == 404
     # Scenarios are configuration: a reset keeps them.
     assert (await body_of(await admin.get("/_mock/health"), 200))["scenarios"] == ["hello"]
+
+
+async def test_reset_restarts_a_tenants_counters(server: RunningServer, admin: ClientSession):
+    once = {"name": "once", "rules": [{"name": "first", "times": 1, "reply": [{"message": "1"}]}]}
+    await body_of(await admin.post("/_mock/scenarios", json=once), 201)
+    headers = {"X-Mock-Scenario": "once"}
+    async with server.client("k", default_headers=headers) as sdk:
+        assert (await sdk.responses.create(model="gpt-4o", input="x")).output_text == "1"
+        await body_of(await admin.post("/_mock/reset?tenant=k"), 200)
+        assert (await sdk.responses.create(model="gpt-4o", input="x")).output_text == "1"
 
 
 async def test_reset_forgets_rate_limits(start_server: StartServer) -> None:

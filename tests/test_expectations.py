@@ -131,6 +131,14 @@ async def test_violations_do_not_change_the_answer_and_are_reported(
     )
 
 
+async def test_streamed_requests_are_checked_too(sdk: AsyncOpenAI, admin: ClientSession) -> None:
+    stream = await sdk.responses.create(model="gpt-4o", input="Paris?", stream=True)
+    types = [event.type async for event in stream]
+    assert types[-1] == "response.completed"  # the answer is whole
+    result = await verify(admin)
+    assert [v["key"] for v in result["requests"][0]["expectations"]] == ["tools"]
+
+
 async def test_the_journal_marks_entries_with_violations(
     sdk: AsyncOpenAI, admin: ClientSession
 ) -> None:

@@ -21,14 +21,17 @@ from mockserver.inprocess import ServerThread
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "test_example_app.py"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "test_example_app.py"
+DOC = ROOT / "docs" / "sections" / "harness.md"
 INI = """
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
 filterwarnings = error
-addopts = --strict-markers -p no:cacheprovider
+addopts = --strict-markers -p no:cacheprovider -p no:langsmith_plugin
 """
+# (langsmith's plugin, installed with langchain, costs a second per interpreter; not ours.)
 SAMPLE = '''
 import threading
 
@@ -289,3 +292,10 @@ def test_the_readme_example_passes(pytester: pytest.Pytester, external: ServerTh
     assert env_url is None
     pytester.runpytest(f"--mockserver-url={external.url}").assert_outcomes(passed=5)
     assert_left_clean(external)
+
+
+def test_the_readme_shows_the_example_as_it_is() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    start = doc.index("### A complete example")
+    block = doc[start:].split("```python\n", 1)[1].split("```\n", 1)[0]
+    assert block == EXAMPLE.read_text(encoding="utf-8")

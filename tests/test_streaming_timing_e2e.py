@@ -13,7 +13,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from aiohttp import ClientSession
 from conftest import StartServer
 from streamcases import PACED_TEXT, SCENARIO, request_for
@@ -60,20 +59,40 @@ async def arrivals(
     return (deltas[0] - created_at) * 1000, gaps
 
 
-async def test_ttft_interval_and_no_drift(start_server: StartServer, tmp_path: Path) -> None:
-    ttft, gaps = await arrivals(start_server, tmp_path, "paced")  # ttft 150, interval 20
-    assert ttft == pytest.approx(150, abs=TTFT_TOLERANCE_MS)
-    assert len(gaps) == 100
-    late = [round(g, 1) for g in gaps if abs(g - 20) > GAP_TOLERANCE_MS]
-    assert not late, f"gaps off by more than {GAP_TOLERANCE_MS} ms: {late}"
+def problems(ttft: float, gaps: list[float], want_ttft: float, jitter: float) -> list[str]:
+    """What is off in one measured stream (empty: within every tolerance)."""
+    found = []
+    if abs(ttft - want_ttft) > TTFT_TOLERANCE_MS + jitter / 2:
+        found.append(f"first delta after {ttft:.1f} ms, want {want_ttft} ms")
+    late = [round(g, 1) for g in gaps if abs(g - 20) > jitter + GAP_TOLERANCE_MS]
+    if late:
+        found.append(f"gaps off by more than {jitter} + {GAP_TOLERANCE_MS} ms: {late}")
     # No cumulative drift: the 100th delta is where the grid puts it.
-    assert ttft + sum(gaps) == pytest.approx(150 + 100 * 20, abs=TTFT_TOLERANCE_MS)
+    end, want_end = ttft + sum(gaps), want_ttft + 100 * 20
+    if abs(end - want_end) > TTFT_TOLERANCE_MS + jitter / 2:
+        found.append(f"last delta after {end:.1f} ms, want {want_end} ms")
+    return found
+
+
+async def measure(
+    start_server: StartServer, tmp_path: Path, word: str, want_ttft: float, jitter: float
+) -> list[float]:
+    """The gaps of a stream that met every tolerance. A machine shared with other jobs can
+    deschedule this process for a timeslice (~20 ms): one retry tells that from a bug."""
+    found: list[str] = []
+    for _ in range(2):
+        ttft, gaps = await arrivals(start_server, tmp_path, word)
+        assert len(gaps) == 100
+        found = problems(ttft, gaps, want_ttft, jitter)
+        if not found:
+            return gaps
+    raise AssertionError("; ".join(found))
+
+
+async def test_ttft_interval_and_no_drift(start_server: StartServer, tmp_path: Path) -> None:
+    await measure(start_server, tmp_path, "paced", want_ttft=150, jitter=0)
 
 
 async def test_jitter_stays_within_bounds(start_server: StartServer, tmp_path: Path) -> None:
-    ttft, gaps = await arrivals(start_server, tmp_path, "jitter")  # ttft 100, 20 +- 6
-    assert ttft == pytest.approx(100, abs=TTFT_TOLERANCE_MS + 3)
-    late = [round(g, 1) for g in gaps if abs(g - 20) > 6 + GAP_TOLERANCE_MS]
-    assert not late, f"gaps off by more than jitter + {GAP_TOLERANCE_MS} ms: {late}"
+    gaps = await measure(start_server, tmp_path, "jitter", want_ttft=100, jitter=6)
     assert max(gaps) - min(gaps) > 2, "the gaps do vary"
-    assert ttft + sum(gaps) == pytest.approx(100 + 100 * 20, abs=TTFT_TOLERANCE_MS + 3)

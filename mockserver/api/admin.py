@@ -21,8 +21,10 @@ from aiohttp import web
 
 from .. import __version__
 from ..appkeys import CONFIG, EXCHANGE_SINKS, STORE
+from ..body import read_json_object
 from ..errors import AuthenticationError, InvalidRequest, NotFound, PermissionDenied
 from ..journal import Journal
+from ..middleware import mask_key
 from ..scenario.hooks import SCENARIOS
 from ..scenario.model import Scenario
 from ..scenario.registry import Registry
@@ -86,7 +88,7 @@ def _given_token(request: web.Request) -> str | None:
     if header:
         return header.strip()
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
 # ---- lookups shared with admin_journal ----------------------------------------------------------
@@ -96,17 +98,23 @@ def registry_of(request: web.Request) -> Registry:
     return request.app[SCENARIOS]
 
 
-def tenant_key(request: web.Request, *, required: bool = True) -> str | None:
+def tenant_key(request: web.Request) -> str | None:
+    """The `tenant` query parameter (an API key), if given."""
     key = request.query.get("tenant")
-    if key is None and required:
+    if key is not None and not key.strip():
+        raise InvalidRequest(
+            "Invalid 'tenant': expected a non-empty API key.", code="invalid_value", param="tenant"
+        )
+    return key
+
+
+def required_tenant_key(request: web.Request) -> str:
+    key = tenant_key(request)
+    if key is None:
         raise InvalidRequest(
             "Missing required parameter: 'tenant' (the tenant's API key, e.g. ?tenant=sk-test-1).",
             code="missing_required_parameter",
             param="tenant",
-        )
-    if key is not None and not key.strip():
-        raise InvalidRequest(
-            "Invalid 'tenant': expected a non-empty API key.", code="invalid_value", param="tenant"
         )
     return key
 
@@ -115,18 +123,12 @@ def known_tenant(request: web.Request, key: str) -> Tenant:
     tenant = request.app[STORE].find_tenant(key)
     if tenant is None:
         raise NotFound(
-            f"No tenant with API key {_masked(key)} (hash {tenant_hash(key)}): it has made no "
+            f"No tenant with API key '{mask_key(key)}' (hash {tenant_hash(key)}): it has made no "
             "request and has no binding since the server started or was last reset.",
             code="tenant_not_found",
             param="tenant",
         )
     return tenant
-
-
-def _masked(key: str) -> str:
-    from ..middleware import mask_key
-
-    return f"'{mask_key(key)}'"
 
 
 def scenario_not_found(name: str, loaded: Iterable[str]) -> NotFound:
@@ -178,8 +180,7 @@ def binding_json(tenant: Tenant) -> dict[str, Any]:
 @routes.get("/_mock/tenants/binding")
 @guarded
 async def get_binding(request: web.Request) -> web.Response:
-    key = tenant_key(request)
-    assert key is not None
+    key = required_tenant_key(request)
     return web.json_response(binding_json(known_tenant(request, key)))
 
 
@@ -187,10 +188,7 @@ async def get_binding(request: web.Request) -> web.Response:
 @guarded
 async def put_binding(request: web.Request) -> web.Response:
     """Bind (creating the tenant: tests bind before their first request)."""
-    key = tenant_key(request)
-    assert key is not None
-    from ..body import read_json_object
-
+    key = required_tenant_key(request)
     body = await read_json_object(request, request.app[CONFIG].max_body_bytes)
     name = body.get("scenario")
     if not isinstance(name, str) or not name:
@@ -208,8 +206,7 @@ async def put_binding(request: web.Request) -> web.Response:
 @routes.delete("/_mock/tenants/binding")
 @guarded
 async def delete_binding(request: web.Request) -> web.Response:
-    key = tenant_key(request)
-    assert key is not None
+    key = required_tenant_key(request)
     tenant = known_tenant(request, key)
     tenant.scenario_binding = None
     return web.json_response(binding_json(tenant))
@@ -223,7 +220,7 @@ async def delete_binding(request: web.Request) -> web.Response:
 async def reset(request: web.Request) -> web.Response:
     """Everything (all tenants: stored responses, counters, rate limits, bindings; the journal),
     or one tenant. Scenarios stay: they are configuration (DELETE them one by one)."""
-    key = tenant_key(request, required=False)
+    key = tenant_key(request)
     journal = request.app[JOURNAL]
     if key is None:
         request.app[STORE].reset()

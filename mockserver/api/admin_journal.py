@@ -11,6 +11,7 @@ must not read as "no requests".
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,14 +59,12 @@ async def verify(request: web.Request) -> web.Response:
 
 
 def _dumps(value: Any) -> str:
-    import json
-
     # Bodies are the client's JSON, so this only guards odd values a fault hook might add.
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _tenant_hash(request: web.Request) -> str | None:
-    key = tenant_key(request, required=False)
+    key = tenant_key(request)
     return None if key is None else known_tenant(request, key).name
 
 
