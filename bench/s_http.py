@@ -111,12 +111,13 @@ def _cpu_ratio(mock: WrkResult, bare: WrkResult) -> str:
 
 
 def _load_generator_check(ctx: Ctx, body: Any) -> Row:
-    """The bare server with 1 and 2 wrk threads: same figure => wrk is not the limit."""
+    """The bare server with 1 and 2 wrk threads, and wrk's CPU: is wrk the limit?"""
     assert ctx.bare is not None
     bare = ctx.bare
     one = wrk.run(bare, body, connections=32, seconds=ctx.settings.seconds, threads=1)
     two = wrk.run(bare, body, connections=32, seconds=ctx.settings.seconds, threads=2)
-    ok = abs(two.rps - one.rps) / max(one.rps, 1) < 0.15
+    # wrk far from a full core is the direct proof; -t2 ~ -t1 the indirect one (noisy here).
+    ok = max(one.client_cpu, two.client_cpu) < 0.5
     note = (
         f"bare, 32 conn: wrk -t1 {one.rps:,.0f} rps (wrk CPU {pct(one.client_cpu)}, "
         f"server {pct(one.server_cpu)}); -t2 {two.rps:,.0f} rps (wrk CPU "
@@ -128,7 +129,7 @@ def _load_generator_check(ctx: Ctx, body: Any) -> Row:
         fmt(two.rps / max(one.rps, 1), 2, "x"),
         "",
         "",
-        "-t2/-t1 ~ 1",
+        "wrk CPU < 50%",
         verdict(ok),
         note,
     )

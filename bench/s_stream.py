@@ -5,7 +5,10 @@
 3: every delta's arrival against its schedule. The clock of a stream is the arrival of its
    response.created (due at offset 0), so the request's own processing time is not counted
    as lateness; delta k is due at ttft + k * interval. Drift: how much later the last ten
-   deltas of a stream are than its first ten.
+   deltas of a stream are than its first ten. Streams start spread over RAMP_S (a load that
+   builds up: the judged figure) and, shown beside it, all at once: a burst of requests, each
+   rendered by the mock before its stream starts (the reference has nothing to render), which
+   delays the streams already running.
 """
 
 from __future__ import annotations
@@ -112,15 +115,17 @@ def _error_row(metric: str, runs: dict[str, dict[str, Any]], n: int, judged: boo
         f"p99 < {ERROR_TARGET_MS:g} ms" if judged else "",
         verdict(ok) if judged else "",
         f"{n} x {sc.PACED_DELTAS} deltas @ {sc.PACED_INTERVAL_MS:g} ms; complete "
-        f"{mock['complete']}/{n}; server CPU mock {pct(mock['cpu'])}, bare {pct(bare['cpu'])}; "
-        f"max mock {mock['max']:.1f} ms, bare {bare['max']:.1f} ms",
+        f"{mock['complete']}/{n}; server CPU mock {pct(mock['cpu'])}, bare {pct(bare['cpu'])} "
+        f"({mock['cpu_us_per_event']:.0f} / {bare['cpu_us_per_event']:.0f} us per event, "
+        f"setup included); max mock {mock['max']:.1f} ms, bare {bare['max']:.1f} ms",
     )
 
 
 def _paced(server: Server, n: int, ramp_s: float) -> dict[str, Any]:
     meter = CpuMeter(server)
     results = asyncio.run(many_streams(server.port, _body(), sc.PACED, n, ramp_s))
-    cpu = meter.share()
+    cpu, cpu_s = meter.share(), meter.seconds()
+    events = sum(len(r.types) for r in results)
     errors: list[float] = []
     drifts: list[float] = []
     complete = 0
@@ -141,6 +146,7 @@ def _paced(server: Server, n: int, ramp_s: float) -> dict[str, Any]:
         "drift_p99": quantile(drifts, 0.99) if drifts else float("nan"),
         "complete": complete,
         "cpu": cpu,
+        "cpu_us_per_event": cpu_s / events * 1e6 if events else float("nan"),
     }
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from . import metrics, streaming, tokens
 from .accesslog import log_exchange
 from .api import admin, models, responses
-from .appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
+from .appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE, WARMUP
 from .config import Config
 from .faults import hooks as faults
 from .middleware import add_openai_headers, auth_middleware, error_middleware, exchange_middleware
@@ -21,9 +21,9 @@ from .store import Store
 
 
 async def _warm_up(app: web.Application) -> None:
-    """Load the tokenizer and faker in a thread (~0.8 s) so startup stays fast and the first
-    request does not pay for them."""
-    asyncio.get_running_loop().run_in_executor(None, _load_heavy_parts)
+    """Load the tokenizer and faker in a thread (~0.8 s): startup stays fast, and requests that
+    arrive meanwhile await this future instead of blocking the event loop on the load."""
+    app[WARMUP] = asyncio.get_running_loop().run_in_executor(None, _load_heavy_parts)
 
 
 def _load_heavy_parts() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 
@@ -15,5 +16,7 @@ CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
 # Called with every finished Exchange: access log, metrics, journal.
 EXCHANGE_SINKS = web.AppKey("exchange_sinks", list[Callable[[Exchange], None]])
+# The tokenizer/faker warm-up started at startup; create requests await it if still running.
+WARMUP = web.AppKey("warmup", asyncio.Future[None])
 # Request ids (x-request-id), reproducible when a seed is set.
 REQUEST_RNG = web.AppKey("request_rng", random.Random)

@@ -55,8 +55,9 @@ class ManualClock:
 
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
-        # Still yield, so code under test interleaves as it would with a real sleep.
-        await asyncio.sleep(0)
+        # Still yield, so code under test interleaves as with a real sleep; a token real
+        # pause keeps a loop that polls (a stall waiting for its client) from spinning.
+        await asyncio.sleep(0.001 if seconds > 0 else 0)
 
 
 SYSTEM_CLOCK = SystemClock()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
-Scenario = str | Path | Mapping[str, Any]
+ScenarioArg = str | Path | Mapping[str, Any]
 
 
 class MockServer:
@@ -62,24 +62,25 @@ class MockServer:
 
     # ---- scenarios ---------------------------------------------------------------------------
 
-    def use(self, scenario: Scenario, *, name: str | None = None) -> str:
+    def use(self, scenario: ScenarioArg, *, name: str | None = None) -> str:
         """Answer this test's requests with a scenario; the name it is served under.
 
         `scenario` is a loaded scenario's name, a file path (.yaml/.yml/.json), a dict, or
-        YAML/JSON text. Files, dicts and texts are installed for this test only.
+        YAML/JSON text. Files, dicts and texts are installed for this test only, under
+        `NAME.TENANT` (NAME: `name`, else the scenario's own).
         """
         if isinstance(scenario, str) and _is_name(scenario):
             self.admin.bind(self.api_key, scenario)
             return scenario
         source = self._source(scenario)
         written = name or _name_in(source)
-        installed = f"{written}.{self.tenant}" if written else f"scenario.{self.tenant}"
+        installed = f"{(written or 'scenario')[:100]}.{self.tenant}"  # names: 128 chars at most
         self.admin.put_scenario(installed, source)
         self._private[written or installed] = installed
         self.admin.bind(self.api_key, installed)
         return installed
 
-    def _source(self, scenario: Scenario) -> ScenarioSource:
+    def _source(self, scenario: ScenarioArg) -> ScenarioSource:
         if isinstance(scenario, Mapping):
             return scenario
         if isinstance(scenario, Path) or (

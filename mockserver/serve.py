@@ -18,6 +18,7 @@ from aiohttp import web
 
 from mockserver.accesslog import JsonFormatter, TextFormatter
 from mockserver.config import Config
+from mockserver.gctune import tune_for_serving
 from mockserver.metrics import METRICS_KEY
 
 log = logging.getLogger("mockserver.serve")
@@ -72,6 +73,7 @@ async def serve(config: Config) -> int:
         app, access_log=None, handle_signals=False, shutdown_timeout=config.shutdown_grace
     )
     await runner.setup()
+    tune_for_serving()  # GC thresholds for a long-running server (see gctune.py)
     # Handlers first: a signal sent as soon as "listening" is logged must still drain.
     signals = _catch_stop_signals()
     try:

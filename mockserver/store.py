@@ -50,7 +50,7 @@ def tenant_hash(api_key: str) -> str:
 
 
 class StoredResponse:
-    __slots__ = ("_body", "_input", "background", "events", "live", "previous_id", "tenant")
+    __slots__ = ("_body", "_input", "background", "live", "previous_id", "tenant")
 
     def __init__(
         self,
@@ -64,8 +64,6 @@ class StoredResponse:
         self._input = dumps(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))
-        # Background streams keep their events for GET ?stream=true (resume); None otherwise.
-        self.events: list[dict[str, Any]] | None = None
         # The Run (mockserver.runs) of a streamed or background response: its events and
         # timeline, kept after it ends for GET ?stream=true (resume); None otherwise.
         self.live: Any = None

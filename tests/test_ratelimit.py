@@ -188,3 +188,13 @@ def test_validation(value: object, expected: str) -> None:
     assert any(p.startswith(expected) for p in problems), problems
     with pytest.raises(ValueError):
         parse_rate_limits(value)  # type: ignore[arg-type]
+
+
+async def test_manual_clock_moves_only_when_told() -> None:
+    clock = ManualClock(start=10.0, unix=1_000.0)
+    assert (clock.monotonic(), clock.time()) == (10.0, 1_000.0)
+    await clock.sleep(5)
+    clock.advance(0.5)
+    assert (clock.monotonic(), clock.time()) == (15.5, 1_005.5)
+    with pytest.raises(ValueError):
+        clock.advance(-1)

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import __version__, streaming
-from ..appkeys import CONFIG, STORE
+from ..appkeys import CONFIG, STORE, WARMUP
 from ..body import read_json_object
 from ..conversation import history, previous_response
 from ..errors import InvalidRequest, NotFound
@@ -63,6 +63,9 @@ async def _begin_turn(request: web.Request) -> Turn:
     config = request.app[CONFIG]
     ex = exchange_of(request)
     body = await read_json_object(request, config.max_body_bytes)
+    warmup = request.app.get(WARMUP)
+    if warmup is not None and not warmup.done():
+        await warmup  # only requests in the first second after startup ever wait here
     ex.body = body
     ex.headers = _redacted_headers(request)
     ex.stream = body.get("stream") is True

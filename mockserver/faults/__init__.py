@@ -1,6 +1,11 @@
 """Failure injection: the error catalogue, transport faults, stream faults and chaos.
 
-Rules name an `error:` (catalogue.py) or a `fault:` (transport.py before or instead of an
-answer, stream_faults.py at a chosen stream event); chaos.py decides, reproducibly from a
-seed, when a request gets one without a rule asking for it.
+    presets.py / catalogue.py   named errors with the real API's texts; `error:` parsing
+    spec.py                     `fault:` values (kinds, points in a stream, latency shapes)
+    transport.py                faults before or instead of an answer (RST, close, stall, ...)
+    stream_faults.py            a stream's timeline reshaped at a chosen event (pure)
+    stream_hooks.py             the writer's side: cut, stall, raw frames, as pacing hooks
+    chaos.py                    seeded chaos, outage windows, the retry tracker
+    state.py / request.py       per-tenant and per-request state; hooks.py: the pipeline calls
+Rate limits themselves are mockserver.ratelimit (buckets) and mockserver.ratelimit_spec.
 """
