@@ -20,6 +20,10 @@ from mockserver.config import Config
 from mockserver.inprocess import ServerThread
 
 pytest_plugins = ["pytester"]
+# In-process pytester runs re-register the installed plugin; once other tests have imported
+# mockserver, pytest warns that it cannot rewrite its asserts, which filterwarnings=error
+# would turn into a failure of the inner run.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "test_example_app.py"
