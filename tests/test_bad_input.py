@@ -153,3 +153,10 @@ async def test_api_key_restriction(start_server):
     assert info.value.code == "invalid_api_key"
     assert "sk-wrong-key-1234" not in info.value.body["message"]  # keys are never echoed
     assert info.value.body["message"].startswith("Incorrect API key provided: sk-")
+
+
+async def test_conversations_are_not_emulated_and_say_so(client):
+    with pytest.raises(openai.NotFoundError) as info:
+        await client.responses.create(model="gpt-4o", input="x", conversation="conv_123")
+    assert (info.value.code, info.value.param) == ("conversation_not_found", "conversation")
+    assert "previous_response_id" in info.value.body["message"]

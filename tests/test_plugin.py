@@ -20,10 +20,6 @@ from mockserver.config import Config
 from mockserver.inprocess import ServerThread
 
 pytest_plugins = ["pytester"]
-# In-process pytester runs re-register the installed plugin; once other tests have imported
-# mockserver, pytest warns that it cannot rewrite its asserts, which filterwarnings=error
-# would turn into a failure of the inner run.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "test_example_app.py"
@@ -32,10 +28,14 @@ INI = """
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-filterwarnings = error
+filterwarnings =
+    error
+    ignore::pytest.PytestAssertRewriteWarning
 addopts = --strict-markers -p no:cacheprovider -p no:langsmith_plugin
 """
 # (langsmith's plugin, installed with langchain, costs a second per interpreter; not ours.)
+# In-process runs re-register the installed plugin after the outer session imported
+# mockserver, so pytest warns that it cannot rewrite its asserts: harmless, and not an error.
 SAMPLE = '''
 import threading
 

@@ -71,6 +71,7 @@ async def _begin_turn(request: web.Request) -> Turn:
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     tenant = tenant_of(request)
+    _refuse_conversation(req.raw.get("conversation"))
     earlier = history(tenant, previous_response(tenant, req))
     return Turn(
         request=request,
@@ -81,6 +82,20 @@ async def _begin_turn(request: web.Request) -> Turn:
         history_len=len(earlier),
         exchange=ex,
         rng=generate.content_rng(config.seed, tenant.rng, body),
+    )
+
+
+def _refuse_conversation(conversation: Any) -> None:
+    """The Conversations API is not emulated: no conversation exists, as the API would say.
+    Answering as if the conversation were empty would hide that the test is not realistic."""
+    if conversation is None:
+        return
+    conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+    raise NotFound(
+        f"Conversation with id '{conv_id}' not found. (mockserver does not emulate the "
+        "Conversations API: use previous_response_id to chain turns.)",
+        code="conversation_not_found",
+        param="conversation",
     )
 
 
