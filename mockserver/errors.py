@@ -6,6 +6,7 @@ Raise a MockError (or a subclass) anywhere; the error middleware in app.py turns
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -98,8 +99,17 @@ def invalid_type(param: str, expected: str, got: object) -> InvalidRequest:
     )
 
 
-def invalid_value(param: str, message: str, code: str = "invalid_value") -> InvalidRequest:
-    return InvalidRequest(message, code=code, param=param)
+def unsupported_value(param: str, value: object, allowed: Sequence[str]) -> InvalidRequest:
+    """The API's enum error: "Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'." """
+    quoted = [f"'{a}'" for a in allowed]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    if len(quoted) == 2:
+        listed = f"{quoted[0]} and {quoted[1]}"
+    return InvalidRequest(
+        f"Invalid value: '{value}'. Supported values are: {listed}.",
+        code="invalid_value",
+        param=param,
+    )
 
 
 def _json_type(value: object) -> str:

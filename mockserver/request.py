@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import request_parts as parts
-from .errors import InvalidRequest, invalid_type, missing_parameter
+from .errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
 
 log = logging.getLogger("mockserver.request")
 
@@ -112,13 +112,7 @@ def _model(body: dict[str, Any]) -> str:
 def _check_service_tier(body: dict[str, Any]) -> None:
     tier = body.get("service_tier")
     if tier is not None and tier not in SERVICE_TIERS:
-        raise InvalidRequest(
-            f"Invalid value: '{tier}'. Supported values are: "
-            + ", ".join(f"'{t}'" for t in SERVICE_TIERS)
-            + ".",
-            code="invalid_value",
-            param="service_tier",
-        )
+        raise unsupported_value("service_tier", tier, SERVICE_TIERS)
 
 
 def _optional(body: dict[str, Any], name: str, kind: type, expected: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidRequest, invalid_type, missing_parameter
+from .errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
 from .ids import looks_like_response_id
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -22,6 +22,8 @@ BUILTIN_TOOL_TYPES = frozenset(
     }
 )  # fmt: skip
 TOOL_CHOICE_MODES = ("none", "auto", "required")
+TEXT_FORMATS = ("text", "json_object", "json_schema")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 INCLUDABLE = (
     "file_search_call.results",
@@ -71,13 +73,7 @@ def _input_item(item: Any, index: int) -> dict[str, Any]:
 def _message(item: dict[str, Any], where: str) -> dict[str, Any]:
     role = item.get("role")
     if role not in MESSAGE_ROLES:
-        raise InvalidRequest(
-            f"Invalid value: '{role}'. Supported values are: "
-            + ", ".join(f"'{r}'" for r in MESSAGE_ROLES)
-            + ".",
-            code="invalid_value",
-            param=f"{where}.role",
-        )
+        raise unsupported_value(f"{where}.role", role, MESSAGE_ROLES)
     content = item.get("content")
     if isinstance(content, str):
         kind = "output_text" if role == "assistant" else "input_text"
@@ -108,12 +104,7 @@ def _tool(tool: Any, index: int) -> dict[str, Any]:
     if kind == "function":
         return _function_tool(tool, where)
     if kind not in BUILTIN_TOOL_TYPES:
-        allowed = ", ".join(f"'{t}'" for t in ["function", *sorted(BUILTIN_TOOL_TYPES)])
-        raise InvalidRequest(
-            f"Invalid value: '{kind}'. Supported values are: {allowed}.",
-            code="invalid_value",
-            param=f"{where}.type",
-        )
+        raise unsupported_value(f"{where}.type", kind, ["function", *sorted(BUILTIN_TOOL_TYPES)])
     return dict(tool)
 
 
@@ -147,11 +138,7 @@ def tool_choice(value: Any, raw_tools: Any) -> Any:
         return "auto"
     if isinstance(value, str):
         if value not in TOOL_CHOICE_MODES:
-            raise InvalidRequest(
-                f"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'.",
-                code="invalid_value",
-                param="tool_choice",
-            )
+            raise unsupported_value("tool_choice", value, TOOL_CHOICE_MODES)
         return value
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         raise invalid_type("tool_choice", "a string or an object with a type", value)
@@ -182,13 +169,8 @@ def text(value: Any) -> dict[str, Any]:
     if not isinstance(fmt, dict):
         raise invalid_type("text.format", "an object", fmt)
     kind = fmt.get("type")
-    if kind not in ("text", "json_object", "json_schema"):
-        raise InvalidRequest(
-            f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and "
-            "'json_schema'.",
-            code="invalid_value",
-            param="text.format.type",
-        )
+    if kind not in TEXT_FORMATS:
+        raise unsupported_value("text.format.type", kind, TEXT_FORMATS)
     if kind == "json_schema":
         _check_json_schema_format(fmt)
     return {"format": fmt, "verbosity": value.get("verbosity", "medium")}
@@ -245,15 +227,8 @@ def reasoning(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise invalid_type("reasoning", "an object", value)
     effort = value.get("effort")
-    allowed = ("none", "minimal", "low", "medium", "high", "xhigh")
-    if effort is not None and effort not in allowed:
-        raise InvalidRequest(
-            f"Invalid value: '{effort}'. Supported values are: "
-            + ", ".join(f"'{e}'" for e in allowed)
-            + ".",
-            code="invalid_value",
-            param="reasoning.effort",
-        )
+    if effort is not None and effort not in REASONING_EFFORTS:
+        raise unsupported_value("reasoning.effort", effort, REASONING_EFFORTS)
     return dict(value)
 
 
@@ -278,13 +253,7 @@ def include(value: Any) -> list[str]:
         raise invalid_type("include", "an array", value)
     for i, item in enumerate(value):
         if item not in INCLUDABLE:
-            raise InvalidRequest(
-                f"Invalid value: '{item}'. Supported values are: "
-                + ", ".join(f"'{v}'" for v in INCLUDABLE)
-                + ".",
-                code="invalid_value",
-                param=f"include[{i}]",
-            )
+            raise unsupported_value(f"include[{i}]", item, INCLUDABLE)
     return list(value)
 
 

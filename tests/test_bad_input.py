@@ -160,3 +160,17 @@ async def test_conversations_are_not_emulated_and_say_so(client):
         await client.responses.create(model="gpt-4o", input="x", conversation="conv_123")
     assert (info.value.code, info.value.param) == ("conversation_not_found", "conversation")
     assert "previous_response_id" in info.value.body["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**OK, "tool_choice": "sometimes"},
+         "Invalid value: 'sometimes'. Supported values are: 'none', 'auto', and 'required'."),
+        ({**OK, "text": {"format": {"type": "yaml"}}},
+         "Invalid value: 'yaml'. Supported values are: 'text', 'json_object', and 'json_schema'."),
+    ],
+)  # fmt: skip
+async def test_enum_errors_read_like_the_api(http, body, message):
+    async with http.post("/v1/responses", json=body) as resp:
+        assert (await resp.json())["error"]["message"] == message

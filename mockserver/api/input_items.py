@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, unsupported_value
 
 
 def page(items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
     limit = _limit(query.get("limit"))
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
-        raise InvalidRequest(
-            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-            code="invalid_value",
-            param="order",
-        )
+        raise unsupported_value("order", order, ("asc", "desc"))
     ordered = items if order == "asc" else list(reversed(items))
     after = query.get("after")
     if after:
