@@ -67,7 +67,11 @@ def _start_run(turn: Turn) -> Run:
     pacing = turn.plan.stream if isinstance(turn.plan.stream, Pacing) else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
     rng = random.Random(turn.rng.getrandbits(64))
-    options = StreamOptions(chunking=pacing.chunking, background=turn.req.background)
+    options = StreamOptions(
+        chunking=pacing.chunking,
+        background=turn.req.background,
+        service_tier=turn.req.get("service_tier") or "auto",  # as requested, until done
+    )
     rendered = render_events(turn.response, rng, options)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
     # FAULTS-HOOK: stream faults reshape the timeline (cut short, failed, incomplete).

@@ -399,11 +399,33 @@ def test_failed_stream_with_an_error_event(shape: str) -> None:
         validate_event(events[2])
     else:  # as recorded from the real API
         assert events[2]["error"] == {
-            "type": error["code"],
+            "type": "server_error",
             "code": error["code"],
             "message": error["message"],
             "param": None,
         }
+
+
+@pytest.mark.parametrize(
+    ("code", "error_type"),
+    [
+        ("server_error", "server_error"),
+        ("invalid_prompt", "invalid_request_error"),
+        ("invalid_image_url", "invalid_request_error"),
+        ("rate_limit_exceeded", "requests"),
+    ],
+)
+def test_nested_error_event_has_the_type_in_type_and_the_code_in_code(
+    code: str, error_type: str
+) -> None:
+    # Real traffic: {"error": {"type": "invalid_request_error", "code": "invalid_prompt", ...}};
+    # the type is never the code repeated.
+    failed = {**CASES["failed"], "error": {"code": code, "message": "No."}}
+    options = StreamOptions(error_event="nested")
+    (event,) = [
+        e for e in render_events(failed, random.Random(0), options).events if e["type"] == "error"
+    ]
+    assert event["error"] == {"type": error_type, "code": code, "message": "No.", "param": None}
 
 
 def test_incomplete_stream_ends_with_response_incomplete() -> None:

@@ -73,6 +73,13 @@ def response_model(turn: Turn) -> str | None:
     return info.response_model if isinstance(info, ModelInfo) and info.known else None
 
 
+def response_effort(turn: Turn) -> str | None:
+    """What Response.reasoning.effort says: the request's effort, else a reasoning model's
+    default (None: the request's, as sent)."""
+    info = turn.model_info
+    return info.effort(turn.req.reasoning) if isinstance(info, ModelInfo) else None
+
+
 def input_items_for(items: list[dict[str, Any]], query: Mapping[str, str]) -> list[dict[str, Any]]:
     """GET input_items: image urls shown only when `include[]` asks (the SDK's spelling)."""
     getall = getattr(query, "getall", None)

@@ -43,6 +43,9 @@ class StreamOptions:
     reasoning_summary: stream reasoning summary parts (the request asked for a summary).
     error_event: before response.failed, an `error` event in the spec's flat shape, or
         nested (`{"error": {...}}`) as real traffic has been recorded; "none" for neither.
+    service_tier: the tier the snapshots before the end show. Real traffic has the tier as
+        requested there (`auto` when unset) and the tier that served it (`default`) only
+        once done; None: the final response's.
     """
 
     chunking: Chunking = field(default_factory=Chunking)
@@ -50,6 +53,7 @@ class StreamOptions:
     background: bool = False
     reasoning_summary: bool = True
     error_event: ErrorEvent = "none"
+    service_tier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class EventStream:
         return tuple(role is Role.DELTA for role in self.roles)
 
 
-def snapshot(response: Mapping[str, Any], status: str) -> dict[str, Any]:
+def snapshot(
+    response: Mapping[str, Any], status: str, service_tier: str | None = None
+) -> dict[str, Any]:
     """The Response as it looks while generating: no output, usage or completion yet.
 
     A shallow copy: the settings it shares with `response` are never changed in place.
@@ -77,6 +83,8 @@ def snapshot(response: Mapping[str, Any], status: str) -> dict[str, Any]:
     for key in _NOT_YET:
         if key in snap:
             snap[key] = None
+    if service_tier is not None:
+        snap["service_tier"] = service_tier
     return snap
 
 
@@ -104,7 +112,7 @@ def render_events(
     )
     # One copy for all events: they may share parts with each other, never with the caller.
     final: dict[str, Any] = clone(dict(response))
-    _start(b, final, options.background)
+    _start(b, final, options)
     for index, item in enumerate(final.get("output") or []):
         render_item(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
@@ -113,14 +121,17 @@ def render_events(
     return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
 
 
-def _start(b: Builder, response: Mapping[str, Any], background: bool) -> None:
-    if background:
-        b.emit("response.created", Role.START, response=snapshot(response, "queued"))
-        b.emit("response.queued", Role.START, response=snapshot(response, "queued"))
-        b.emit("response.in_progress", Role.DEQUEUE, response=snapshot(response, "in_progress"))
+def _start(b: Builder, response: Mapping[str, Any], options: StreamOptions) -> None:
+    tier = options.service_tier
+    queued = snapshot(response, "queued", tier)
+    in_progress = snapshot(response, "in_progress", tier)
+    if options.background:
+        b.emit("response.created", Role.START, response=queued)
+        b.emit("response.queued", Role.START, response=dict(queued))
+        b.emit("response.in_progress", Role.DEQUEUE, response=in_progress)
     else:
-        b.emit("response.created", Role.START, response=snapshot(response, "in_progress"))
-        b.emit("response.in_progress", Role.START, response=snapshot(response, "in_progress"))
+        b.emit("response.created", Role.START, response=in_progress)
+        b.emit("response.in_progress", Role.START, response=dict(in_progress))
 
 
 def _error(b: Builder, response: Mapping[str, Any], shape: ErrorEvent) -> None:
@@ -129,7 +140,22 @@ def _error(b: Builder, response: Mapping[str, Any], shape: ErrorEvent) -> None:
     message = error.get("message") or "The server had an error while processing your request."
     if shape == "nested":
         # As recorded from the real API; the Python SDK raises APIError on this shape.
-        body = {"type": code, "code": code, "message": message, "param": None}
+        body = {"type": error_type(code), "code": code, "message": message, "param": None}
         b.emit("error", error=body)
     else:
         b.emit("error", code=code, message=message, param=None)
+
+
+# A Response's `error` holds only a code; the nested error event also names the error's type,
+# as the API's error bodies do: the server's own failures are `server_error`, a rate limit is
+# typed by its bucket (as the 429 bodies are), the rest are the request's fault.
+_ERROR_TYPES = {
+    "server_error": "server_error",
+    "vector_store_timeout": "server_error",
+    "rate_limit_exceeded": "requests",
+}
+
+
+def error_type(code: str) -> str:
+    """The error `type` that goes with a Response error `code` (invalid_prompt, image errors...)."""
+    return _ERROR_TYPES.get(code, "invalid_request_error")

@@ -40,6 +40,7 @@ def render_turn(turn: Turn, now: float) -> dict[str, Any]:
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
         model=model_hooks.response_model(turn),
+        effort=model_hooks.response_effort(turn),
     )
 
 

@@ -23,6 +23,7 @@ def build_response(
     error: dict[str, Any] | None = None,
     incomplete_reason: str | None = None,
     model: str | None = None,
+    effort: str | None = None,
 ) -> dict[str, Any]:
     raw = req.raw
     response = {
@@ -43,7 +44,7 @@ def build_response(
         "previous_response_id": req.previous_response_id,
         "prompt_cache_key": raw.get("prompt_cache_key"),
         "prompt_cache_retention": raw.get("prompt_cache_retention"),
-        "reasoning": _reasoning(req),
+        "reasoning": _reasoning(req, effort),
         "safety_identifier": raw.get("safety_identifier"),
         "service_tier": _service_tier(raw.get("service_tier")),
         "store": req.store,
@@ -67,9 +68,12 @@ def build_response(
     return response
 
 
-def _reasoning(req: ResponseRequest) -> dict[str, Any]:
+def _reasoning(req: ResponseRequest, effort: str | None) -> dict[str, Any]:
+    # `effort`: what the model ran with. Real traffic shows a reasoning model's default
+    # ("medium" for o4-mini) when the request set none; other models show null.
     reasoning = req.reasoning or {}
-    return {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")}
+    asked = reasoning.get("effort")
+    return {"effort": asked if effort is None else effort, "summary": reasoning.get("summary")}
 
 
 def _service_tier(requested: Any) -> str:
