@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from .errors import InvalidRequest, PayloadTooLarge
+from .surrogates import check_no_lone_surrogates
 
 MAX_DEPTH = 100  # deeper documents are refused before they can exhaust the parser's stack
 
@@ -72,6 +73,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         value = _decoder.decode(text)
     except (ValueError, RecursionError):
         raise InvalidRequest(_NOT_JSON, code=None) from None
+    check_no_lone_surrogates(text, value)
     if not isinstance(value, dict):
         raise InvalidRequest(
             "The JSON body must be an object, but got "

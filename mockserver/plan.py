@@ -7,8 +7,15 @@ decision separate from the rendering is what makes a streamed answer and a JSON 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+
+def model_json(value: Any) -> str:
+    """JSON text as models write it in arguments and structured output: compact, no spaces
+    after `:` and `,` (real traffic: `{"city":"Paris"}`), non-ASCII kept as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

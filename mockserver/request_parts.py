@@ -11,6 +11,8 @@ from typing import Any
 
 from .errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
 from .ids import looks_like_response_id
+from .request_items import input_item
+from .request_schemas import check_function_parameters, check_response_format_schema
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 BUILTIN_TOOL_TYPES = frozenset(
@@ -22,9 +24,16 @@ BUILTIN_TOOL_TYPES = frozenset(
     }
 )  # fmt: skip
 TOOL_CHOICE_MODES = ("none", "auto", "required")
+# ToolChoiceParam's object forms, by type (the built-in tools' own types are accepted too).
+TOOL_CHOICE_TYPES = (
+    "allowed_tools", "function", "mcp", "custom", "file_search", "web_search_preview",
+    "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11",
+    "image_generation", "code_interpreter", "programmatic_tool_calling", "apply_patch", "shell",
+)  # fmt: skip
+ALLOWED_TOOLS_MODES = ("auto", "required")
+VERBOSITIES = ("low", "medium", "high")
 TEXT_FORMATS = ("text", "json_object", "json_schema")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
-MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 INCLUDABLE = (
     "file_search_call.results",
     "web_search_call.results",
@@ -47,43 +56,11 @@ def input_items(body: dict[str, Any]) -> list[dict[str, Any]]:
         return [_user_message(value)]
     if not isinstance(value, list):
         raise invalid_type("input", "a string or an array", value)
-    return [_input_item(item, i) for i, item in enumerate(value)]
+    return [input_item(item, i) for i, item in enumerate(value)]
 
 
 def _user_message(text: str) -> dict[str, Any]:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-
-
-def _input_item(item: Any, index: int) -> dict[str, Any]:
-    where = f"input[{index}]"
-    if not isinstance(item, dict):
-        raise invalid_type(where, "an object", item)
-    kind = item.get("type", "message" if "role" in item else None)
-    if kind is None:
-        raise missing_parameter(f"{where}.type")
-    if kind == "message":
-        return _message(item, where)
-    if kind == "function_call_output" and "call_id" not in item:
-        raise missing_parameter(f"{where}.call_id")
-    if kind == "function_call_output" and "output" not in item:
-        raise missing_parameter(f"{where}.output")
-    return dict(item)
-
-
-def _message(item: dict[str, Any], where: str) -> dict[str, Any]:
-    role = item.get("role")
-    if role not in MESSAGE_ROLES:
-        raise unsupported_value(f"{where}.role", role, MESSAGE_ROLES)
-    content = item.get("content")
-    if isinstance(content, str):
-        kind = "output_text" if role == "assistant" else "input_text"
-        content = [{"type": kind, "text": content}]
-    elif not isinstance(content, list):
-        raise invalid_type(f"{where}.content", "a string or an array", content)
-    for i, part in enumerate(content):
-        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-            raise invalid_type(f"{where}.content[{i}]", "an object with a type", part)
-    return {**item, "type": "message", "content": content}
 
 
 def tools(value: Any) -> list[dict[str, Any]]:
@@ -101,6 +78,8 @@ def _tool(tool: Any, index: int) -> dict[str, Any]:
     kind = tool.get("type")
     if kind is None:
         raise missing_parameter(f"{where}.type")
+    if not isinstance(kind, str):
+        raise invalid_type(f"{where}.type", "a string", kind)
     if kind == "function":
         return _function_tool(tool, where)
     if kind not in BUILTIN_TOOL_TYPES:
@@ -113,15 +92,14 @@ def _function_tool(tool: dict[str, Any], where: str) -> dict[str, Any]:
     if name is None:
         raise missing_parameter(f"{where}.name")
     if not isinstance(name, str) or not FUNCTION_NAME.match(name):
-        raise InvalidRequest(
-            f"Invalid '{where}.name': string does not match pattern. Expected a string that "
-            f"matches the pattern '{FUNCTION_NAME.pattern}'.",
-            code="invalid_value",
-            param=f"{where}.name",
-        )
+        raise _bad_name(f"{where}.name")
     params = tool.get("parameters")
     if params is not None and not isinstance(params, dict):
         raise invalid_type(f"{where}.parameters", "an object", params)
+    if params is not None:
+        check_function_parameters(params, name, where)
+    _optional_type(tool, "description", str, where, "a string")
+    _optional_type(tool, "strict", bool, where, "a boolean")
     # The API echoes function tools with these defaults filled in.
     return {
         "type": "function",
@@ -133,6 +111,15 @@ def _function_tool(tool: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
+def _bad_name(param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Invalid '{param}': string does not match pattern. Expected a string that "
+        f"matches the pattern '{FUNCTION_NAME.pattern}'.",
+        code="invalid_value",
+        param=param,
+    )
+
+
 def tool_choice(value: Any, raw_tools: Any) -> Any:
     if value is None:
         return "auto"
@@ -142,16 +129,37 @@ def tool_choice(value: Any, raw_tools: Any) -> Any:
         return value
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         raise invalid_type("tool_choice", "a string or an object with a type", value)
-    if value["type"] == "function":
+    kind = value["type"]
+    if kind not in TOOL_CHOICE_TYPES and kind not in BUILTIN_TOOL_TYPES:
+        raise unsupported_value("tool_choice.type", kind, TOOL_CHOICE_TYPES)
+    if kind == "function":
         _check_named_function(value, raw_tools)
+    elif kind == "allowed_tools":
+        _check_allowed_tools(value)
+    elif kind in ("mcp", "custom"):
+        field = "server_label" if kind == "mcp" else "name"
+        _required_type(value, field, str, "tool_choice", "a string")
     return value
+
+
+def _check_allowed_tools(choice: dict[str, Any]) -> None:
+    mode = choice.get("mode")
+    if mode is None:
+        raise missing_parameter("tool_choice.mode")
+    if mode not in ALLOWED_TOOLS_MODES:
+        raise unsupported_value("tool_choice.mode", mode, ALLOWED_TOOLS_MODES)
+    listed = _required_type(choice, "tools", list, "tool_choice", "an array")
+    for i, tool in enumerate(listed):
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise invalid_type(f"tool_choice.tools[{i}]", "an object with a type", tool)
+        _optional_type(tool, "name", str, f"tool_choice.tools[{i}]", "a string")
 
 
 def _check_named_function(choice: dict[str, Any], raw_tools: Any) -> None:
     name = choice.get("name")
     if not isinstance(name, str):
         raise missing_parameter("tool_choice.name")
-    names = {t.get("name") for t in raw_tools or [] if isinstance(t, dict)}
+    names = [t.get("name") for t in raw_tools or [] if isinstance(t, dict)]
     if name not in names:
         raise InvalidRequest(
             f"Tool choice '{name}' not found in 'tools' parameter.",
@@ -173,16 +181,40 @@ def text(value: Any) -> dict[str, Any]:
         raise unsupported_value("text.format.type", kind, TEXT_FORMATS)
     if kind == "json_schema":
         _check_json_schema_format(fmt)
-    return {"format": fmt, "verbosity": value.get("verbosity", "medium")}
+    verbosity = value.get("verbosity", "medium")
+    if verbosity is not None and verbosity not in VERBOSITIES:
+        raise unsupported_value("text.verbosity", verbosity, VERBOSITIES)
+    return {"format": fmt, "verbosity": verbosity}
 
 
 def _check_json_schema_format(fmt: dict[str, Any]) -> None:
-    if not isinstance(fmt.get("name"), str):
+    name = fmt.get("name")
+    if name is None:
         raise missing_parameter("text.format.name")
+    if not isinstance(name, str) or not FUNCTION_NAME.match(name):
+        raise _bad_name("text.format.name")
     if "schema" not in fmt:
         raise missing_parameter("text.format.schema")
     if not isinstance(fmt["schema"], dict):
         raise invalid_type("text.format.schema", "an object", fmt["schema"])
+    _optional_type(fmt, "strict", bool, "text.format", "a boolean")
+    _optional_type(fmt, "description", str, "text.format", "a string")
+    check_response_format_schema(fmt["schema"], name)
+
+
+def _optional_type(obj: dict[str, Any], key: str, kind: type, where: str, expected: str) -> None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise invalid_type(f"{where}.{key}", expected, value)
+
+
+def _required_type(obj: dict[str, Any], key: str, kind: type, where: str, expected: str) -> Any:
+    value = obj.get(key)
+    if value is None:
+        raise missing_parameter(f"{where}.{key}")
+    if not isinstance(value, kind):
+        raise invalid_type(f"{where}.{key}", expected, value)
+    return value
 
 
 def metadata(value: Any) -> dict[str, str]:

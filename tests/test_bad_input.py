@@ -135,10 +135,12 @@ async def test_unknown_route_is_an_openai_404(http):
 async def test_missing_key_is_401(mock):
     from aiohttp import ClientSession
 
-    async with ClientSession() as http:
-        async with http.post(f"{mock.base_url}/responses", json=OK) as resp:
-            assert resp.status == 401
-            error = await resp.json()
+    async with (
+        ClientSession() as http,
+        http.post(f"{mock.base_url}/responses", json=OK) as resp,
+    ):
+        assert resp.status == 401
+        error = await resp.json()
     validate(error, "ErrorResponse")
     assert error["error"]["code"] == "authentication_required"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from faker import Faker
 
-from ..plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan
+from ..plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan, model_json
 from ..request import ResponseRequest
 from .schema_values import SchemaValues
 
@@ -86,15 +86,15 @@ def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
 def _function_call(tool: dict[str, Any], rng: random.Random) -> FunctionCallPlan:
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
     args = json_for_schema(schema, rng)
-    return FunctionCallPlan(name=tool["name"], arguments=json.dumps(args, ensure_ascii=False))
+    return FunctionCallPlan(name=tool["name"], arguments=model_json(args))
 
 
 def answer_text(req: ResponseRequest, rng: random.Random) -> str:
     fmt = req.text.get("format") or {}
     if fmt.get("type") == "json_schema":
-        return json.dumps(json_for_schema(fmt["schema"], rng), ensure_ascii=False)
+        return model_json(json_for_schema(fmt["schema"], rng))
     if fmt.get("type") == "json_object":
         fake = faker_for(rng)
-        return json.dumps({"answer": fake.sentence(), "confidence": round(rng.random(), 2)})
+        return model_json({"answer": fake.sentence(), "confidence": round(rng.random(), 2)})
     fake = faker_for(rng)
     return " ".join(fake.sentences(nb=rng.randint(2, 6)))

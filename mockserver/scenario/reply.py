@@ -7,13 +7,19 @@ against one answer's Scope.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..plan import FunctionCallPlan, ItemPlan, MessagePlan, ReasoningPlan, VerbatimPlan
+from ..plan import (
+    FunctionCallPlan,
+    ItemPlan,
+    MessagePlan,
+    ReasoningPlan,
+    VerbatimPlan,
+    model_json,
+)
 from . import spec_items
 from . import template as tpl
 from .compiler import Compiler, JsonTree
@@ -57,7 +63,7 @@ class FunctionCallReply:
 
     def plan(self, env: Env) -> ItemPlan:
         if isinstance(self.arguments, JsonTree):
-            text = json.dumps(self.arguments.render(env.scope), ensure_ascii=False)
+            text = model_json(self.arguments.render(env.scope))
         else:
             text = tpl.render(self.arguments, env.scope)
         return FunctionCallPlan(self.name, text, self.call_id)
@@ -93,7 +99,7 @@ class JsonReply:
 
     def plan(self, env: Env) -> ItemPlan:
         if self.value is not None:
-            return MessagePlan(json.dumps(self.value.render(env.scope), ensure_ascii=False))
+            return MessagePlan(model_json(self.value.render(env.scope)))
         fmt = env.text_format or {}
         if fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
             raise AnswerError(
@@ -101,7 +107,7 @@ class JsonReply:
                 f"request has text.format type {fmt.get('type', 'text')!r}"
             )
         value = env.json_for_schema(fmt["schema"], env.rng)
-        return MessagePlan(json.dumps(value, ensure_ascii=False))
+        return MessagePlan(model_json(value))
 
 
 def _texts(raw: Any, path: Path, c: Compiler) -> tuple[tpl.Template, ...]:
