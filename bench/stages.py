@@ -41,7 +41,7 @@ STEPS = [
     ("mockserver.faults.hooks", "json_answer"),
 ]
 
-spent: collections.Counter[str] = collections.Counter()
+spent: dict[str, float] = collections.defaultdict(float)
 
 
 def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -123,7 +123,7 @@ def main() -> None:
     instrument()
     wall, cpu = asyncio.run(measure(args.scenario, args.requests))
     print(f"per request: {wall * 1e6:.0f} us wall, {cpu * 1e6:.0f} us CPU (client included)")
-    for label, seconds in spent.most_common():
+    for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {label:20s} {seconds / args.requests * 1e6:7.1f} us")
     print(f"  {'(steps total)':20s} {sum(spent.values()) / args.requests * 1e6:7.1f} us")
 
