@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from .errors import InvalidRequest, PayloadTooLarge
 from .surrogates import check_no_lone_surrogates
@@ -24,8 +25,25 @@ _NOT_JSON = (
 
 
 async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
-    raw = await _read_limited(request, max_bytes)
+    raw = await read_body(request, max_bytes)
     return parse_json_object(raw)
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The body's bytes (at most max_bytes). A body that never arrives whole, or cannot be
+    decoded (`Content-Encoding: gzip` on bytes that are not), is the client's 400."""
+    try:
+        return await _read_limited(request, max_bytes)
+    except ConnectionResetError:  # the client went away mid-body: nobody reads the answer
+        raise InvalidRequest(
+            "The connection closed before the whole request body arrived.",
+            code="incomplete_body",
+        ) from None
+    except RequestPayloadError as exc:
+        reason = str(exc).strip().splitlines()[-1].strip()  # "400, message:\n  Can not ..."
+        raise InvalidRequest(
+            f"The request body could not be read: {reason}.", code="invalid_encoding"
+        ) from None
 
 
 async def _read_limited(request: web.Request, max_bytes: int) -> bytes:

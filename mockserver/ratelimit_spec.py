@@ -103,5 +103,7 @@ def server_scope(
     requests_per_minute: int | None, tokens_per_minute: int | None
 ) -> list[LimitScope]:
     """The command line's limits (Config), if any, as the server-wide scope."""
+    if requests_per_minute is None and tokens_per_minute is None:
+        return []  # the usual case, on every request: nothing to build
     limits = RateLimits(requests_per_minute, tokens_per_minute)
     return [LimitScope(("server",), limits)] if limits else []

@@ -44,6 +44,8 @@ _REQUIRED = {
     "computer_call_output": ("call_id", "output"),
     "item_reference": ("id",),
 }
+# Required, but the spec lets them be null (FunctionCallOutputItemParam.call_id).
+_NULLABLE = {("function_call_output", "call_id")}
 # Where a part keeps its text, for the part types that carry text.
 _TEXT_KEYS = {"input_text": "text", "output_text": "text", "summary_text": "text",
               "refusal": "refusal"}  # fmt: skip
@@ -71,7 +73,7 @@ def input_item(item: Any, index: int) -> dict[str, Any]:
 
 def _check_fields(item: dict[str, Any], kind: str, where: str) -> None:
     for name in _REQUIRED.get(kind, ()):
-        if item.get(name) is None:
+        if item.get(name) is None and (name not in item or (kind, name) not in _NULLABLE):
             raise missing_parameter(f"{where}.{name}")
     skipped = _OBJECT_FIELDS.get(kind, ())
     for name in (*_STRING_FIELDS, *_EXTRA_STRING_FIELDS.get(kind, ())):

@@ -20,7 +20,7 @@ BUILTIN_TOOL_TYPES = frozenset(
         "file_search", "web_search", "web_search_preview", "web_search_2025_08_26",
         "web_search_preview_2025_03_11", "computer_use_preview", "computer", "mcp",
         "code_interpreter", "image_generation", "local_shell", "shell", "custom",
-        "apply_patch", "tool_search",
+        "apply_patch", "tool_search", "namespace", "programmatic_tool_calling",
     }
 )  # fmt: skip
 TOOL_CHOICE_MODES = ("none", "auto", "required")
@@ -33,7 +33,7 @@ TOOL_CHOICE_TYPES = (
 ALLOWED_TOOLS_MODES = ("auto", "required")
 VERBOSITIES = ("low", "medium", "high")
 TEXT_FORMATS = ("text", "json_object", "json_schema")
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 INCLUDABLE = (
     "file_search_call.results",
     "web_search_call.results",
@@ -150,15 +150,14 @@ def _check_allowed_tools(choice: dict[str, Any]) -> None:
         raise unsupported_value("tool_choice.mode", mode, ALLOWED_TOOLS_MODES)
     listed = _required_type(choice, "tools", list, "tool_choice", "an array")
     for i, tool in enumerate(listed):
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise invalid_type(f"tool_choice.tools[{i}]", "an object with a type", tool)
+        if not isinstance(tool, dict):
+            raise invalid_type(f"tool_choice.tools[{i}]", "an object", tool)
+        _required_type(tool, "type", str, f"tool_choice.tools[{i}]", "a string")
         _optional_type(tool, "name", str, f"tool_choice.tools[{i}]", "a string")
 
 
 def _check_named_function(choice: dict[str, Any], raw_tools: Any) -> None:
-    name = choice.get("name")
-    if not isinstance(name, str):
-        raise missing_parameter("tool_choice.name")
+    name = _required_type(choice, "name", str, "tool_choice", "a string")
     names = [t.get("name") for t in raw_tools or [] if isinstance(t, dict)]
     if name not in names:
         raise InvalidRequest(

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from aiohttp import web
 
+from mockserver import httplog
 from mockserver.accesslog import JsonFormatter, TextFormatter
 from mockserver.config import Config
 from mockserver.gctune import tune_for_serving
@@ -46,6 +47,7 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     root.setLevel(level.upper())
     # Our access line replaces aiohttp's; its other loggers (errors) stay.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    httplog.install()  # a client's malformed HTTP is a one-line warning, not a traceback
 
 
 def run(config: Config) -> int:

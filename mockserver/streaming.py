@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
 
@@ -23,6 +23,7 @@ from . import sse
 from .errors import InvalidRequest, invalid_type
 from .exchange import Exchange, exchange_of
 from .faults import hooks as faults
+from .pacer import can_pace, pace
 from .pacing import Hook, Pacing, schedule, write_paced
 from .render.events import StreamOptions, render_events
 from .runs import Run
@@ -52,17 +53,18 @@ async def track_background_tasks(app: web.Application) -> AsyncIterator[None]:
 
 async def answer(turn: Turn) -> web.StreamResponse:
     """The answer to a create request with stream and/or background set."""
-    run = _start_run(turn)
+    run, frames = _start_run(turn)
     req, request = turn.req, turn.request
     if req.background:
         run.start_producer(request.app[TASKS])
         if not req.stream:
             return web.Response(body=dumps(run.response()), content_type="application/json")
         return await _follow(request, run, 0, req.include_obfuscation)
-    return await _write_foreground(turn, run)
+    return await _write_foreground(turn, run, frames)
 
 
-def _start_run(turn: Turn) -> Run:
+def _start_run(turn: Turn) -> tuple[Run, list[bytes]]:
+    """The Run of the response, and the frames its own stream writes (framed once, here)."""
     assert turn.plan is not None and turn.response is not None
     pacing = turn.plan.stream if isinstance(turn.plan.stream, Pacing) else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
@@ -79,14 +81,15 @@ def _start_run(turn: Turn) -> Run:
     run = Run(events, offsets, turn.stored)
     if turn.stored is not None:
         turn.stored.live = run
-    return run
+    if turn.req.include_obfuscation or turn.req.background:
+        return run, run.frames
+    return run, sse.frames(events, obfuscation=False)
 
 
-async def _write_foreground(turn: Turn, run: Run) -> web.StreamResponse:
+async def _write_foreground(turn: Turn, run: Run, frames: list[bytes]) -> web.StreamResponse:
     request, ex = turn.request, turn.exchange
     response = await _open(request, ex)
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
-    frames = sse.frames(run.events, obfuscation=turn.req.include_obfuscation)
     # FAULTS-HOOK: per-event hooks of the stream faults (mockserver.faults.stream_hooks).
     hooks: dict[int, Hook] = faults.stream_writer_hooks(turn, response)
 
@@ -95,15 +98,18 @@ async def _write_foreground(turn: Turn, run: Run) -> web.StreamResponse:
         ex.events_sent = n
 
     try:
-        await write_paced(
-            frames,
-            run.offsets,
-            response.write,
-            sleep=_sleep_while_connected(request),
-            start=run.t0,
-            hooks=hooks,
-            on_written=progress,
-        )
+        if not hooks and run.clock is time.monotonic and can_pace(response, run.offsets, run.t0):
+            await pace(request, response, frames, run.offsets, run.t0, progress)
+        else:
+            await write_paced(
+                frames,
+                run.offsets,
+                response.write,
+                alive=_connected(request),
+                start=run.t0,
+                hooks=hooks,
+                on_written=progress,
+            )
         await faults.stream_end(turn, response)  # a slow close holds the end back
         await response.write_eof()
         ex.stream_completed = True
@@ -124,12 +130,11 @@ async def _follow(
     response = await _open(request, ex)
     i = first
     try:
-        while i < len(run.events):
+        while i < len(run):
             if run.published > i:
                 n = run.published
-                await response.write(
-                    b"".join(sse.frame(e, obfuscation=obfuscation) for e in run.events[i:n])
-                )
+                out = run.frames[i:n]
+                await response.write(b"".join(out if obfuscation else map(sse.unobfuscated, out)))
                 i = n
                 ex.events_sent = i - first
             elif not run.running:
@@ -137,7 +142,7 @@ async def _follow(
             else:
                 await run.wait(i, _POLL_S)
                 _check_connected(request)
-        ex.stream_completed = i >= len(run.events)
+        ex.stream_completed = i >= len(run)
         await response.write_eof()
     except ConnectionResetError:
         ex.stream_completed = False
@@ -158,19 +163,14 @@ def _check_connected(request: web.Request) -> None:
         raise ConnectionResetError("the client left")
 
 
-def _sleep_while_connected(request: web.Request) -> Callable[[float], Awaitable[None]]:
-    """asyncio.sleep that ends early (ConnectionResetError) when the client goes away."""
+def _connected(request: web.Request) -> Callable[[], bool]:
+    """Whether the client is still there (pacing checks it before each wait)."""
+    transport = request.transport
 
-    async def sleep(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            _check_connected(request)
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            await asyncio.sleep(min(left, _POLL_S))
+    def alive() -> bool:
+        return transport is not None and not transport.is_closing()
 
-    return sleep
+    return alive
 
 
 # --- GET ?stream=true, cancel, delete -----------------------------------------------------

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from ..appkeys import CONFIG, STORE
-from ..errors import InvalidRequest, PayloadTooLarge
+from ..body import read_body
+from ..errors import InvalidRequest
 from ..scenario.hooks import counters_of
 from ..scenario.load import load_text
 from ..scenario.model import Scenario
@@ -132,13 +133,7 @@ async def delete_scenario(request: web.Request) -> web.Response:
 
 
 async def _text(request: web.Request) -> str:
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:  # over --max-body-bytes: say it the API's way
-        limit = request.app[CONFIG].max_body_bytes
-        raise PayloadTooLarge(
-            f"Request body too large: the limit is {limit} bytes.", code="payload_too_large"
-        ) from None
+    raw = await read_body(request, request.app[CONFIG].max_body_bytes)  # 413, 400 if broken
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -100,10 +100,14 @@ def _refuse_conversation(conversation: Any) -> None:
 
 
 def _redacted_headers(request: web.Request) -> dict[str, str]:
-    return {
-        k.lower(): ("<redacted>" if k.lower() in ("authorization", "api-key") else v)
-        for k, v in request.headers.items()
-    }
+    headers = {}
+    for k, v in request.headers.items():
+        name = k.lower()
+        headers[name] = "<redacted>" if name in _SECRET_HEADERS else v
+    return headers
+
+
+_SECRET_HEADERS = frozenset({"authorization", "api-key"})
 
 
 def _choose_plan(turn: Turn) -> Any:

@@ -99,6 +99,8 @@ async def after_plan(turn: Turn) -> web.StreamResponse | None:
     if rf.faults:
         name_faults(turn, rf.faults)
     record(rf, turn.exchange.fault or "ok", None, turn.plan)
+    if not rf.faults:
+        return None  # nothing to run, and rf.rng (a seeded Random, ~10 us) is not needed
     return await transport.before_answer(
         turn.request, rf.faults, rf.rng, clock_of(turn.request.app)
     )
@@ -202,4 +204,4 @@ def _rule(turn: Turn, plan: Plan) -> Any:
     scenario = scenario_hooks.scenario_for(turn)
     if scenario is None or plan.rule is None:
         return None
-    return next((r for r in scenario.rules if r.name == plan.rule), None)
+    return scenario.rule_named(plan.rule)

@@ -83,7 +83,8 @@ def with_reasoning(
         first = reasoning_plan_for(body, info, rng)
         items = (first, *items) if first is not None else items
     if not any(isinstance(i, ReasoningPlan) for i in items) or "reasoning_tokens" in plan.extra:
-        return dataclasses.replace(plan, items=items)
+        # Plans are frozen: an unchanged one is returned as is (a copy costs ~5 us a request).
+        return plan if items is plan.items else dataclasses.replace(plan, items=items)
     spent = _scripted_tokens(plan)
     if spent is None:
         reasoning = body.get("reasoning")

@@ -15,6 +15,7 @@ Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
 _POOL_BYTES = 768  # 1024 base64 characters
 _ALNUM_ONLY = str.maketrans("+/", "xQ")  # base64 -> letters and digits, as real padding is
+_DELTA = Role.DELTA
 
 
 @dataclass
@@ -42,15 +43,20 @@ class Builder:
     ) -> None:
         """A delta event (`where`: item_id, output_index...), padded by `obfuscation` as in
         real traffic. The hot path of rendering: one per chunk, so built by hand."""
-        event: Event = {"type": type_, "sequence_number": len(self.events)}
-        event.update(where)
-        event["delta"] = text
+        events = self.events
+        event: Event = {"type": type_, "sequence_number": len(events), **where, "delta": text}
         if logprobs is not None:
             event["logprobs"] = logprobs
         if self.obfuscation:
-            event["obfuscation"] = self._padding(-len(text) % _PAD)
-        self.events.append(event)
-        self.roles.append(Role.DELTA)
+            size = -len(text) % _PAD
+            end = self._pos + size
+            if end <= len(self._pool):  # inline: the pool's refill is rare
+                self._pos = end
+                event["obfuscation"] = self._pool[end - size : end]
+            else:
+                event["obfuscation"] = self._padding(size)
+        events.append(event)
+        self.roles.append(_DELTA)
         self.delta_texts.append(text)
 
     def _padding(self, size: int) -> str:

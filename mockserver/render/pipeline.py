@@ -47,9 +47,10 @@ def render_turn(turn: Turn, now: float) -> dict[str, Any]:
 def _usage(turn: Turn, output: list[dict[str, Any]], reasoning_tokens: int) -> dict[str, Any]:
     req = turn.req
     input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools)
-    earlier = turn.conversation[: turn.history_len]
-    cached = usage.cached_tokens(usage.input_tokens(req.instructions, earlier, req.tools))
-    cached = cached if turn.history_len else 0
+    cached = 0
+    if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
+        earlier = turn.conversation[: turn.history_len]
+        cached = usage.cached_tokens(usage.input_tokens(req.instructions, earlier, req.tools))
     assert turn.plan is not None
     return usage.usage(
         input_count, usage.output_tokens(output), reasoning_tokens, cached, turn.plan.usage

@@ -47,25 +47,27 @@ def string_matching(
         tree = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return None  # not a Python regex (e.g. ECMA's \p{L}): the caller ignores the pattern
-    spread = OPEN_REPEAT
+    spread, eager = OPEN_REPEAT, False
     for _ in range(ATTEMPTS):
         try:
-            text = _Draw(rng, spread).sequence(tree)
+            text = _Draw(rng, spread, eager).sequence(tree)
         except (_GiveUp, RecursionError):
             return None
-        if len(text) < min_length:  # let open repeats (`+`, `*`, `{2,}`) run longer
-            spread = min(spread * 2 + min_length - len(text), MAX_LENGTH)
+        if len(text) < min_length:  # let open repeats (`+`, `*`, `{2,}`) run to the full spread
+            spread = min(spread * 2 + min_length - len(text), MAX_LENGTH) if eager else spread
+            eager = True
         elif max_length is not None and len(text) > max_length:
-            spread //= 2
+            spread, eager = spread // 2, False
         elif compiled.search(text):
             return text
     return None
 
 
 class _Draw:
-    def __init__(self, rng: random.Random, spread: int) -> None:
+    def __init__(self, rng: random.Random, spread: int, eager: bool) -> None:
         self.rng = rng
         self.spread = spread  # how far past its minimum an open-ended repeat may go
+        self.eager = eager  # go that far every time (a minimum length is still unmet)
         self.groups: dict[int, str] = {}
         self.length = 0
 
@@ -103,7 +105,8 @@ class _Draw:
             high = low + self.spread
         if low > MAX_LENGTH:
             raise _GiveUp("repeat")
-        return "".join(self.sequence(items) for _ in range(self.rng.randint(low, high)))
+        count = high if self.eager else self.rng.randint(low, high)
+        return "".join(self.sequence(items) for _ in range(count))
 
     def _emit(self, text: str) -> str:
         self.length += len(text)

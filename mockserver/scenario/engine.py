@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequest
+from ..lazy_random import LazyRandom
 from ..plan import Plan
 from . import template as tpl
 from .context import MatchContext, build_context
@@ -72,7 +73,9 @@ def decide(
 
 
 def answer_rng(seed: int, scenario: str, rule: str, call: int) -> random.Random:
-    return random.Random(f"answer/{seed}/{scenario}/{rule}/{call}")
+    """Seeded on first use (most rules draw nothing); its first 64 bits seed the answer's
+    faker (SeededFaker), the rest serve the replies, as if drawn in that order."""
+    return LazyRandom(f"answer/{seed}/{scenario}/{rule}/{call}", reserve_bits=64)
 
 
 def plan_for(

@@ -14,6 +14,7 @@ from typing import Any
 
 from faker import Faker
 
+from ..lazy_random import LazyRandom
 from ..render.generate import faker_for
 
 # Providers that build files or bytes: useless in a chat answer, and slow.
@@ -57,12 +58,19 @@ class SeededFaker:
     """
 
     def __init__(self, rng: random.Random) -> None:
-        self._seed = rng.getrandbits(64)
+        # The faker's seed is the first 64 bits of the answer's stream. A LazyRandom that set
+        # them aside gives them when (if ever) the faker is used, unseeded until then.
+        if isinstance(rng, LazyRandom) and rng.reserve_bits == 64:
+            self._seed: int | None = None
+            self._lazy: LazyRandom | None = rng
+        else:
+            self._seed, self._lazy = rng.getrandbits(64), None
         self._fake: Faker | None = None
 
     def __call__(self, name: str) -> Any:
         if name not in provider_names():
             raise KeyError(name)
         if self._fake is None:
-            self._fake = faker_for(random.Random(self._seed))
+            seed = self._lazy.reserved() if self._lazy is not None else self._seed
+            self._fake = faker_for(random.Random(seed))
         return getattr(self._fake, name)()

@@ -9,7 +9,9 @@ half-loaded is ever served.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,12 +53,26 @@ def collect(paths: Iterable[Path]) -> Loaded:
     """Load everything under paths; problems are returned, not raised."""
     files, problems = scenario_files(paths)
     scenarios: list[Scenario] = []
-    for file in files:
-        found, file_problems = _load_file(file)
-        scenarios.extend(found)
-        problems.extend(file_problems)
+    with _collector_paused():
+        for file in files:
+            found, file_problems = _load_file(file)
+            scenarios.extend(found)
+            problems.extend(file_problems)
     problems.extend(duplicate_names(scenarios))
     return Loaded(tuple(scenarios), tuple(sorted(problems)), tuple(files))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds ~100 tracked objects per rule and frees none in cycles: the cyclic
+    collector's passes over them were ~20% of the loading time of 500 files, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_paths(paths: Iterable[Path]) -> tuple[Scenario, ...]:

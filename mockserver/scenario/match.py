@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InvalidRequest
 from .context import MatchContext
 from .counters import Counters
+from .matchplan import Single
 from .model import Rule, Scenario
 from .when import WHEN, Miss
 
@@ -29,16 +30,16 @@ def _exhausted(scenario: Scenario, rule: Rule, counters: Counters) -> bool:
 
 
 def first_match(scenario: Scenario, ctx: MatchContext, counters: Counters) -> Rule | None:
-    # The hot path (every request, every rule until one fits): plain loops, no generators.
-    for rule in scenario.rules:
-        if rule.times is not None and _exhausted(scenario, rule, counters):
-            continue
-        rid = f"{scenario.name}/{rule.name}"
-        for c in rule.when:
-            if WHEN[c.key].check(c, ctx, rid) is not None:
-                break
-        else:
-            return rule
+    # The hot path (every request, every rule until one fits): the rules prepared at load
+    # time (matchplan.py), no Miss built; explain() says why when none fits.
+    for step in scenario.steps:
+        if isinstance(step, Single):
+            if step.holds(ctx, step.rule_id) and not _exhausted(scenario, step.rule, counters):
+                return step.rule
+        else:  # a block of keyword rules (no `times` among them)
+            found = step.first(ctx)
+            if found is not None:
+                return found
     return None
 
 

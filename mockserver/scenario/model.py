@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from . import matchplan
+from .matchplan import Step
 from .reply import Reply
 from .when import Condition
 
@@ -63,3 +65,17 @@ class Scenario:
     strict_models: bool | None = None  # None: the server's --strict-models
     # The scenario as written (plain JSON), for the admin API's listing.
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    # The rules prepared for matching (matchplan.py), and the rules by name: built once here,
+    # not per request.
+    steps: tuple[Step, ...] = field(init=False, compare=False, repr=False, default=())
+    _by_name: Mapping[str, Rule] = field(
+        init=False, compare=False, repr=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", matchplan.plan(self.name, self.rules))
+        object.__setattr__(self, "_by_name", {r.name: r for r in reversed(self.rules)})
+
+    def rule_named(self, name: str) -> Rule | None:
+        """The (first) rule called name, without walking the rules."""
+        return self._by_name.get(name)

@@ -11,11 +11,13 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
+from .fastcheck import Predicate, compile_schema
 from .problems import Path, alternatives, did_you_mean, one_of
+
+if TYPE_CHECKING:  # imported on first use (~50 ms): valid files never need it
+    import jsonschema
 
 # A described failure: where (JSON path), what, and whether the mark is the key's, not the value's.
 Finding = tuple[Path, str, bool]
@@ -36,7 +38,20 @@ def schema_json() -> str:
 @functools.cache
 def validator(definition: str) -> jsonschema.Draft202012Validator:
     """A validator for one of the schema's $defs (scenario, rule, when, pacing, ...)."""
-    return jsonschema.Draft202012Validator(inline(schema()["$defs"][definition], schema()))
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(_inlined(definition))
+
+
+@functools.cache
+def _inlined(definition: str) -> Any:
+    return inline(schema()["$defs"][definition], schema())
+
+
+@functools.cache
+def is_valid(definition: str) -> Predicate:
+    """A fast yes/no for one $def; "no" only means: ask jsonschema (see fastcheck.py)."""
+    return compile_schema(_inlined(definition))
 
 
 def inline(node: Any, root: dict[str, Any]) -> Any:
@@ -60,6 +75,8 @@ def inline(node: Any, root: dict[str, Any]) -> Any:
 
 def check(instance: Any, definition: str = "scenario", base: Path = ()) -> list[Finding]:
     """Every schema violation of instance, described."""
+    if is_valid(definition)(instance):
+        return []
     findings: list[Finding] = []
     for error in validator(definition).iter_errors(instance):
         findings.extend(describe(error, base))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .problems import Path, did_you_mean, one_of
 from .schema import Finding, describe, unique
+
+if TYPE_CHECKING:  # imported when the first `item:` reply is checked
+    import jsonschema
 
 # Items are scripted without ids (the renderer makes them); check them as if they had one.
 _PLACEHOLDER_ID = "placeholder_0"
@@ -34,6 +35,8 @@ def item_types(root: str = "OutputItem") -> list[str]:
 
 @functools.cache
 def _validator(definition: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     defs = _spec()["$defs"]
     return jsonschema.Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{definition}"})
 

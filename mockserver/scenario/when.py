@@ -12,7 +12,7 @@ import fnmatch
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .context import MatchContext
@@ -29,17 +29,31 @@ class Miss(NamedTuple):
         return {"key": self.key, "expected": self.expected, "got": self.got}
 
 
+# (request, rule id) -> does the condition hold? The matcher's hot path: no Miss is built.
+Holds = Callable[[MatchContext, str], bool]
+
+
 @dataclass(frozen=True)
 class Condition:
     key: str
     raw: Any  # as written in the file: what explanations show as "expected"
     compiled: Any
+    # Same verdict as `WHEN[key].check(...) is None`, made for this condition at load time
+    # (compile_when); without one, the check itself decides.
+    holds: Holds | None = field(default=None, compare=False, repr=False)
+
+    def predicate(self) -> Holds:
+        return self.holds or self._checked
+
+    def _checked(self, ctx: MatchContext, rule_id: str) -> bool:
+        return WHEN[self.key].check(self, ctx, rule_id) is None
 
 
 @dataclass(frozen=True)
 class WhenKey:
     compile: Callable[[Any], Any]
     check: Callable[[Condition, MatchContext, str], Miss | None]
+    holds: Callable[[Any], Holds]  # compiled value -> predicate (agrees with check)
 
 
 def _miss(cond: Condition, got: Any) -> Miss:
@@ -173,25 +187,78 @@ def _check_probability(c: Condition, ctx: MatchContext, rule_id: str) -> Miss | 
     return None if draw < c.compiled else _miss(c, f"draw {draw:.3f}")
 
 
+def _holds_model(glob: re.Pattern[str]) -> Holds:
+    fullmatch = glob.fullmatch
+    return lambda ctx, _: fullmatch(ctx.model) is not None
+
+
+def _holds_input_contains(parts: tuple[str, ...]) -> Holds:
+    if len(parts) == 1:
+        (part,) = parts
+        return lambda ctx, _: part in ctx.input_lower
+    return lambda ctx, _: all(p in ctx.input_lower for p in parts)
+
+
+def _holds_input_matches(regex: re.Pattern[str]) -> Holds:
+    search = regex.search
+    return lambda ctx, _: search(ctx.latest_user_text) is not None
+
+
+def _holds_has_tool_output(wanted: bool | str) -> Holds:
+    if isinstance(wanted, bool):
+        return lambda ctx, _: bool(ctx.recent_outputs) == wanted
+    return lambda ctx, _: (
+        wanted in [o.name or f"<unknown call {o.call_id}>" for o in ctx.recent_outputs]
+    )
+
+
+def _holds_tools(names: tuple[str, ...]) -> Holds:
+    needed = frozenset(names)
+    return lambda ctx, _: needed <= ctx.tool_names
+
+
+def _holds_headers(globs: tuple[tuple[str, re.Pattern[str]], ...]) -> Holds:
+    def holds(ctx: MatchContext, _: str) -> bool:
+        got = ctx.headers
+        return all(name in got and glob.fullmatch(got[name]) for name, glob in globs)
+
+    return holds
+
+
+def _holds_json(paths: tuple[tuple[tuple[str, ...], Any], ...]) -> Holds:
+    return lambda ctx, _: all(_dig(ctx.body, path) == value for path, value in paths)
+
+
 WHEN: dict[str, WhenKey] = {
-    "model": WhenKey(_glob, _check_model),
+    "model": WhenKey(_glob, _check_model, _holds_model),
     "input_contains": WhenKey(
         lambda raw: tuple(s.lower() for s in ([raw] if isinstance(raw, str) else raw)),
         _check_input_contains,
+        _holds_input_contains,
     ),
-    "input_matches": WhenKey(_regex, _check_input_matches),
-    "instructions_contains": WhenKey(str.lower, _check_instructions),
-    "tools": WhenKey(tuple, _check_tools),
-    "has_tool_output": WhenKey(lambda raw: raw, _check_has_tool_output),
-    "metadata": WhenKey(lambda raw: tuple(raw.items()), _check_metadata),
+    "input_matches": WhenKey(_regex, _check_input_matches, _holds_input_matches),
+    "instructions_contains": WhenKey(
+        str.lower, _check_instructions, lambda part: lambda ctx, _: part in ctx.instructions_lower
+    ),
+    "tools": WhenKey(tuple, _check_tools, _holds_tools),
+    "has_tool_output": WhenKey(lambda raw: raw, _check_has_tool_output, _holds_has_tool_output),
+    "metadata": WhenKey(
+        lambda raw: tuple(raw.items()),
+        _check_metadata,
+        lambda pairs: lambda ctx, _: all(ctx.metadata.get(k) == v for k, v in pairs),
+    ),
     "headers": WhenKey(
-        lambda raw: tuple((k.lower(), _glob(v)) for k, v in raw.items()), _check_headers
+        lambda raw: tuple((k.lower(), _glob(v)) for k, v in raw.items()),
+        _check_headers,
+        _holds_headers,
     ),
-    "stream": WhenKey(bool, _check_stream),
-    "call": WhenKey(_count_range, _check_call),
-    "turn": WhenKey(_count_range, _check_turn),
-    "json": WhenKey(_json_path, _check_json),
-    "probability": WhenKey(float, _check_probability),
+    "stream": WhenKey(bool, _check_stream, lambda want: lambda ctx, _: ctx.stream == want),
+    "call": WhenKey(_count_range, _check_call, lambda r: lambda ctx, _: r.holds(ctx.call)),
+    "turn": WhenKey(_count_range, _check_turn, lambda r: lambda ctx, _: r.holds(ctx.turn)),
+    "json": WhenKey(_json_path, _check_json, _holds_json),
+    "probability": WhenKey(
+        float, _check_probability, lambda p: lambda ctx, rid: chance(ctx.seed, rid, ctx.call) < p
+    ),
 }
 
 
@@ -199,8 +266,11 @@ def compile_when(raw: Mapping[str, Any]) -> tuple[tuple[Condition, ...], list[tu
     """Conditions in the order written, and (key, message) for each that cannot compile."""
     conditions, problems = [], []
     for key, value in raw.items():
+        when = WHEN[key]
         try:
-            conditions.append(Condition(key, value, WHEN[key].compile(value)))
+            compiled = when.compile(value)
         except ValueError as exc:
             problems.append((key, str(exc)))
+            continue
+        conditions.append(Condition(key, value, compiled, when.holds(compiled)))
     return tuple(conditions), problems

@@ -11,14 +11,52 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from .problems import Path, Problem, format_path
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"
+_SPECIAL_KEYS = frozenset({_MERGE, _VALUE})  # keys that flatten_mapping rewrites
+_RESOLVED_MAX = 4096  # remembered tags of short plain scalars (keys, numbers, words)
+MAX_DEPTH = 100  # nesting allowed in a scenario document, as in a JSON request body
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader with its per-node Python callbacks made cheap (same tags).
+
+    libyaml composes in C but asks Python for the tag of every node: resolving matches the
+    value against the implicit resolvers' regexes. The same short scalars (keys, true, 3)
+    come back in every file, so their tags are remembered; and path resolvers, which the
+    safe loader never has, are not walked.
+    """
+
+    _resolved: ClassVar[dict[tuple[str, tuple[bool, bool]], str]] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> Any:
+        if kind is yaml.MappingNode and not self.yaml_path_resolvers:
+            return self.DEFAULT_MAPPING_TAG
+        if kind is not yaml.ScalarNode or len(value) > 64:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) < _RESOLVED_MAX:
+                self._resolved[key] = tag
+        return tag
+
+    if not _BaseLoader.yaml_path_resolvers:
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
 
 
 @dataclass
@@ -58,9 +96,16 @@ class _Builder:
         self.problems.append(Problem(self.source, line, col, format_path(path), message))
 
     def build(self, node: yaml.Node, path: Path) -> Any:
-        self.marks.values.setdefault(path, _mark(node))
+        values = self.marks.values
+        if path not in values:  # inlined _mark: this runs for every node of every file
+            values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if type(node) is yaml.ScalarNode:  # most nodes; a scalar cannot hold an alias loop
+            return node.value if node.tag == _STR else self._scalar(node, path)
         if id(node) in self._active:
             self.problem(node, path, "recursive YAML alias; a scenario must be a finite tree")
+            return None
+        if len(path) >= MAX_DEPTH:  # building recurses: deeper would be a RecursionError
+            self.problem(node, path, f"nested more than {MAX_DEPTH} levels deep")
             return None
         self._active.add(id(node))
         try:
@@ -73,7 +118,28 @@ class _Builder:
             self._active.discard(id(node))
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        for key_node, _value in node.value:
+            if key_node.tag in _SPECIAL_KEYS:
+                return self._merged_mapping(node, path)
+        out: dict[str, Any] = {}
+        keys = self.marks.keys
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode:
+                self.problem(key_node, path, "a mapping key must be a plain string")
+                continue
+            # The text as written: YAML would read `yes:` as True and `1:` as 1.
+            key = str(key_node.value)
+            at = (*path, key)
+            if key in out:
+                self.problem(key_node, at, f"duplicate key '{key}' (first at line {keys[at][0]})")
+                continue
+            keys[at] = _mark(key_node)
+            out[key] = self.build(value_node, at)
+        return out
+
+    def _merged_mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        """A mapping with `<<: *anchor` (or `=`) keys: as _mapping, after PyYAML's merge."""
+        own = sum(1 for k, _ in node.value if k.tag != _MERGE)
         self.loader.flatten_mapping(node)  # resolves `<<: *anchor`: merged pairs come first
         merged = len(node.value) - own
         out: dict[str, Any] = {}
@@ -102,13 +168,24 @@ class _Builder:
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         if node.tag == _STR:  # most scalars: no constructor needed
             return node.value
-        value = self.loader.construct_object(node, deep=True)
+        plain = _PLAIN_SCALARS.get(node.tag)
+        if plain is not None:  # the constructor itself, without construct_object's bookkeeping
+            value = plain(self.loader, node)
+        else:
+            value = self.loader.construct_object(node, deep=True)
         if isinstance(value, datetime.date):
             return value.isoformat()  # JSON has no dates; keep what the author wrote
         if isinstance(value, str | int | float | bool) or value is None:
             return value
         self.problem(node, path, f"unsupported YAML value of type {type(value).__name__}")
         return None
+
+
+# Tags whose SafeConstructor builds a plain value from the scalar alone.
+_PLAIN_SCALARS = {
+    f"tag:yaml.org,2002:{kind}": yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{kind}"]
+    for kind in ("int", "float", "bool", "null")
+}
 
 
 @dataclass(frozen=True)
