@@ -19,9 +19,6 @@ from mockserver.render.regex_values import string_matching
 from mockserver.render.schema_check import checker
 
 SEEDS = range(12)
-FORMATS = ["date-time", "date", "time", "email", "uuid", "uri", "hostname", "ipv4", "ipv6",
-           "duration", "json-pointer", "regex", "idn-email", "uri-reference",
-           "relative-json-pointer", "unknown-format"]  # fmt: skip
 SCHEMAS = [
     ("pattern-digits", {"type": "string", "pattern": "^[0-9]{3}-[0-9]{4}$"}),
     ("pattern-phone", {"type": "string", "pattern": "^\\+?[1-9]\\d{1,14}$"}),
