@@ -112,17 +112,32 @@ def unsupported_value(param: str, value: object, allowed: Sequence[str]) -> Inva
     )
 
 
-def _json_type(value: object) -> str:
+# How the API names a value's JSON type in its messages ("but got a string instead").
+API_TYPE_WORDS = {
+    "null": "null",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a decimal",
+    "string": "a string",
+    "array": "an array",
+    "object": "an object",
+}
+
+
+def json_kind(value: object) -> str:
+    """The JSON type of a parsed value: null, boolean, integer, number, string, array, object."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return "boolean"
     if isinstance(value, int):
-        return "an integer"
+        return "integer"
     if isinstance(value, float):
-        return "a decimal"
+        return "number"
     if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _json_type(value: object) -> str:
+    return API_TYPE_WORDS[json_kind(value)]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from ..errors import json_kind
 from .fastcheck import Predicate, compile_schema
 from .problems import Path, alternatives, did_you_mean, one_of
 
@@ -108,18 +109,12 @@ JSON_TYPES = {
 }
 
 
+# What a scenario author wrote, in YAML's words ("got a mapping").
+_GOT_WORDS = {**JSON_TYPES, "boolean": "a boolean"}
+
+
 def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "a mapping"
+    return _GOT_WORDS[json_kind(value)]
 
 
 def shown(value: Any) -> str:
