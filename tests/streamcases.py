@@ -248,6 +248,19 @@ def schema_by_type() -> dict[str, str]:
     return {spec_schema(n)["properties"]["type"]["enum"][0]: n for n in refs}
 
 
+def without_parsed(value: Any) -> Any:
+    """The SDK's parsed response adds `parsed` fields to what it received; drop them."""
+    if isinstance(value, dict):
+        return {
+            k: without_parsed(v)
+            for k, v in value.items()
+            if k not in ("parsed", "parsed_arguments")
+        }
+    if isinstance(value, list):
+        return [without_parsed(v) for v in value]
+    return value
+
+
 def validate_event(event: dict[str, Any]) -> None:
     """The event against ResponseStreamEvent and against its own schema (clearer errors)."""
     checked = event

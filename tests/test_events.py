@@ -10,7 +10,7 @@ from openai import omit
 from openai._models import construct_type
 from openai.lib.streaming.responses._responses import ResponseStreamState
 from openai.types.responses import ResponseStreamEvent
-from streamcases import CASES, LOGPROBS, validate_event
+from streamcases import CASES, LOGPROBS, validate_event, without_parsed
 
 from mockserver.pacing import Role
 from mockserver.render.chunking import Chunking
@@ -38,19 +38,6 @@ def sdk_accumulate(events: list[dict[str, Any]]) -> ResponseStreamState[Any]:
     for event in events:
         state.handle_event(construct_type(type_=ResponseStreamEvent, value=event))  # type: ignore[arg-type]
     return state
-
-
-def without_parsed(value: Any) -> Any:
-    """The SDK's parsed response adds `parsed` fields to what it received; drop them."""
-    if isinstance(value, dict):
-        return {
-            k: without_parsed(v)
-            for k, v in value.items()
-            if k not in ("parsed", "parsed_arguments")
-        }
-    if isinstance(value, list):
-        return [without_parsed(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("opts", OPTIONS)

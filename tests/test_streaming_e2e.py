@@ -15,7 +15,7 @@ import openai
 import pytest
 from aiohttp import ClientResponse, ClientSession, web
 from conftest import RunningServer, StartServer
-from streamcases import KINDS, SCENARIO, request_for, validate_event
+from streamcases import KINDS, SCENARIO, request_for, validate_event, without_parsed
 
 from mockserver.app import create_app
 from mockserver.appkeys import EXCHANGE_SINKS
@@ -75,18 +75,6 @@ def parse(body: bytes) -> list[dict[str, Any]]:
         assert name == f"event: {event['type']}"
         events.append(event)
     return events
-
-
-def without_parsed(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: without_parsed(v)
-            for k, v in value.items()
-            if k not in ("parsed", "parsed_arguments")
-        }
-    if isinstance(value, list):
-        return [without_parsed(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("word", KINDS)

@@ -43,17 +43,6 @@ def implied_type(schema: dict[str, Any]) -> str:
     return "string"
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    names = {float: "number", str: "string", list: "array", dict: "object"}
-    return names.get(type(value), "string")
-
-
 def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

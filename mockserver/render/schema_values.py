@@ -20,6 +20,7 @@ from typing import Any
 
 from faker import Faker
 
+from ..errors import json_kind
 from . import schema_scalars as scalars
 from .regex_values import string_matching
 from .schema_check import checker, is_valid
@@ -29,7 +30,6 @@ from .schema_keywords import (
     excluded,
     implied_type,
     item_schemas,
-    json_type,
     mapping,
     min_contains,
     names,
@@ -127,7 +127,7 @@ class SchemaValues:
     def _enum(self, schema: dict[str, Any]) -> Any:
         kind = schema.get("type")
         kinds = kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []
-        fitting = [v for v in schema["enum"] if not kinds or json_type(v) in kinds]
+        fitting = [v for v in schema["enum"] if not kinds or json_kind(v) in kinds]
         return self.rng.choice(fitting or schema["enum"])
 
     def _pick(self, options: list[Any], depth: int) -> Any:
