@@ -123,7 +123,7 @@ def _in_process(ctx: Ctx) -> Row:
     """The matcher alone: first_match over the 1,000 rules, last rule matching."""
     metric = f"matching {sc.RULE_COUNT} rules in-process (last rule)"
     try:
-        from mockserver.request import parse_request
+        from mockserver.openai.request import parse_request
         from mockserver.scenario.context import build_context
         from mockserver.scenario.counters import Counters
         from mockserver.scenario.load import load_paths

@@ -26,15 +26,15 @@ from . import scenarios as sc
 
 # (module, attribute) of each step, as api/responses.py calls them.
 STEPS = [
-    ("mockserver.body", "_read_limited"),
-    ("mockserver.body", "parse_json_object"),
+    ("mockserver.http.body", "_read_limited"),
+    ("mockserver.http.body", "parse_json_object"),
     ("mockserver.api.responses", "parse_request"),
     ("mockserver.api.responses", "_redacted_headers"),
-    ("mockserver.render.generate", "content_rng"),
-    ("mockserver.models.hooks", "check_turn"),
+    ("mockserver.zeroconfig.generate", "content_rng"),
+    ("mockserver.catalog.hooks", "check_turn"),
     ("mockserver.faults.hooks", "before_plan"),
     ("mockserver.api.responses", "_choose_plan"),
-    ("mockserver.models.hooks", "plan_for_model"),
+    ("mockserver.catalog.hooks", "plan_for_model"),
     ("mockserver.faults.hooks", "after_plan"),
     ("mockserver.api.responses", "render_turn"),
     ("mockserver.api.responses", "_store"),

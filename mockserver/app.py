@@ -8,16 +8,23 @@ import random
 
 from aiohttp import web
 
-from . import metrics, streaming, tokens
-from .accesslog import log_exchange
-from .api import admin, models, responses
-from .appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE, WARMUP
-from .config import Config
-from .faults import hooks as faults
-from .middleware import add_openai_headers, auth_middleware, error_middleware, exchange_middleware
-from .render import generate
-from .scenario import hooks as scenario_hooks
-from .store import Store
+from mockserver.api import admin, models, responses
+from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE, WARMUP
+from mockserver.config import Config
+from mockserver.faults import hooks as faults
+from mockserver.http.middleware import (
+    add_openai_headers,
+    auth_middleware,
+    error_middleware,
+    exchange_middleware,
+)
+from mockserver.observe import metrics
+from mockserver.observe.accesslog import log_exchange
+from mockserver.openai import tokens
+from mockserver.pipeline.store import Store
+from mockserver.scenario import hooks as scenario_hooks
+from mockserver.streaming import answer as streaming
+from mockserver.zeroconfig import generate
 
 
 async def _warm_up(app: web.Application) -> None:

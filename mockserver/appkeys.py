@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from .config import Config
-from .exchange import Exchange
-from .store import Store
+from mockserver.config import Config
+from mockserver.http.exchange import Exchange
+from mockserver.pipeline.store import Store
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)

@@ -13,8 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_STORED, Config
+from mockserver import __version__
+from mockserver.config import (
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_STORED,
+    Config,
+)
 
 ENV_PREFIX = "MOCKSERVER_"
 
@@ -111,13 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(config: Config) -> int:
-    from .serve import run
+    from mockserver.server import run
 
     return run(config)
 
 
 def _validate(paths: list[Path]) -> int:
-    from .scenario.cli import validate_paths
+    from mockserver.scenario.cli import validate_paths
 
     errors = validate_paths(paths)
     for line in errors:
@@ -128,7 +133,7 @@ def _validate(paths: list[Path]) -> int:
 
 
 def _schema() -> int:
-    from .scenario.cli import schema_json
+    from mockserver.scenario.cli import schema_json
 
     print(schema_json())
     return 0

@@ -65,7 +65,7 @@ class Plan:
     # Overrides merged over the counted usage (e.g. {"input_tokens": 1000}).
     usage: dict[str, Any] | None = None
     latency_ms: float = 0.0
-    # Pacing (mockserver.pacing) and fault (mockserver.faults) settings, when scripted.
+    # Pacing (mockserver.streaming.schedule) and fault (mockserver.faults) settings, when scripted.
     stream: Any = None
     fault: Any = None
     # An HTTP error to answer instead of a response (a preset name or a spec; mockserver.faults).

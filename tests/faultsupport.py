@@ -20,8 +20,8 @@ from mockserver.app import create_app
 from mockserver.appkeys import EXCHANGE_SINKS
 from mockserver.clock import Clock
 from mockserver.config import Config
-from mockserver.exchange import Exchange
 from mockserver.faults.state import CLOCK
+from mockserver.http.exchange import Exchange
 
 
 class FastRetryClient(AsyncOpenAI):

@@ -19,16 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
-from ..appkeys import CONFIG, EXCHANGE_SINKS, STORE
-from ..body import read_json_object
-from ..errors import AuthenticationError, InvalidRequest, NotFound, PermissionDenied
-from ..journal import Journal
-from ..middleware import mask_key
-from ..scenario.hooks import SCENARIOS
-from ..scenario.model import Scenario
-from ..scenario.registry import Registry
-from ..store import Tenant, tenant_hash
+from mockserver import __version__
+from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, STORE
+from mockserver.errors import AuthenticationError, InvalidRequest, NotFound, PermissionDenied
+from mockserver.http.body import read_json_object
+from mockserver.http.middleware import mask_key
+from mockserver.observe.journal import Journal
+from mockserver.pipeline.store import Tenant, tenant_hash
+from mockserver.scenario.hooks import SCENARIOS
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.registry import Registry
 
 JOURNAL = web.AppKey("journal", Journal)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,7 +39,10 @@ routes = web.RouteTableDef()
 
 def install(app: web.Application) -> Journal:
     """The journal (an exchange sink) and the admin routes; call after the scenarios' install."""
-    from . import admin_journal, admin_scenarios  # their routes use this module's helpers
+    from mockserver.api import (
+        admin_journal,
+        admin_scenarios,
+    )  # their routes use this module's helpers
 
     journal = Journal(app[CONFIG].journal_size)
     app[JOURNAL] = journal

@@ -17,10 +17,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import InvalidRequest, NotFound
-from ..expectations import report
-from ..journal import Journal, Query
-from .admin import JOURNAL, guarded, known_tenant, registry_of, scenario_not_found, tenant_key
+from mockserver.api.admin import (
+    JOURNAL,
+    guarded,
+    known_tenant,
+    registry_of,
+    scenario_not_found,
+    tenant_key,
+)
+from mockserver.errors import InvalidRequest, NotFound
+from mockserver.observe.journal import Journal, Query
+from mockserver.scenario.expectations import report
 
 routes = web.RouteTableDef()
 

@@ -19,14 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ..appkeys import CONFIG, STORE
-from ..body import read_body
-from ..errors import InvalidRequest
-from ..scenario.hooks import counters_of
-from ..scenario.load import load_text
-from ..scenario.model import Scenario
-from ..scenario.problems import ScenarioLoadError
-from .admin import find_scenario, guarded, registry_of
+from mockserver.api.admin import find_scenario, guarded, registry_of
+from mockserver.appkeys import CONFIG, STORE
+from mockserver.errors import InvalidRequest
+from mockserver.http.body import read_body
+from mockserver.scenario.hooks import counters_of
+from mockserver.scenario.load import load_text
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.problems import ScenarioLoadError
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # as schema.json's scenario name
 BODY_SOURCE = "<request body>"  # how problems name an admin body: `<request body>:3:5: ...`

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..appkeys import CONFIG
-from ..body import read_json_object
-from ..config import Config
-from ..conversation import history, previous_response
-from ..errors import NotFound
-from ..middleware import tenant_of
-from ..models import input_token_count, load_catalogue, resolve_model
-from ..models.hooks import MODELS, counted_body
-from ..request import parse_request
+from mockserver.appkeys import CONFIG
+from mockserver.catalog import input_token_count, load_catalogue, resolve_model
+from mockserver.catalog.hooks import MODELS, counted_body
+from mockserver.config import Config
+from mockserver.errors import NotFound
+from mockserver.http.body import read_json_object
+from mockserver.http.middleware import tenant_of
+from mockserver.openai.request import parse_request
+from mockserver.pipeline.conversation import history, previous_response
 
 routes = web.RouteTableDef()
 

@@ -13,22 +13,23 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__, streaming
-from ..appkeys import CONFIG, STORE, WARMUP
-from ..body import read_json_object
-from ..conversation import history, previous_response
-from ..errors import InvalidRequest, NotFound
-from ..exchange import exchange_of
-from ..faults import hooks as faults
-from ..middleware import tenant_of
-from ..models import hooks as model_hooks
-from ..render import generate
-from ..render.pipeline import render_turn
-from ..request import parse_request
-from ..scenario import hooks as scenario_hooks
-from ..store import StoredResponse, dumps
-from ..turn import Turn
-from . import input_items as input_items_api
+from mockserver import __version__
+from mockserver.api import input_items as input_items_api
+from mockserver.appkeys import CONFIG, STORE, WARMUP
+from mockserver.catalog import hooks as model_hooks
+from mockserver.errors import InvalidRequest, NotFound
+from mockserver.faults import hooks as faults
+from mockserver.http.body import read_json_object
+from mockserver.http.exchange import exchange_of
+from mockserver.http.middleware import tenant_of
+from mockserver.openai.request import parse_request
+from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.render import render_turn
+from mockserver.pipeline.store import StoredResponse, dumps
+from mockserver.pipeline.turn import Turn
+from mockserver.scenario import hooks as scenario_hooks
+from mockserver.streaming import answer as streaming
+from mockserver.zeroconfig import generate
 
 routes = web.RouteTableDef()
 JSON = "application/json"
@@ -37,9 +38,9 @@ JSON = "application/json"
 @routes.post("/v1/responses")
 async def create_response(request: web.Request) -> web.StreamResponse:
     turn = await _begin_turn(request)
-    # MODELS-HOOK: per-model request checks (mockserver.models), before anything is counted.
+    # MODELS-HOOK: per-model request checks (mockserver.catalog), before anything is counted.
     turn.model_info = model_hooks.check_turn(turn, *scenario_hooks.model_settings(turn))
-    # FAULTS-HOOK: rate limits and server-wide chaos (mockserver.ratelimit, mockserver.faults).
+    # FAULTS-HOOK: rate limits and server-wide chaos (mockserver.faults).
     if (dropped := await faults.before_plan(turn)) is not None:
         return dropped
     turn.plan = faults.replayed_plan(turn) or _choose_plan(turn)
@@ -52,7 +53,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(turn.plan.latency_ms / 1000)
     turn.response = render_turn(turn, now=_now(turn))
     _store(turn)
-    # STREAM-HOOK: streamed and background answers (mockserver.streaming).
+    # STREAM-HOOK: streamed and background answers (mockserver.streaming.answer).
     if turn.req.stream or turn.req.background:
         return await streaming.answer(turn)
     body = turn.stored.body if turn.stored else dumps(turn.response)

@@ -7,5 +7,5 @@
     stream_hooks.py             the writer's side: cut, stall, raw frames, as pacing hooks
     chaos.py                    seeded chaos, outage windows, the retry tracker
     state.py / request.py       per-tenant and per-request state; hooks.py: the pipeline calls
-Rate limits themselves are mockserver.ratelimit (buckets) and mockserver.ratelimit_spec.
+Rate limits: ratelimit.py (buckets) and ratelimit_spec.py (where they are set).
 """

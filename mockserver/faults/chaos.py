@@ -24,8 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .catalogue import PRESETS, ErrorSpec, parse_error_spec, validate_error_spec
-from .spec import FaultSpec, parse_faults, validate_fault
+from mockserver.faults.error_catalog import (
+    PRESETS,
+    ErrorSpec,
+    parse_error_spec,
+    validate_error_spec,
+)
+from mockserver.faults.spec import FaultSpec, parse_faults, validate_fault
 
 OnRetry = Literal["advance", "replay"]
 ON_RETRY = ("advance", "replay")

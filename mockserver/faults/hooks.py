@@ -18,14 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..plan import Plan
-from ..ratelimit import server_scope
-from ..scenario import hooks as scenario_hooks
-from . import stream_hooks as wire
-from . import transport
-from .catalogue import build_error
-from .chaos import Choice, draw, fingerprint, server_chaos
-from .request import (
+from mockserver.faults import stream_actions as wire
+from mockserver.faults import transport
+from mockserver.faults.chaos import Choice, draw, fingerprint, server_chaos
+from mockserver.faults.error_catalog import build_error
+from mockserver.faults.ratelimit import server_scope
+from mockserver.faults.request import (
     REQUEST_FAULTS,
     RequestFaults,
     admit,
@@ -35,11 +33,13 @@ from .request import (
     ratelimit_headers,
     record,
 )
-from .state import clock_of, tenant_faults
-from .stream_faults import plan_stream
+from mockserver.faults.state import clock_of, tenant_faults
+from mockserver.faults.stream_faults import plan_stream
+from mockserver.plan import Plan
+from mockserver.scenario import hooks as scenario_hooks
 
 if TYPE_CHECKING:
-    from ..turn import Turn
+    from mockserver.pipeline.turn import Turn
 
 
 def install(app: web.Application) -> None:

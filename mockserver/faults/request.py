@@ -17,19 +17,19 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ..errors import MockError
-from ..metrics import RATE_LIMITED_NOTE
-from ..middleware import API_KEY, mask_key
-from ..plan import Plan
-from ..ratelimit import Admission, LimitScope, Snapshot, refusal_error
-from .catalogue import ErrorContext
-from .chaos import Attempt
-from .spec import FaultSpec
-from .state import TenantFaults
-from .stream_faults import StreamPlan
+from mockserver.errors import MockError
+from mockserver.faults.chaos import Attempt
+from mockserver.faults.error_catalog import ErrorContext
+from mockserver.faults.ratelimit import Admission, LimitScope, Snapshot, refusal_error
+from mockserver.faults.spec import FaultSpec
+from mockserver.faults.state import TenantFaults
+from mockserver.faults.stream_faults import StreamPlan
+from mockserver.http.middleware import API_KEY, mask_key
+from mockserver.observe.metrics import RATE_LIMITED_NOTE
+from mockserver.plan import Plan
 
 if TYPE_CHECKING:
-    from ..turn import Turn
+    from mockserver.pipeline.turn import Turn
 
 ORGANIZATION = "org-mockserver"
 

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .catalogue import PRESETS, ErrorSpec, did_you_mean, parse_error_spec, validate_error_spec
+from mockserver.faults.error_catalog import (
+    PRESETS,
+    ErrorSpec,
+    did_you_mean,
+    parse_error_spec,
+    validate_error_spec,
+)
 
 # Before the answer, or on the bytes of a non-streamed answer.
 TRANSPORT_KINDS = (

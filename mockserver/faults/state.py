@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ..clock import SYSTEM_CLOCK, Clock
-from ..ratelimit import RateLimiter
-from ..store import Tenant
-from .chaos import RetryTracker
+from mockserver.clock import SYSTEM_CLOCK, Clock
+from mockserver.faults.chaos import RetryTracker
+from mockserver.faults.ratelimit import RateLimiter
+from mockserver.pipeline.store import Tenant
 
 # Tests put a ManualClock here (before the first request) to move time by hand.
 CLOCK = web.AppKey("faults_clock", Clock)

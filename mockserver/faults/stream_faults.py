@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from .. import sse
-from ..render.usage import output_tokens
-from .catalogue import ErrorContext, ErrorSpec, render_message
-from .spec import FaultSpec
+from mockserver.faults.error_catalog import ErrorContext, ErrorSpec, render_message
+from mockserver.faults.spec import FaultSpec
+from mockserver.http import sse
+from mockserver.openai.usage import output_tokens
 
 Event = dict[str, Any]
 ActionKind = Literal["disconnect", "reset", "stall", "raw", "malformed_chunk", "hold", "end"]

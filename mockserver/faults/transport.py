@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
-from ..clock import SYSTEM_CLOCK, Clock
-from .spec import FaultSpec
+from mockserver.clock import SYSTEM_CLOCK, Clock
+from mockserver.faults.spec import FaultSpec
 
 # nginx's code for "closed the connection without an answer": what the journal records.
 DROPPED_STATUS = 444

@@ -9,13 +9,13 @@ engine.py does one request in one synchronous step, registry.py and reload.py ho
 refresh what is served.
 """
 
-from .counters import Counters
-from .engine import Decision, ScenarioAnswerError, decide
-from .load import load_paths, load_text
-from .match import NoRuleMatched
-from .model import Rule, Scenario
-from .problems import Problem, ScenarioLoadError
-from .registry import Registry, UnknownScenario
+from mockserver.scenario.counters import Counters
+from mockserver.scenario.engine import Decision, ScenarioAnswerError, decide
+from mockserver.scenario.load import load_paths, load_text
+from mockserver.scenario.match import NoRuleMatched
+from mockserver.scenario.model import Rule, Scenario
+from mockserver.scenario.problems import Problem, ScenarioLoadError
+from mockserver.scenario.registry import Registry, UnknownScenario
 
 __all__ = [
     "Counters",

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .compiler import Compiler
-from .delegated import delegated, pacing
-from .model import Origin, Rule, Scenario
-from .problems import Path, format_path
-from .reply import Reply, load_reply
-from .when import WHEN, Condition, compile_when
-from .yamlmarks import Marks
+from mockserver.scenario.compiler import Compiler
+from mockserver.scenario.delegated import delegated, pacing
+from mockserver.scenario.model import Origin, Rule, Scenario
+from mockserver.scenario.problems import Path, format_path
+from mockserver.scenario.reply import Reply, load_reply
+from mockserver.scenario.when import WHEN, Condition, compile_when
+from mockserver.scenario.yamlmarks import Marks
 
 
 class Builder(Compiler):

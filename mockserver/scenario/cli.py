@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .load import collect
-from .schema import schema_json
+from mockserver.scenario.load import collect
+from mockserver.scenario.schema import schema_json
 
 __all__ = ["schema_json", "validate_paths"]
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import template as tpl
-from .problems import Path
-from .schema import Finding
+from mockserver.scenario import template as tpl
+from mockserver.scenario.problems import Path
+from mockserver.scenario.schema import Finding
 
 
 @dataclass(frozen=True)

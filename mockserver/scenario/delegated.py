@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..faults.catalogue import parse_error_spec, validate_error_spec
-from ..faults.chaos import (
+from mockserver.catalog.models import entry_problems
+from mockserver.faults.chaos import (
     parse_chaos,
     parse_on_retry,
     parse_outage,
@@ -21,12 +21,12 @@ from ..faults.chaos import (
     validate_on_retry,
     validate_outage,
 )
-from ..faults.spec import parse_faults, validate_fault
-from ..models.catalogue import entry_problems
-from ..pacing import Pacing, PacingError
-from ..ratelimit_spec import parse_rate_limits, validate_rate_limits
-from .problems import Path, format_path
-from .schema import Finding
+from mockserver.faults.error_catalog import parse_error_spec, validate_error_spec
+from mockserver.faults.ratelimit_spec import parse_rate_limits, validate_rate_limits
+from mockserver.faults.spec import parse_faults, validate_fault
+from mockserver.scenario.problems import Path, format_path
+from mockserver.scenario.schema import Finding
+from mockserver.streaming.schedule import Pacing, PacingError
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,15 @@ def _models(value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(value)
 
 
-# mockserver.expectations builds on this package (context, when): imported when used.
+# mockserver.scenario.expectations builds on this package (context, when): imported when used.
 def _validate_expect(value: Any, path: str) -> list[str]:
-    from ..expectations import validate_expect
+    from mockserver.scenario.expectations import validate_expect
 
     return validate_expect(value, path)
 
 
 def _parse_expect(value: Any) -> Any:
-    from ..expectations import parse_expect
+    from mockserver.scenario.expectations import parse_expect
 
     return parse_expect(value)
 
@@ -60,7 +60,7 @@ DELEGATES: dict[str, Delegate] = {
     "chaos": Delegate(validate_chaos, parse_chaos),
     "outage": Delegate(validate_outage, parse_outage),
     "on_retry": Delegate(validate_on_retry, parse_on_retry),
-    "expect": Delegate(_validate_expect, _parse_expect),  # mockserver.expectations
+    "expect": Delegate(_validate_expect, _parse_expect),  # mockserver.scenario.expectations
 }
 
 

@@ -14,16 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..lazy_random import LazyRandom
-from ..plan import Plan
-from . import template as tpl
-from .context import MatchContext, build_context
-from .counters import Counters
-from .fakers import SeededFaker
-from .match import NoRuleMatched, explain, first_match
-from .model import Rule, Scenario
-from .reply import AnswerError, Env
+from mockserver.errors import InvalidRequest
+from mockserver.lazy_random import LazyRandom
+from mockserver.plan import Plan
+from mockserver.scenario import template as tpl
+from mockserver.scenario.context import MatchContext, build_context
+from mockserver.scenario.counters import Counters
+from mockserver.scenario.fakers import SeededFaker
+from mockserver.scenario.match import NoRuleMatched, explain, first_match
+from mockserver.scenario.model import Rule, Scenario
+from mockserver.scenario.reply import AnswerError, Env
 
 JsonForSchema = Callable[[dict[str, Any], random.Random], Any]
 

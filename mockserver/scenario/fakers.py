@@ -14,8 +14,8 @@ from typing import Any
 
 from faker import Faker
 
-from ..lazy_random import LazyRandom
-from ..render.generate import faker_for
+from mockserver.lazy_random import LazyRandom
+from mockserver.zeroconfig.generate import faker_for
 
 # Providers that build files or bytes: useless in a chat answer, and slow.
 _EXCLUDED = frozenset({"binary", "image", "tar", "zip", "xml", "pystruct", "pyobject"})

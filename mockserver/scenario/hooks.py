@@ -13,21 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .. import expectations
-from ..config import Config
-from ..plan import Plan
-from ..render.generate import json_for_schema
-from .counters import Counters
-from .engine import decide
-from .match import NoRuleMatched
-from .model import Scenario
-from .problems import Problem, ScenarioLoadError
-from .registry import Registry
-from .reload import watcher
+from mockserver.config import Config
+from mockserver.plan import Plan
+from mockserver.scenario import expectations
+from mockserver.scenario.counters import Counters
+from mockserver.scenario.engine import decide
+from mockserver.scenario.match import NoRuleMatched
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.problems import Problem, ScenarioLoadError
+from mockserver.scenario.registry import Registry
+from mockserver.scenario.reload import watcher
+from mockserver.zeroconfig.generate import json_for_schema
 
 if TYPE_CHECKING:
-    from ..store import Tenant
-    from ..turn import Turn
+    from mockserver.pipeline.store import Tenant
+    from mockserver.pipeline.turn import Turn
 
 SCENARIOS = web.AppKey("scenarios", Registry)
 HEADER = "X-Mock-Scenario"

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import schema
-from .build import Builder
-from .model import Scenario
-from .problems import Path as JsonPath
-from .problems import Problem, ScenarioLoadError, format_path
-from .schema import Finding
-from .yamlmarks import Marks, parse
+from mockserver.scenario import schema
+from mockserver.scenario.build import Builder
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.problems import Path as JsonPath
+from mockserver.scenario.problems import Problem, ScenarioLoadError, format_path
+from mockserver.scenario.schema import Finding
+from mockserver.scenario.yamlmarks import Marks, parse
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequest
-from .context import MatchContext
-from .counters import Counters
-from .matchplan import Single
-from .model import Rule, Scenario
-from .when import WHEN, Miss
+from mockserver.errors import InvalidRequest
+from mockserver.scenario.context import MatchContext
+from mockserver.scenario.counters import Counters
+from mockserver.scenario.matchplan import Single
+from mockserver.scenario.model import Rule, Scenario
+from mockserver.scenario.when import WHEN, Miss
 
 SHOWN_IN_MESSAGE = 3  # closest rules named in the error message (the journal gets all)
 

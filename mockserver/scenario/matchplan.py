@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import TYPE_CHECKING, Any
 
-from .context import MatchContext
-from .when import Condition, Holds
+from mockserver.scenario.context import MatchContext
+from mockserver.scenario.when import Condition, Holds
 
 if TYPE_CHECKING:
-    from .model import Rule
+    from mockserver.scenario.model import Rule
 
 BLOCK_MIN = 8  # shorter runs gain nothing over plain predicates
 

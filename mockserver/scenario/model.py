@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from . import matchplan
-from .matchplan import Step
-from .reply import Reply
-from .when import Condition
+from mockserver.scenario import matchplan
+from mockserver.scenario.matchplan import Step
+from mockserver.scenario.reply import Reply
+from mockserver.scenario.when import Condition
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Rule:
     when: tuple[Condition, ...] = ()
     times: int | None = None
     reply: tuple[Reply, ...] = ()
-    # Parsed by their subsystems at load time (mockserver.faults, mockserver.ratelimit).
+    # Parsed by their subsystems at load time (mockserver.faults, mockserver.faults.ratelimit).
     error: Any = None  # faults.catalogue.ErrorSpec
     fault: tuple[Any, ...] | None = None  # faults.spec.FaultSpec, in order
     rate_limits: Any = None  # ratelimit_spec.RateLimitSpec
@@ -61,7 +61,7 @@ class Scenario:
     chaos: Any = None  # faults.chaos.ChaosSpec
     outage: Any = None  # faults.chaos.OutageSpec
     fallback: Literal["error", "generate"] = "error"
-    models: tuple[Mapping[str, Any], ...] = ()  # model catalogue entries (mockserver.models)
+    models: tuple[Mapping[str, Any], ...] = ()  # model catalogue entries (mockserver.catalog)
     strict_models: bool | None = None  # None: the server's --strict-models
     # The scenario as written (plain JSON), for the admin API's listing.
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from ..errors import InvalidRequest
-from .load import collect, duplicate_names, load_text
-from .model import Scenario
-from .problems import ScenarioLoadError
+from mockserver.errors import InvalidRequest
+from mockserver.scenario.load import collect, duplicate_names, load_text
+from mockserver.scenario.model import Scenario
+from mockserver.scenario.problems import ScenarioLoadError
 
 _EMPTY: Mapping[str, Scenario] = MappingProxyType({})
 

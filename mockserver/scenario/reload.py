@@ -16,10 +16,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import fakers
-from .load import SUFFIXES, collect
-from .problems import ScenarioLoadError
-from .registry import Registry
+from mockserver.scenario import fakers
+from mockserver.scenario.load import SUFFIXES, collect
+from mockserver.scenario.problems import ScenarioLoadError
+from mockserver.scenario.registry import Registry
 
 log = logging.getLogger("mockserver.scenario")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..plan import (
+from mockserver.plan import (
     FunctionCallPlan,
     ItemPlan,
     MessagePlan,
@@ -20,10 +20,10 @@ from ..plan import (
     VerbatimPlan,
     model_json,
 )
-from . import spec_items
-from . import template as tpl
-from .compiler import Compiler, JsonTree
-from .problems import Path
+from mockserver.scenario import spec_items
+from mockserver.scenario import template as tpl
+from mockserver.scenario.compiler import Compiler, JsonTree
+from mockserver.scenario.problems import Path
 
 
 class AnswerError(Exception):

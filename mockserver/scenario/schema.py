@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..errors import json_kind
-from .fastcheck import Predicate, compile_schema
-from .problems import Path, alternatives, did_you_mean, one_of
+from mockserver.errors import json_kind
+from mockserver.scenario.fastcheck import Predicate, compile_schema
+from mockserver.scenario.problems import Path, alternatives, did_you_mean, one_of
 
 if TYPE_CHECKING:  # imported on first use (~50 ms): valid files never need it
     import jsonschema

@@ -12,8 +12,8 @@ import json
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .problems import Path, did_you_mean, one_of
-from .schema import Finding, describe, unique
+from mockserver.scenario.problems import Path, did_you_mean, one_of
+from mockserver.scenario.schema import Finding, describe, unique
 
 if TYPE_CHECKING:  # imported when the first `item:` reply is checked
     import jsonschema

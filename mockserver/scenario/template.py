@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import fakers
-from .problems import did_you_mean, one_of
+from mockserver.scenario import fakers
+from mockserver.scenario.problems import did_you_mean, one_of
 
 # Roots a template may name, and whether a path after them is required, allowed or refused.
 ROOTS: dict[str, str] = {

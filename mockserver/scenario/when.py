@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .context import MatchContext
+from mockserver.scenario.context import MatchContext
 
 
 class Miss(NamedTuple):

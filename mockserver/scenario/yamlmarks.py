@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .problems import Path, Problem, format_path
+from mockserver.scenario.problems import Path, Problem, format_path
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"

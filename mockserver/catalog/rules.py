@@ -1,0 +1,178 @@
+"""Per-model request rules: what the real API refuses for a given model, with its exact error.
+
+`check_request` is the one entry point the create handler calls, after the body has passed the
+generic checks (types and ranges) and the conversation has been assembled. The checks run
+cheapest first; the token count of the context runs last and only when a byte count says the
+context could possibly be too long.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from mockserver.catalog.includes import check_include
+from mockserver.catalog.models import Catalogue, ModelInfo, unknown_model
+from mockserver.errors import InvalidRequest, MockError, NotFound
+from mockserver.openai import usage
+
+CONTEXT_EXCEEDED = (
+    "Your input exceeds the context window of this model. Please adjust your input and try again."
+)
+
+
+def model_not_found(model_id: str) -> MockError:
+    return NotFound(
+        f"The model `{model_id}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
+
+
+def resolve_model(model_id: str, catalogue: Catalogue, strict: bool) -> ModelInfo:
+    """The catalogue's model; an unknown one is a 404 when strict, else a lenient stand-in."""
+    info = catalogue.get(model_id)
+    if info is not None:
+        return info
+    if strict:
+        raise model_not_found(model_id)
+    return unknown_model(model_id)
+
+
+def check_request(
+    body: Mapping[str, Any],
+    conversation: Sequence[Mapping[str, Any]],
+    catalogue: Catalogue,
+    strict: bool,
+) -> ModelInfo:
+    """The request's model, or the MockError the real API answers this request with.
+
+    `conversation` is every input item the model would see: earlier turns reached through
+    previous_response_id (their inputs and outputs) followed by this request's input.
+    """
+    info = resolve_model(str(body.get("model", "")), catalogue, strict)
+    if not info.known:
+        return info  # nothing is known about it, so nothing can be refused
+    effort = _check_reasoning(body, info)
+    _check_sampling(body, info, effort)
+    check_include(body.get("include"), info)
+    _check_tools(body.get("tools"), info)
+    _check_max_output(body.get("max_output_tokens"), info)
+    _check_context(body, conversation, info)
+    return info
+
+
+def _unsupported_parameter(param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Unsupported parameter: '{param}' is not supported with this model.",
+        code="unsupported_parameter",
+        param=param,
+    )
+
+
+def _check_reasoning(body: Mapping[str, Any], info: ModelInfo) -> str | None:
+    reasoning = body.get("reasoning")
+    if not isinstance(reasoning, Mapping):
+        return info.effort(None)
+    if not info.reasons:
+        for key in ("effort", "summary", "generate_summary"):
+            if reasoning.get(key) is not None:
+                raise _unsupported_parameter(f"reasoning.{key}")
+        return None
+    effort = info.effort(reasoning)
+    if effort is not None and info.reasoning_efforts and effort not in info.reasoning_efforts:
+        raise InvalidRequest(
+            f"Unsupported value: '{effort}' is not supported with this model. "
+            f"Supported values are: {_listing(info.reasoning_efforts, 'and')}.",
+            code="unsupported_value",
+            param="reasoning.effort",
+        )
+    return effort
+
+
+def _check_sampling(body: Mapping[str, Any], info: ModelInfo, effort: str | None) -> None:
+    if info.samples(effort):
+        return
+    for param in info.rejected_params:
+        if body.get(param) is not None:
+            raise _unsupported_parameter(param)
+
+
+def _check_tools(tools: Any, info: ModelInfo) -> None:
+    kinds = [t.get("type") for t in tools or () if isinstance(t, Mapping)]
+    for kind in kinds:
+        if isinstance(kind, str) and not info.supports_tool(kind):
+            raise InvalidRequest(
+                f"Hosted tool '{kind}' is not supported with {info.response_model}.",
+                param="tools",
+            )
+    if info.required_tools and not set(kinds) & set(info.required_tools):
+        raise InvalidRequest(
+            "Deep research models require at least one of "
+            f"{_listing(info.required_tools, 'or')} tools.",
+            param="tools",
+        )
+
+
+def _check_max_output(requested: Any, info: ModelInfo) -> None:
+    limit = info.max_output_tokens
+    if isinstance(requested, int) and limit is not None and requested > limit:
+        raise InvalidRequest(
+            f"max_output_tokens is too large: {requested}. This model supports at most "
+            f"{limit} output tokens, whereas you provided {requested}.",
+            code="invalid_value",
+            param="max_output_tokens",
+        )
+
+
+def _check_context(
+    body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]], info: ModelInfo
+) -> None:
+    requested = body.get("max_output_tokens")
+    output = requested if isinstance(requested, int) else 0
+    window = None if info.context_window is None else info.context_window - output
+    limit = _smallest(window, info.max_input_tokens)
+    if limit is None:
+        return
+    # Tokenising costs about a microsecond a byte; most requests are below the limit in bytes
+    # alone (no token is shorter than a byte), so only long ones are counted for real.
+    if _bytes_bound(body, conversation) <= limit:
+        return
+    if input_token_count(body, conversation) > limit:
+        raise InvalidRequest(CONTEXT_EXCEEDED, code="context_length_exceeded", param="input")
+
+
+def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
+    """Input tokens exactly as usage.input_tokens reports them for the same request."""
+    instructions = body.get("instructions")
+    return usage.input_tokens(
+        instructions if isinstance(instructions, str) else None,
+        [dict(item) for item in conversation],
+        [dict(t) for t in body.get("tools") or () if isinstance(t, Mapping)],
+    )
+
+
+def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
+    parts = [body.get("instructions"), list(conversation), body.get("tools")]
+    try:
+        # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
+        # one byte per byte of it, so twice its size bounds what the token counter reads.
+        size = 2 * len(orjson.dumps(parts, default=str))
+    except TypeError:  # what orjson refuses (huge ints, lone surrogates): the slow way
+        size = len(json.dumps(parts, ensure_ascii=False, default=str).encode("utf-8"))
+    return size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
+
+
+def _smallest(*limits: int | None) -> int | None:
+    present = [x for x in limits if x is not None]
+    return min(present) if present else None
+
+
+def _listing(values: Sequence[str], conjunction: str) -> str:
+    """'a', 'b', and 'c' — the API's way of listing allowed values."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) <= 2:
+        return f" {conjunction} ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", {conjunction} " + quoted[-1]

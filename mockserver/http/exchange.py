@@ -1,0 +1,52 @@
+"""One request/answer exchange as the server saw it: what the journal, access log and metrics read.
+
+Handlers fill it in as they go (scenario, rule, fault, events sent); the middleware that
+created it finishes it (status, duration) once the answer is written or the client left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Exchange:
+    request_id: str
+    method: str
+    path: str
+    started_at: float  # unix time
+    tenant: str | None = None  # short hash of the API key, never the key itself
+    scenario: str | None = None
+    rule: str | None = None
+    status: int | None = None
+    error_code: str | None = None
+    fault: str | None = None
+    stream: bool = False
+    events_sent: int = 0
+    stream_completed: bool | None = None  # None: not a stream; False: cut short
+    response_id: str | None = None
+    retry_count: int = 0
+    # Retries (mockserver.faults): the request id this one repeats (same body), how long the
+    # client waited since that answer, and whether that was less than the retry-after it got.
+    retry_of: str | None = None
+    retry_waited_ms: float | None = None
+    retry_early: bool | None = None
+    retry_after_ms: float | None = None  # the delay this answer told the client to wait
+    duration_ms: float | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    unmatched: list[dict[str, Any]] | None = None  # why no rule matched, when none did
+    notes: list[str] = field(default_factory=list)
+    # Expectations (a rule's `expect:`) the request did not meet: mockserver.scenario.expectations.
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+
+
+EXCHANGE_KEY = web.RequestKey("exchange", Exchange)
+
+
+def exchange_of(request: web.Request) -> Exchange:
+    """The Exchange the outer middleware attached to this request."""
+    return request[EXCHANGE_KEY]

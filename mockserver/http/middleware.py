@@ -1,0 +1,142 @@
+"""The middlewares every request passes: exchange record, OpenAI headers, errors, auth.
+
+Order (outermost first): exchange (times the request, hands the record to the sinks), errors
+(every exception becomes an OpenAI error body; a bug is a logged 500, never a traceback to the
+client), auth (the API key names the tenant, on /v1/ only).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
+from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError
+from mockserver.http.exchange import EXCHANGE_KEY, Exchange
+from mockserver.pipeline.store import Tenant
+
+log = logging.getLogger("mockserver")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TENANT_KEY = web.RequestKey("tenant", Tenant)
+API_KEY = web.RequestKey("api_key", str)
+OPENAI_VERSION = "2020-10-01"
+
+_SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with "
+    "blank username) if you're accessing the API from your browser and are prompted for a "
+    "username and password. You can obtain an API key from "
+    "https://platform.openai.com/account/api-keys."
+)
+
+
+@web.middleware
+async def exchange_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    rng = request.app[REQUEST_RNG]
+    ex = Exchange(
+        request_id=f"req_{rng.getrandbits(128):032x}",
+        method=request.method,
+        path=request.path,
+        started_at=time.time(),
+        retry_count=_retry_count(request),
+    )
+    request[EXCHANGE_KEY] = ex
+    start = time.perf_counter()
+    try:
+        response = await handler(request)
+        ex.status = response.status
+        return response
+    finally:
+        ex.duration_ms = (time.perf_counter() - start) * 1000
+        for sink in request.app[EXCHANGE_SINKS]:
+            sink(ex)
+
+
+def _retry_count(request: web.Request) -> int:
+    try:
+        return int(request.headers.get("x-stainless-retry-count", "0"))
+    except ValueError:
+        return 0
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except MockError as exc:
+        return error_response(request, exc)
+    except web.HTTPException as exc:
+        if exc.status in (404, 405):
+            return error_response(
+                request, NotFound(f"Invalid URL ({request.method} {request.path})")
+            )
+        raise
+    except Exception:  # a bug in the mock must not kill the connection or leak a traceback
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, ServerError(_SERVER_ERROR))
+
+
+def error_response(request: web.Request, exc: MockError) -> web.Response:
+    ex: Exchange | None = request.get(EXCHANGE_KEY)
+    if ex is not None:
+        ex.error_code = exc.code or exc.type
+        ex.status = exc.status
+    return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/v1/"):
+        key = authenticate(request)
+        request[API_KEY] = key
+        tenant = request.app[STORE].tenant(key)
+        request[TENANT_KEY] = tenant
+        request[EXCHANGE_KEY].tenant = tenant.name
+    return await handler(request)
+
+
+def authenticate(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise AuthenticationError(_NO_KEY, code="authentication_required")
+    allowed = request.app[CONFIG].api_keys
+    if allowed and key not in allowed:
+        raise AuthenticationError(
+            f"Incorrect API key provided: {mask_key(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            code="invalid_api_key",
+        )
+    return key
+
+
+def mask_key(key: str) -> str:
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * min(len(key) - 7, 20)}{key[-4:]}"
+
+
+def tenant_of(request: web.Request) -> Tenant:
+    return request[TENANT_KEY]
+
+
+async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: the headers every real answer carries, streams included."""
+    ex: Exchange | None = request.get(EXCHANGE_KEY)
+    headers = response.headers
+    if ex is not None:
+        headers.setdefault("x-request-id", ex.request_id)
+        elapsed = int((time.time() - ex.started_at) * 1000)
+        headers.setdefault("openai-processing-ms", str(elapsed))
+        if ex.scenario:
+            headers.setdefault("x-mock-scenario", ex.scenario)
+        if ex.rule:
+            headers.setdefault("x-mock-rule", ex.rule)
+    headers.setdefault("openai-version", OPENAI_VERSION)
+    headers.setdefault("openai-organization", "mockserver")

@@ -1,0 +1,159 @@
+"""Prometheus metrics for /_mock/metrics: what the mock answered, streamed and injected.
+
+Each app gets its own registry (tests build many apps in one process; the global registry
+would mix them and refuse duplicate names). `install(app, metrics)` adds the route and counts
+open event streams itself through `on_response_prepare`, so handlers need no metrics calls;
+the middleware that finishes an Exchange calls `observe(ex)` once per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import choose_encoder
+
+from mockserver.http.exchange import Exchange
+
+METRICS_PATH = "/_mock/metrics"
+_ADMIN_PREFIX = "/_mock/"
+_SSE = "text/event-stream"
+_RATE_LIMIT_STATUS = 429
+# Set by the rate limiter (not by a scripted `error: rate_limit_exceeded` rule, which is a
+# fault the scenario asked for): the Exchange note that marks a limiter rejection.
+RATE_LIMITED_NOTE = "rate_limited"
+
+
+class Metrics:
+    """The counters of one app. `observe` is on the hot path: a dict lookup and a few adds."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "mockserver_requests",
+            "API requests answered, by scenario, rule and HTTP status (admin routes excluded).",
+            ["scenario", "rule", "status"],
+            registry=self.registry,
+        )
+        self._streams_open = Gauge(
+            "mockserver_streams_open",
+            "Server-sent event streams being written right now.",
+            registry=self.registry,
+        )
+        self._events = Counter(
+            "mockserver_events_sent",
+            "Server-sent events written, by scenario.",
+            ["scenario"],
+            registry=self.registry,
+        )
+        self._faults = Counter(
+            "mockserver_faults_injected",
+            "Scripted faults applied (disconnects, stalls, malformed frames...), by kind.",
+            ["scenario", "kind"],
+            registry=self.registry,
+        )
+        self._rate_limited = Counter(
+            "mockserver_rate_limit_rejections",
+            "Requests rejected with 429 by the live rate limiter, by scenario.",
+            ["scenario"],
+            registry=self.registry,
+        )
+        # labels() takes a lock and validates on every call; the children are cached here
+        # because the label sets are few (scenarios x rules x statuses).
+        self._children: dict[tuple[Any, ...], Any] = {}
+        self.open_streams = 0  # the gauge's value, readable without the registry (shutdown logs)
+
+    def _child(self, metric: Counter, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def observe(self, ex: Exchange) -> None:
+        """Count one finished exchange."""
+        if ex.path.startswith(_ADMIN_PREFIX):
+            return
+        scenario = ex.scenario or ""
+        status = str(ex.status) if ex.status is not None else ""
+        self._child(self._requests, scenario, ex.rule or "", status).inc()
+        if ex.events_sent:
+            self._child(self._events, scenario).inc(ex.events_sent)
+        if ex.fault:
+            for kind in _fault_kinds(ex.fault):
+                self._child(self._faults, scenario, kind).inc()
+        if ex.status == _RATE_LIMIT_STATUS and RATE_LIMITED_NOTE in ex.notes:
+            self._child(self._rate_limited, scenario).inc()
+
+    def stream_opened(self) -> None:
+        self.open_streams += 1
+        self._streams_open.inc()
+
+    def stream_closed(self) -> None:
+        self.open_streams -= 1
+        self._streams_open.dec()
+
+    @contextmanager
+    def streaming(self) -> Iterator[None]:
+        """Count a stream as open for the duration of the block (for writers outside aiohttp)."""
+        self.stream_opened()
+        try:
+            yield
+        finally:
+            self.stream_closed()
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """GET /_mock/metrics: Prometheus' text format, or OpenMetrics when the scraper asks."""
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encode(self.registry), headers={"Content-Type": content_type})
+
+    async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
+        # A stream is open from its headers until the task handling this one request ends,
+        # whether it finished, was cut by a fault, or was cancelled because the client left.
+        # (request.task is the connection's task, which outlives the request on keep-alive;
+        # prepare() runs inside the per-request task, so current_task() is the right one.)
+        if response.content_type != _SSE:
+            return
+        task = asyncio.current_task()
+        if task is None:  # prepare() outside a task: nothing would tell us when it ends
+            return
+        self.stream_opened()
+        task.add_done_callback(self._on_stream_task_done)
+
+    def _on_stream_task_done(self, _task: asyncio.Task[Any]) -> None:
+        self.stream_closed()
+
+
+@functools.lru_cache(maxsize=256)
+def _fault_kinds(fault: str) -> tuple[str, ...]:
+    """`disconnect@after_events=6+stall@...` -> ("disconnect", "stall"): the kinds only, so
+    that the label set stays small whatever the parameters."""
+    return tuple(part.split("@", 1)[0] for part in fault.split("+"))
+
+
+METRICS_KEY = web.AppKey("mockserver.observe.metrics", Metrics)
+
+
+def install(app: web.Application, metrics: Metrics | None = None) -> Metrics:
+    """Add GET /_mock/metrics and stream counting to an app that is not frozen yet."""
+    metrics = metrics or Metrics()
+    app[METRICS_KEY] = metrics
+    app.router.add_get(METRICS_PATH, metrics.handle)
+    app.on_response_prepare.append(metrics.on_response_prepare)
+    return metrics
+
+
+def observe(app: web.Application, ex: Exchange) -> None:
+    """Count `ex` in the app's metrics (a no-op for apps built without them)."""
+    metrics = app.get(METRICS_KEY)
+    if metrics is not None:
+        metrics.observe(ex)

@@ -1,0 +1,87 @@
+"""Cutting a text (message, refusal, reasoning, function-call arguments) into stream deltas.
+
+Every mode returns pieces that join back to the text exactly: a client that concatenates
+the deltas must end up with the text of the `.done` event and of the final Response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from mockserver.openai import tokens
+
+ChunkMode = Literal["word", "char", "token", "sentence", "fixed", "none"]
+CHUNK_MODES: tuple[str, ...] = ("word", "char", "token", "sentence", "fixed", "none")
+
+# A word delta carries its leading whitespace, as real token deltas do (" simulation").
+_WORD = re.compile(r"\s*\S+")
+# A sentence ends after a run of terminators followed by whitespace, or after a line break.
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s)|\n+")
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How texts are cut: a mode, the size for `fixed`, and optional explicit chunks.
+
+    Explicit chunks are scripted for one particular text: they are used for a text they
+    join to exactly, and any other text of the same answer (a second message, tool-call
+    arguments) falls back to `mode`.
+    """
+
+    mode: ChunkMode = "word"
+    size: int = 8
+    explicit: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.mode not in CHUNK_MODES:
+            allowed = ", ".join(CHUNK_MODES)
+            raise ValueError(f"{self.mode!r} is not a valid chunk mode. Valid modes are: {allowed}")
+        if self.size < 1:
+            raise ValueError(f"chunk size must be at least 1, got {self.size}")
+
+    def split(self, text: str) -> list[str]:
+        """The deltas for text (none for an empty text)."""
+        if not text:
+            return []
+        if self.explicit and "".join(self.explicit) == text:
+            return [c for c in self.explicit if c]
+        return _SPLITTERS[self.mode](text, self.size)
+
+
+def split_words(text: str, _size: int = 0) -> list[str]:
+    pieces = _WORD.findall(text)
+    if not pieces:  # only whitespace
+        return [text]
+    tail = len(text) - sum(map(len, pieces))
+    if tail:  # trailing whitespace stays with the last word
+        pieces[-1] += text[-tail:]
+    return pieces
+
+
+def split_sentences(text: str, _size: int = 0) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() > start:
+            pieces.append(text[start : match.end()])
+            start = match.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def split_fixed(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+_SPLITTERS: dict[str, Callable[[str, int], list[str]]] = {
+    "word": split_words,
+    "char": lambda text, _size: list(text),
+    "token": lambda text, _size: tokens.split(text),
+    "sentence": split_sentences,
+    "fixed": split_fixed,
+    "none": lambda text, _size: [text],
+}

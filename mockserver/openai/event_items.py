@@ -1,0 +1,247 @@
+"""Stream events of one output item, per item kind (a registry keyed by item type).
+
+Each renderer emits, in the real API's order: output_item.added (the item as it starts:
+status in_progress, empty content/arguments), the item's progress and delta events, and
+output_item.done with the final item unchanged. Deltas join to the final texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mockserver.openai.event_builder import Builder, Item
+
+Renderer = Callable[[Builder, int, Item], None]
+
+
+def _started(item: Item, **empty: Any) -> Item:
+    """The item as output_item.added shows it: in progress, its payload still empty."""
+    start = {**item, **empty}
+    if "status" in item:
+        start["status"] = "in_progress"
+    return start
+
+
+def _item_id(item: Item) -> str:
+    return str(item.get("id") or item.get("call_id") or "")
+
+
+# --- message -------------------------------------------------------------------------
+
+
+def _delta_logprob(lp: dict[str, Any]) -> dict[str, Any]:
+    top = [{"token": t["token"], "logprob": t["logprob"]} for t in lp.get("top_logprobs", [])]
+    return {"token": lp["token"], "logprob": lp["logprob"], "top_logprobs": top}
+
+
+def spread_logprobs(logprobs: Sequence[dict[str, Any]], chunks: Sequence[str]) -> list[list[Any]]:
+    """Per chunk, the logprobs of the tokens that end inside it."""
+    groups: list[list[Any]] = [[] for _ in chunks]
+    if not chunks:
+        return groups
+    ends, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        ends.append(total)
+    k, pos = 0, 0
+    for lp in logprobs:
+        pos += len(lp["token"])
+        while k < len(chunks) - 1 and pos > ends[k]:
+            k += 1
+        groups[k].append(_delta_logprob(lp))
+    return groups
+
+
+def _annotation_end(annotation: dict[str, Any]) -> int:
+    end = annotation.get("end_index", annotation.get("index"))
+    return int(end) if isinstance(end, int) else 1 << 62
+
+
+def _output_text(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> None:
+    text: str = part.get("text", "")
+    chunks = b.chunking.split(text)
+    logprobs = part.get("logprobs") or []
+    groups = spread_logprobs(logprobs, chunks) if logprobs else None
+    annotations = list(enumerate(part.get("annotations") or []))
+    sent = 0
+    for k, chunk in enumerate(chunks):
+        group = groups[k] if groups is not None else []
+        b.delta("response.output_text.delta", chunk, where, group)
+        sent += len(chunk)
+        # Real traffic announces an annotation right after the delta that completes its span.
+        while annotations and _annotation_end(annotations[0][1]) <= sent:
+            _annotation(b, where, *annotations.pop(0))
+    for index, annotation in annotations:
+        _annotation(b, where, index, annotation)
+    done_logprobs = [_delta_logprob(lp) for lp in logprobs]
+    b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
+
+
+def _annotation(b: Builder, where: dict[str, Any], index: int, annotation: Any) -> None:
+    b.emit(
+        "response.output_text.annotation.added",
+        **where,
+        annotation_index=index,
+        annotation=annotation,
+    )
+
+
+def _refusal(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> None:
+    refusal: str = part.get("refusal", "")
+    b.text_deltas("response.refusal.delta", refusal, **where)
+    b.emit("response.refusal.done", **where, refusal=refusal)
+
+
+_EMPTY_PARTS: dict[str, dict[str, Any]] = {
+    "output_text": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""},
+    "refusal": {"type": "refusal", "refusal": ""},
+    "reasoning_text": {"type": "reasoning_text", "text": ""},
+}
+
+
+def _content_part(b: Builder, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
+    where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": ci}
+    kind = part.get("type", "")
+    b.emit("response.content_part.added", **where, part=_EMPTY_PARTS.get(kind, part))
+    if kind == "output_text":
+        _output_text(b, where, part)
+    elif kind == "refusal":
+        _refusal(b, where, part)
+    elif kind == "reasoning_text":
+        b.text_deltas("response.reasoning_text.delta", part.get("text", ""), **where)
+        b.emit("response.reasoning_text.done", **where, text=part.get("text", ""))
+    b.emit("response.content_part.done", **where, part=part)
+
+
+def render_message(b: Builder, index: int, item: Item) -> None:
+    b.added(index, _started(item, content=[]))
+    for ci, part in enumerate(item.get("content") or []):
+        _content_part(b, index, _item_id(item), ci, part)
+    b.done(index, item)
+
+
+# --- function calls and other argument streams ------------------------------------------
+
+
+def render_function_call(b: Builder, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
+    arguments: str = item.get("arguments", "")
+    b.added(index, _started(item, arguments=""))
+    b.text_deltas("response.function_call_arguments.delta", arguments, **where)
+    # Real traffic has been seen without `name` here; the spec and the SDK require it.
+    b.emit(
+        "response.function_call_arguments.done",
+        item_id=where["item_id"],
+        name=item.get("name", ""),
+        output_index=index,
+        arguments=arguments,
+    )
+    b.done(index, item)
+
+
+def render_custom_tool_call(b: Builder, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    b.added(index, _started(item, input=""))
+    b.text_deltas("response.custom_tool_call_input.delta", item.get("input", ""), **where)
+    b.emit("response.custom_tool_call_input.done", **where, input=item.get("input", ""))
+    b.done(index, item)
+
+
+def render_mcp_call(b: Builder, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    arguments: str = item.get("arguments", "")
+    b.added(index, _started(item, arguments="", output=None, error=None))
+    b.emit("response.mcp_call.in_progress", **where)
+    b.text_deltas("response.mcp_call_arguments.delta", arguments, **where)
+    b.emit("response.mcp_call_arguments.done", **where, arguments=arguments)
+    failed = item.get("error") is not None or item.get("status") == "failed"
+    b.emit("response.mcp_call.failed" if failed else "response.mcp_call.completed", **where)
+    b.done(index, item)
+
+
+def render_code_interpreter_call(b: Builder, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    code = item.get("code")
+    b.added(index, _started(item, code="", outputs=[]))
+    b.emit("response.code_interpreter_call.in_progress", **where)
+    if code is not None:
+        b.text_deltas("response.code_interpreter_call_code.delta", code, **where)
+        b.emit("response.code_interpreter_call_code.done", **where, code=code)
+    b.emit("response.code_interpreter_call.interpreting", **where)
+    b.emit("response.code_interpreter_call.completed", **where)
+    b.done(index, item)
+
+
+# --- reasoning ---------------------------------------------------------------------------
+
+
+def render_reasoning(b: Builder, index: int, item: Item) -> None:
+    item_id = _item_id(item)
+    empty: dict[str, Any] = {"summary": []}
+    if "content" in item:
+        empty["content"] = []
+    b.added(index, _started(item, **empty))
+    for ci, part in enumerate(item.get("content") or []):
+        _content_part(b, index, item_id, ci, part)
+    if b.reasoning_summary:
+        for si, part in enumerate(item.get("summary") or []):
+            _summary_part(b, index, item_id, si, part)
+    b.done(index, item)
+
+
+def _summary_part(b: Builder, index: int, item_id: str, si: int, part: dict[str, Any]) -> None:
+    where: dict[str, Any] = {"item_id": item_id, "output_index": index, "summary_index": si}
+    text: str = part.get("text", "")
+    b.emit("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+    b.text_deltas("response.reasoning_summary_text.delta", text, **where)
+    b.emit("response.reasoning_summary_text.done", **where, text=text)
+    b.emit("response.reasoning_summary_part.done", **where, part=part)
+
+
+# --- built-in tool calls with progress events ---------------------------------------------
+
+
+def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Renderer:
+    """A tool item whose only stream is added -> progress events -> done."""
+
+    def render(b: Builder, index: int, item: Item) -> None:
+        b.added(index, _started(item, **empty))
+        for step in steps:
+            b.emit(f"response.{prefix}.{step}", output_index=index, item_id=_item_id(item))
+        b.done(index, item)
+
+    return render
+
+
+def _render_mcp_list_tools(b: Builder, index: int, item: Item) -> None:
+    outcome = "failed" if item.get("error") else "completed"
+    _progress("mcp_list_tools", ("in_progress", outcome), tools=[])(b, index, item)
+
+
+def render_plain(b: Builder, index: int, item: Item) -> None:
+    """Any other item (computer_call, local_shell_call, mcp_approval_request...)."""
+    b.added(index, _started(item))
+    b.done(index, item)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "message": render_message,
+    "function_call": render_function_call,
+    "custom_tool_call": render_custom_tool_call,
+    "reasoning": render_reasoning,
+    "mcp_call": render_mcp_call,
+    "mcp_list_tools": _render_mcp_list_tools,
+    "code_interpreter_call": render_code_interpreter_call,
+    "web_search_call": _progress("web_search_call", ("in_progress", "searching", "completed")),
+    "file_search_call": _progress(
+        "file_search_call", ("in_progress", "searching", "completed"), queries=[], results=None
+    ),
+    "image_generation_call": _progress(
+        "image_generation_call", ("in_progress", "generating", "completed"), result=None
+    ),
+}
+
+
+def render_item(b: Builder, index: int, item: Item) -> None:
+    RENDERERS.get(str(item.get("type")), render_plain)(b, index, item)

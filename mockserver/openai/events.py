@@ -1,0 +1,161 @@
+"""The stream of a Response: a pure function from the FINAL Response to its events.
+
+Rendering the final object first and deriving the events from it is what guarantees that
+the Response inside the terminal event, the non-streamed body and what GET returns are
+the same object, and that the deltas a client accumulates join to the final texts.
+
+Sequence (real API order): response.created (in_progress; or queued -> response.queued ->
+response.in_progress in background mode) -> per output item its added / progress / delta /
+done events -> [error] -> response.completed | response.incomplete | response.failed.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from mockserver.openai.chunking import Chunking
+from mockserver.openai.event_builder import Builder, Event
+from mockserver.openai.event_items import render_item
+from mockserver.streaming.schedule import Role
+
+ErrorEvent = Literal["none", "flat", "nested"]
+TERMINAL_EVENTS: dict[str, str] = {
+    "completed": "response.completed",
+    "incomplete": "response.incomplete",
+    "failed": "response.failed",
+}
+_NOT_YET = ("usage", "completed_at", "error", "incomplete_details")
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How to stream one Response.
+
+    include_obfuscation: pad deltas with `obfuscation` (real traffic; the API's
+        `stream_options.include_obfuscation: false` turns it off).
+    background: start with response.created (queued) -> response.queued.
+    reasoning_summary: stream reasoning summary parts (the request asked for a summary).
+    error_event: before response.failed, an `error` event in the spec's flat shape, or
+        nested (`{"error": {...}}`) as real traffic has been recorded; "none" for neither.
+    service_tier: the tier the snapshots before the end show. Real traffic has the tier as
+        requested there (`auto` when unset) and the tier that served it (`default`) only
+        once done; None: the final response's.
+    """
+
+    chunking: Chunking = field(default_factory=Chunking)
+    include_obfuscation: bool = True
+    background: bool = False
+    reasoning_summary: bool = True
+    error_event: ErrorEvent = "none"
+    service_tier: str | None = None
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """The events of one stream, with what pacing needs to know about each."""
+
+    events: tuple[Event, ...]
+    roles: tuple[Role, ...]
+    delta_texts: tuple[str, ...]  # the text of each DELTA event, in order
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def deltas(self) -> tuple[bool, ...]:
+        return tuple(role is Role.DELTA for role in self.roles)
+
+
+def snapshot(
+    response: Mapping[str, Any], status: str, service_tier: str | None = None
+) -> dict[str, Any]:
+    """The Response as it looks while generating: no output, usage or completion yet.
+
+    A shallow copy: the settings it shares with `response` are never changed in place.
+    """
+    snap = {**response, "status": status, "output": []}
+    for key in _NOT_YET:
+        if key in snap:
+            snap[key] = None
+    if service_tier is not None:
+        snap["service_tier"] = service_tier
+    return snap
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a JSON value (through orjson: many times faster than copy.deepcopy)."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except TypeError:  # what orjson refuses (integers past 64 bits...)
+        return copy.deepcopy(value)
+
+
+def render_events(
+    response: Mapping[str, Any], rng: random.Random, options: StreamOptions = StreamOptions()
+) -> EventStream:
+    """All events of the stream of `response` (status completed, incomplete or failed)."""
+    terminal = TERMINAL_EVENTS.get(str(response.get("status")))
+    if terminal is None:
+        allowed = ", ".join(TERMINAL_EVENTS)
+        raise ValueError(f"cannot stream a {response.get('status')!r} response; need {allowed}")
+    b = Builder(
+        rng=rng,
+        chunking=options.chunking,
+        obfuscation=options.include_obfuscation,
+        reasoning_summary=options.reasoning_summary,
+    )
+    # One copy for all events: they may share parts with each other, never with the caller.
+    final: dict[str, Any] = clone(dict(response))
+    _start(b, final, options)
+    for index, item in enumerate(final.get("output") or []):
+        render_item(b, index, item)
+    if terminal == "response.failed" and options.error_event != "none":
+        _error(b, final, options.error_event)
+    b.emit(terminal, response=final)
+    return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
+
+
+def _start(b: Builder, response: Mapping[str, Any], options: StreamOptions) -> None:
+    tier = options.service_tier
+    queued = snapshot(response, "queued", tier)
+    in_progress = snapshot(response, "in_progress", tier)
+    if options.background:
+        b.emit("response.created", Role.START, response=queued)
+        b.emit("response.queued", Role.START, response=dict(queued))
+        b.emit("response.in_progress", Role.DEQUEUE, response=in_progress)
+    else:
+        b.emit("response.created", Role.START, response=in_progress)
+        b.emit("response.in_progress", Role.START, response=dict(in_progress))
+
+
+def _error(b: Builder, response: Mapping[str, Any], shape: ErrorEvent) -> None:
+    error = response.get("error") or {}
+    code = error.get("code") or "server_error"
+    message = error.get("message") or "The server had an error while processing your request."
+    if shape == "nested":
+        # As recorded from the real API; the Python SDK raises APIError on this shape.
+        body = {"type": error_type(code), "code": code, "message": message, "param": None}
+        b.emit("error", error=body)
+    else:
+        b.emit("error", code=code, message=message, param=None)
+
+
+# A Response's `error` holds only a code; the nested error event also names the error's type,
+# as the API's error bodies do: the server's own failures are `server_error`, a rate limit is
+# typed by its bucket (as the 429 bodies are), the rest are the request's fault.
+_ERROR_TYPES = {
+    "server_error": "server_error",
+    "vector_store_timeout": "server_error",
+    "rate_limit_exceeded": "requests",
+}
+
+
+def error_type(code: str) -> str:
+    """The error `type` that goes with a Response error `code` (invalid_prompt, image errors...)."""
+    return _ERROR_TYPES.get(code, "invalid_request_error")

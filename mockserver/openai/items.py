@@ -1,0 +1,88 @@
+"""Plan items -> spec output items (OutputMessage, FunctionToolCall, ReasoningItem, verbatim)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mockserver.openai.ids import IdFactory
+from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, ReasoningPlan, VerbatimPlan
+
+# Id prefixes of built-in tool call items, as the real API writes them.
+ITEM_ID_PREFIXES = {
+    "message": "msg",
+    "function_call": "fc",
+    "reasoning": "rs",
+    "web_search_call": "ws",
+    "file_search_call": "fs",
+    "code_interpreter_call": "ci",
+    "image_generation_call": "ig",
+    "mcp_call": "mcp",
+    "mcp_list_tools": "mcpl",
+    "mcp_approval_request": "mcpr",
+    "computer_call": "cu",
+    "local_shell_call": "lsh",
+    "shell_call": "sh",
+    "custom_tool_call": "ctc",
+    "apply_patch_call": "apc",
+}
+
+
+def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> dict[str, Any]:
+    if isinstance(plan, MessagePlan):
+        return message_item(plan, ids.hex_id("msg"), status)
+    if isinstance(plan, FunctionCallPlan):
+        return {
+            "id": ids.hex_id("fc"),
+            "type": "function_call",
+            "status": status,
+            "arguments": plan.arguments,
+            "call_id": plan.call_id or ids.call_id(),
+            "name": plan.name,
+        }
+    if isinstance(plan, ReasoningPlan):
+        return reasoning_item(plan, ids.hex_id("rs"))
+    return verbatim_item(plan, ids)
+
+
+def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]:
+    part: dict[str, Any]
+    if plan.refusal:
+        part = {"type": "refusal", "refusal": plan.text}
+    else:
+        part = {
+            "type": "output_text",
+            "annotations": [dict(a) for a in plan.annotations],
+            "logprobs": [dict(lp) for lp in plan.logprobs or ()],
+            "text": plan.text,
+        }
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": status,
+        "content": [part],
+        "role": "assistant",
+    }
+
+
+def reasoning_item(plan: ReasoningPlan, item_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": item_id,
+        "type": "reasoning",
+        "summary": [{"type": "summary_text", "text": s} for s in plan.summary],
+    }
+    if plan.content:
+        item["content"] = [{"type": "reasoning_text", "text": t} for t in plan.content]
+    if plan.encrypted_content is not None:
+        item["encrypted_content"] = plan.encrypted_content
+    return item
+
+
+def verbatim_item(plan: VerbatimPlan, ids: IdFactory) -> dict[str, Any]:
+    item = copy.deepcopy(plan.item)
+    kind = str(item.get("type", "item"))
+    if "id" not in item:
+        item["id"] = ids.hex_id(ITEM_ID_PREFIXES.get(kind, kind.split("_")[0][:4]))
+    if kind.endswith("_call") and "call_id" in item and not item["call_id"]:
+        item["call_id"] = ids.call_id()
+    return item

@@ -1,0 +1,105 @@
+"""Token usage counted with the real tokenizer: what the model read and what it wrote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.openai import tokens
+from mockserver.pipeline.conversation import message_text
+
+# Chat-format overhead per message and for priming the answer, as the models count it.
+PER_MESSAGE = 4
+PRIMING = 3
+# Providers cache prompt prefixes in blocks once a prompt is long enough.
+CACHE_MIN_TOKENS = 1024
+CACHE_BLOCK = 128
+
+
+def input_tokens(
+    instructions: str | None, items: list[dict[str, Any]], tool_defs: list[dict[str, Any]]
+) -> int:
+    total = PRIMING + (tokens.count(instructions) + PER_MESSAGE if instructions else 0)
+    total += sum(item_tokens(item) for item in items)
+    if tool_defs:
+        total += tokens.count_json(tool_defs)
+    return total
+
+
+def item_tokens(item: dict[str, Any]) -> int:
+    kind = item.get("type")
+    if kind == "message":
+        return PER_MESSAGE + tokens.count(message_text(item)) + _refusal_tokens(item)
+    if kind == "function_call":
+        return (
+            PER_MESSAGE
+            + tokens.count(str(item.get("name", "")))
+            + tokens.count(str(item.get("arguments", "")))
+        )
+    if kind == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else tokens.count_json(output)
+        return PER_MESSAGE + (tokens.count(text) if isinstance(text, str) else text)
+    if kind == "reasoning":
+        return 0  # earlier reasoning is not fed back to the model as text
+    return PER_MESSAGE + tokens.count_json(item)
+
+
+def _refusal_tokens(item: dict[str, Any]) -> int:
+    content = item.get("content")
+    if not isinstance(content, list):
+        return 0
+    return sum(tokens.count(p.get("refusal", "")) for p in content if isinstance(p, dict))
+
+
+def output_tokens(output: list[dict[str, Any]]) -> int:
+    total = 0
+    for item in output:
+        kind = item.get("type")
+        if kind == "message":
+            total += tokens.count(message_text(item)) + _refusal_tokens(item)
+        elif kind == "function_call":
+            total += tokens.count(str(item.get("arguments", ""))) + 2
+        elif kind == "reasoning":
+            total += sum(tokens.count(s.get("text", "")) for s in item.get("summary", []))
+        else:
+            total += 8  # a built-in tool call costs a few tokens to emit
+    return total
+
+
+def cached_tokens(history_tokens: int) -> int:
+    """Tokens of the earlier turns a real provider would serve from its prompt cache."""
+    if history_tokens < CACHE_MIN_TOKENS:
+        return 0
+    return history_tokens - history_tokens % CACHE_BLOCK
+
+
+def usage(
+    input_count: int,
+    output_count: int,
+    reasoning: int,
+    cached: int,
+    override: dict[str, Any] | None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "input_tokens": input_count,
+        "input_tokens_details": {
+            "cached_tokens": min(cached, input_count),
+            "cache_write_tokens": 0,
+        },
+        "output_tokens": output_count + reasoning,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_count + output_count + reasoning,
+    }
+    if override:
+        _merge(result, override)
+        if "total_tokens" not in override:
+            result["total_tokens"] = result["input_tokens"] + result["output_tokens"]
+    return result
+
+
+def _merge(into: dict[str, Any], override: dict[str, Any]) -> None:
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value

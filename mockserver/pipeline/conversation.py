@@ -1,0 +1,52 @@
+"""The conversation a request continues: earlier inputs and outputs, via previous_response_id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.errors import InvalidRequest
+from mockserver.openai.request import ResponseRequest
+from mockserver.pipeline.store import StoredResponse, Tenant
+
+
+def previous_response(tenant: Tenant, req: ResponseRequest) -> StoredResponse | None:
+    rid = req.previous_response_id
+    if rid is None:
+        return None
+    stored = tenant.responses.get(rid)
+    if stored is None:
+        raise InvalidRequest(
+            f"Previous response with id '{rid}' not found.",
+            code="previous_response_not_found",
+            param="previous_response_id",
+        )
+    return stored
+
+
+def history(tenant: Tenant, stored: StoredResponse | None) -> list[dict[str, Any]]:
+    """Inputs and outputs of every earlier turn, oldest first."""
+    turns: list[list[dict[str, Any]]] = []
+    seen: set[int] = set()
+    while stored is not None and id(stored) not in seen:
+        seen.add(id(stored))
+        response = stored.response()
+        turns.append(stored.input_items() + list(response.get("output") or []))
+        prev = stored.previous_id
+        stored = tenant.responses.get(prev) if prev else None
+    return [item for turn in reversed(turns) for item in turn]
+
+
+def latest_user_text(items: list[dict[str, Any]]) -> str:
+    """The text of the last user message (what input_contains and the generator read)."""
+    for item in reversed(items):
+        if item.get("type") == "message" and item.get("role") == "user":
+            return message_text(item)
+    return ""
+
+
+def message_text(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    texts = [p.get("text", "") for p in content or [] if isinstance(p, dict)]
+    return "\n".join(t for t in texts if isinstance(t, str))

@@ -1,0 +1,231 @@
+"""Streamed and background answers of /v1/responses: SSE writers, resume, cancel, shutdown.
+
+POST stream=true writes the paced events of the final Response (render/events.py) itself;
+background=true hands the same timeline to a task and answers `queued` at once (or, with
+stream=true, follows the task's events). Every stored stream keeps its Run (runs.py), so
+GET ?stream=true replays it and follows it live while it still runs.
+
+A foreground stream whose client leaves stops writing at once. The response itself goes on
+as if the model kept generating (the real API does not document this case; only `cancel`
+stops a response): it reaches its final status on its own timeline, and GET shows it then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+
+from aiohttp import web
+
+from mockserver.errors import InvalidRequest, invalid_type
+from mockserver.faults import hooks as faults
+from mockserver.http import sse
+from mockserver.http.exchange import Exchange, exchange_of
+from mockserver.openai.events import StreamOptions, render_events
+from mockserver.pipeline.store import StoredResponse, dumps
+from mockserver.pipeline.turn import Turn
+from mockserver.streaming.pacer import can_pace, pace
+from mockserver.streaming.runs import Run
+from mockserver.streaming.schedule import Hook, Pacing, schedule, write_paced
+
+TASKS = web.AppKey("stream_tasks", set[asyncio.Task[None]])
+_POLL_S = 0.05  # how soon a wait notices that the client left
+_HEADERS = {"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache"}
+_CANCEL_REFUSED = {
+    "completed": "Cannot cancel a completed response.",
+    "failed": "Cannot cancel a failed response.",
+    "incomplete": "Cannot cancel a response in terminal state.",
+}
+
+
+async def track_background_tasks(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the set of background producers, all cancelled when the app stops."""
+    running: set[asyncio.Task[None]] = set()
+    app[TASKS] = running
+    yield
+    tasks = list(running)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def answer(turn: Turn) -> web.StreamResponse:
+    """The answer to a create request with stream and/or background set."""
+    run, frames = _start_run(turn)
+    req, request = turn.req, turn.request
+    if req.background:
+        run.start_producer(request.app[TASKS])
+        if not req.stream:
+            return web.Response(body=dumps(run.response()), content_type="application/json")
+        return await _follow(request, run, 0, req.include_obfuscation)
+    return await _write_foreground(turn, run, frames)
+
+
+def _start_run(turn: Turn) -> tuple[Run, list[bytes]]:
+    """The Run of the response, and the frames its own stream writes (framed once, here)."""
+    assert turn.plan is not None and turn.response is not None
+    pacing = turn.plan.stream if isinstance(turn.plan.stream, Pacing) else Pacing()
+    # Its own random stream, drawn from the request's: same seed + request, same bytes.
+    rng = random.Random(turn.rng.getrandbits(64))
+    options = StreamOptions(
+        chunking=pacing.chunking,
+        background=turn.req.background,
+        service_tier=turn.req.get("service_tier") or "auto",  # as requested, until done
+    )
+    rendered = render_events(turn.response, rng, options)
+    offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
+    # FAULTS-HOOK: stream faults reshape the timeline (cut short, failed, incomplete).
+    events, offsets = faults.stream_timeline(turn, rendered.events, offsets)
+    run = Run(events, offsets, turn.stored)
+    if turn.stored is not None:
+        turn.stored.live = run
+    if turn.req.include_obfuscation or turn.req.background:
+        return run, run.frames
+    return run, sse.frames(events, obfuscation=False)
+
+
+async def _write_foreground(turn: Turn, run: Run, frames: list[bytes]) -> web.StreamResponse:
+    request, ex = turn.request, turn.exchange
+    response = await _open(request, ex)
+    run.t0 = run.clock()  # the timeline starts with the headers on the wire
+    # FAULTS-HOOK: per-event hooks of the stream faults (mockserver.faults.stream_actions).
+    hooks: dict[int, Hook] = faults.stream_writer_hooks(turn, response)
+
+    def progress(n: int) -> None:
+        run.publish(n)
+        ex.events_sent = n
+
+    try:
+        if not hooks and run.clock is time.monotonic and can_pace(response, run.offsets, run.t0):
+            await pace(request, response, frames, run.offsets, run.t0, progress)
+        else:
+            await write_paced(
+                frames,
+                run.offsets,
+                response.write,
+                alive=_connected(request),
+                start=run.t0,
+                hooks=hooks,
+                on_written=progress,
+            )
+        await faults.stream_end(turn, response)  # a slow close holds the end back
+        await response.write_eof()
+        ex.stream_completed = True
+    except (ConnectionResetError, asyncio.CancelledError) as exc:
+        ex.stream_completed = False
+        if run.running and run.stored is not None:
+            run.start_producer(request.app[TASKS])  # the model does not notice
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+    return response
+
+
+async def _follow(
+    request: web.Request, run: Run, first: int, obfuscation: bool
+) -> web.StreamResponse:
+    """Write a Run's events from `first` on: those already out at once, the rest as they come."""
+    ex = exchange_of(request)
+    response = await _open(request, ex)
+    i = first
+    try:
+        while i < len(run):
+            if run.published > i:
+                n = run.published
+                out = run.frames[i:n]
+                await response.write(b"".join(out if obfuscation else map(sse.unobfuscated, out)))
+                i = n
+                ex.events_sent = i - first
+            elif not run.running:
+                break  # cancelled: the stream ends without a terminal event
+            else:
+                await run.wait(i, _POLL_S)
+                _check_connected(request)
+        ex.stream_completed = i >= len(run)
+        await response.write_eof()
+    except ConnectionResetError:
+        ex.stream_completed = False
+    return response
+
+
+async def _open(request: web.Request, ex: Exchange) -> web.StreamResponse:
+    ex.stream = True
+    ex.stream_completed = False
+    response = web.StreamResponse(headers=_HEADERS)
+    await response.prepare(request)
+    return response
+
+
+def _check_connected(request: web.Request) -> None:
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        raise ConnectionResetError("the client left")
+
+
+def _connected(request: web.Request) -> Callable[[], bool]:
+    """Whether the client is still there (pacing checks it before each wait)."""
+    transport = request.transport
+
+    def alive() -> bool:
+        return transport is not None and not transport.is_closing()
+
+    return alive
+
+
+# --- GET ?stream=true, cancel, delete -----------------------------------------------------
+
+
+def wants_stream(query: Mapping[str, str]) -> bool:
+    return query.get("stream", "").lower() == "true"
+
+
+async def replay(request: web.Request, stored: StoredResponse) -> web.StreamResponse:
+    """GET ?stream=true[&starting_after=N]: the events after N, then live until the end."""
+    run = stored.live
+    if not isinstance(run, Run):
+        raise InvalidRequest(
+            "This response cannot be streamed: it was created without stream=true or "
+            "background=true.",
+            code="invalid_request",
+            param="stream",
+        )
+    first = _starting_after(request.query) + 1
+    obfuscation = request.query.get("include_obfuscation", "true").lower() != "false"
+    return await _follow(request, run, first, obfuscation)
+
+
+def _starting_after(query: Mapping[str, str]) -> int:
+    raw = query.get("starting_after")
+    if raw is None:
+        return -1
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_type("starting_after", "an integer", raw) from None
+    if value < -1:
+        raise InvalidRequest(
+            f"Invalid 'starting_after': integer below minimum value. Expected a value >= -1, "
+            f"but got {value} instead.",
+            code="integer_below_min_value",
+            param="starting_after",
+        )
+    return value
+
+
+def cancel(stored: StoredResponse) -> bytes:
+    """Cancel a background response: `cancelled` if it still ran, the API's error if done."""
+    run = stored.live
+    if isinstance(run, Run) and run.running:
+        run.cancel()
+    status = str(stored.response().get("status"))
+    refused = _CANCEL_REFUSED.get(status)
+    if refused is not None:
+        raise InvalidRequest(refused, param="response_id")
+    return stored.body
+
+
+def stop(stored: StoredResponse) -> None:
+    """A deleted response stops running (its followers' streams end)."""
+    if isinstance(stored.live, Run):
+        stored.live.cancel()

@@ -1,0 +1,164 @@
+"""A Run: the timeline of one streamed or background response, shared by everyone watching it.
+
+The events and their offsets are fixed when the response is created. One producer moves a
+Run along its timeline -- the writer of a foreground stream, or a background task -- by
+publishing how many events are out; the stored Response follows (queued, in_progress with
+the items finished so far, then final), and followers (a background stream, GET
+?stream=true) are woken to write what was published. A Run outlives its stream: its frames
+stay for replay once it is finished.
+
+A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
+garbage collector), plus the few events that move the stored Response (lifecycle, items
+done, terminal). Publishing a delta is then a counter update: a stream of hundreds of
+deltas under load does no per-delta work here beyond that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from mockserver.http import sse
+from mockserver.openai.events import snapshot
+from mockserver.pipeline.store import StoredResponse
+from mockserver.streaming.schedule import write_paced
+
+Event = dict[str, Any]
+State = Literal["running", "finished", "cancelled"]
+TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+LIFECYCLE = frozenset({"response.created", "response.queued", "response.in_progress"})
+_MOVES = TERMINAL | LIFECYCLE | {"response.output_item.done"}
+
+
+class Run:
+    def __init__(
+        self,
+        events: Sequence[Event],
+        offsets: Sequence[float],
+        stored: StoredResponse | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        frames: Sequence[bytes] | None = None,
+    ) -> None:
+        """`frames`: the events' frames with obfuscation, if the caller has them already."""
+        self.frames: list[bytes] = list(frames) if frames is not None else sse.frames(events)
+        self.offsets = array("d", offsets)  # 8 bytes an offset, not a float object each
+        self.stored = stored
+        self.clock = clock
+        self.t0 = clock()  # offsets count from here
+        self.published = 0
+        self.state: State = "running"
+        self.task: asyncio.Task[None] | None = None  # the background producer, if any
+        # (index, event) of the events that move the stored Response and are not out yet:
+        # each is dropped once applied (a long stream holds no snapshot it is past).
+        self._moves = deque((i, e) for i, e in enumerate(events) if e.get("type") in _MOVES)
+        self._response: dict[str, Any] = _first_response(events)
+        self._items: list[dict[str, Any]] = []
+        self._changed: asyncio.Event | None = None  # made when someone waits
+        self._save()
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def events(self) -> list[Event]:
+        """The events, parsed back from their frames (for replay tools and tests)."""
+        return [sse.parse_frame(f) for f in self.frames]
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def response(self) -> dict[str, Any]:
+        """The Response as it stands now (what GET returns)."""
+        return self._response
+
+    def publish(self, n: int) -> None:
+        """Events [0, n) are out: move the Response along and wake the followers."""
+        if self.state == "cancelled":
+            return
+        moves, changed = self._moves, False
+        while moves and moves[0][0] < n:
+            self._apply(moves.popleft()[1])
+            changed = True
+        if n > self.published:
+            self.published = n
+        if self.published >= len(self.frames) and self.running:
+            self.state = "finished"
+        if changed:
+            self._save()
+        self._wake()
+
+    def _apply(self, event: Event) -> None:
+        kind = event["type"]
+        if kind in LIFECYCLE:
+            self._response = {**self._response, "status": event["response"]["status"]}
+        elif kind == "response.output_item.done":
+            self._items.append(event["item"])
+            self._response = {**self._response, "output": list(self._items)}
+        else:
+            self._response = event["response"]
+
+    def cancel(self) -> None:
+        """Stop producing; the Response ends `cancelled` (as the API shows it: no output)."""
+        if not self.running:
+            return
+        self.state = "cancelled"
+        if self.task is not None:
+            self.task.cancel()
+        self._response = snapshot(self._response, "cancelled")
+        self._save()
+        self._wake()
+
+    async def wait(self, seen: int, timeout: float) -> None:
+        """Until more than `seen` events are out, the Run ends, or `timeout` seconds pass."""
+        if self.published > seen or not self.running:
+            return
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    def start_producer(self, tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
+        """Publish the rest of the timeline on time from a background task (tracked in tasks)."""
+        self.task = asyncio.get_running_loop().create_task(self._produce())
+        tasks.add(self.task)
+        self.task.add_done_callback(tasks.discard)
+        return self.task
+
+    async def _produce(self) -> None:
+        await write_paced(
+            [b""] * len(self.frames),
+            self.offsets,
+            _discard,
+            clock=self.clock,
+            start=self.t0,
+            first=self.published,
+            on_written=self.publish,
+        )
+
+    def _wake(self) -> None:
+        # Only followers wait on the Event: with none (a plain stream), nothing to make.
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def _save(self) -> None:
+        if self.stored is not None:
+            self.stored.update(self._response)
+
+
+def _first_response(events: Sequence[Event]) -> dict[str, Any]:
+    for event in events:
+        if isinstance(event.get("response"), dict):
+            response: dict[str, Any] = event["response"]
+            return response
+    raise ValueError("a stream starts with response.created")
+
+
+async def _discard(_: bytes) -> None:
+    return None

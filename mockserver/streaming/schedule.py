@@ -1,0 +1,306 @@
+"""Stream pacing: when each event of a stream is due, and a writer that keeps to it.
+
+Deadlines are absolute offsets (ms) from the stream's start, computed once up front from
+the settings and a seeded random source; the writer sleeps until each deadline rather
+than for each gap, so sleep overshoot never accumulates into drift. Events already due
+are written together in one write, so a late or busy loop costs one timer, not one per
+event, and hundreds of concurrent streams stay cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from mockserver.openai import tokens
+from mockserver.openai.chunking import CHUNK_MODES, Chunking, ChunkMode
+
+JitterShape = Literal["uniform", "lognormal"]
+JITTER_SHAPES = ("uniform", "lognormal")
+_LOGNORMAL_SIGMA = 0.5  # right-skewed: most gaps near nominal, a few late ones
+
+
+class PacingError(ValueError):
+    """Invalid pacing settings; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class Role(enum.Enum):
+    """What an event is for pacing (set by render/events.py)."""
+
+    START = "start"  # response.created (and queued): due at once
+    DEQUEUE = "dequeue"  # response.in_progress of a background response: after queued_ms
+    DELTA = "delta"  # a text/arguments delta: ttft, then interval/tokens/delays
+    OTHER = "other"  # rides with its neighbours (see schedule)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Timing and chunking of one stream (scenario `stream:` at scenario or rule level).
+
+    jitter_ms: every gap between deltas varies by at most +-jitter_ms; deadlines stay
+    within +-jitter_ms/2 of the nominal grid, so jitter never drifts.
+    delays_ms: explicit delay before delta i (from the previous delta; the first from
+    the start of generation, replacing ttft); deltas past the list use the interval.
+    queued_ms: how long a background response stays queued before in_progress.
+    """
+
+    ttft_ms: float = 0.0
+    interval_ms: float = 0.0
+    jitter_ms: float = 0.0
+    jitter: JitterShape = "uniform"
+    tokens_per_second: float | None = None
+    delays_ms: tuple[float, ...] = ()
+    chunk: ChunkMode = "word"
+    chunk_size: int = 8
+    chunks: tuple[str, ...] = field(default=(), repr=False)
+    queued_ms: float = 0.0
+
+    @classmethod
+    def from_mapping(cls, d: Mapping[str, Any], base: Pacing | None = None) -> Pacing:
+        """Settings from a scenario mapping, over `base` (e.g. rule over scenario level).
+
+        `chunk` is a mode name or a list of explicit chunks. Raises PacingError naming
+        every bad key or value and what is allowed.
+        """
+        if not isinstance(d, Mapping):
+            raise PacingError([f"stream: expected a mapping, got {type(d).__name__}"])
+        errors: list[str] = []
+        values: dict[str, Any] = {}
+        for key, value in d.items():
+            check = _CHECKS.get(key)
+            if check is None:
+                allowed = ", ".join(sorted(_CHECKS))
+                errors.append(f"stream.{key}: unknown key. Valid keys are: {allowed}")
+                continue
+            try:
+                values.update(check(key, value))
+            except PacingError as e:
+                errors.extend(e.errors)
+        if errors:
+            raise PacingError(errors)
+        return replace(base or cls(), **values)
+
+    @property
+    def chunking(self) -> Chunking:
+        return Chunking(mode=self.chunk, size=self.chunk_size, explicit=self.chunks)
+
+    def gap_ms(self, index: int, text: str) -> float:
+        """Nominal time before delta `index` (index >= 1) since the previous delta."""
+        if index < len(self.delays_ms):
+            return self.delays_ms[index]
+        if self.tokens_per_second:
+            return 1000.0 * max(1, tokens.count(text)) / self.tokens_per_second
+        return self.interval_ms
+
+    def first_ms(self) -> float:
+        """Nominal time from the start of generation to the first delta."""
+        return self.delays_ms[0] if self.delays_ms else self.ttft_ms
+
+
+def _bad(key: str, expected: str, got: Any) -> PacingError:
+    return PacingError([f"stream.{key}: expected {expected}, got {got!r}"])
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _non_negative(key: str, v: Any) -> dict[str, Any]:
+    if not _is_number(v) or v < 0:
+        raise _bad(key, "a number >= 0", v)
+    return {key: float(v)}
+
+
+def _rate(key: str, v: Any) -> dict[str, Any]:
+    if v is None:
+        return {key: None}
+    if not _is_number(v) or v <= 0:
+        raise _bad(key, "a number > 0 (or null)", v)
+    return {key: float(v)}
+
+
+def _shape(key: str, v: Any) -> dict[str, Any]:
+    if v not in JITTER_SHAPES:
+        raise _bad(key, "one of " + ", ".join(JITTER_SHAPES), v)
+    return {key: v}
+
+
+def _delays(key: str, v: Any) -> dict[str, Any]:
+    if not isinstance(v, list | tuple) or not all(_is_number(x) and x >= 0 for x in v):
+        raise _bad(key, "a list of numbers >= 0", v)
+    return {key: tuple(float(x) for x in v)}
+
+
+def _chunk(key: str, v: Any) -> dict[str, Any]:
+    if isinstance(v, list | tuple):
+        if not v or not all(isinstance(c, str) for c in v):
+            raise _bad(key, "a non-empty list of strings (explicit chunks)", v)
+        return {"chunks": tuple(v)}
+    if v not in CHUNK_MODES:
+        raise _bad(key, "one of " + ", ".join(CHUNK_MODES) + " or a list of strings", v)
+    return {key: v}
+
+
+def _size(key: str, v: Any) -> dict[str, Any]:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise _bad(key, "an integer >= 1", v)
+    return {key: v}
+
+
+_CHECKS: dict[str, Callable[[str, Any], dict[str, Any]]] = {
+    "ttft_ms": _non_negative,
+    "interval_ms": _non_negative,
+    "jitter_ms": _non_negative,
+    "queued_ms": _non_negative,
+    "jitter": _shape,
+    "tokens_per_second": _rate,
+    "delays_ms": _delays,
+    "chunk": _chunk,
+    "chunk_size": _size,
+}
+assert set(_CHECKS) == {f.name for f in fields(Pacing)} - {"chunks"}
+
+
+def _jitter(pacing: Pacing, rng: random.Random) -> float:
+    half = pacing.jitter_ms / 2
+    if half <= 0:
+        return 0.0
+    if pacing.jitter == "lognormal":
+        skew = rng.lognormvariate(0.0, _LOGNORMAL_SIGMA) - 1.0  # median 0, long right tail
+        return half * max(-1.0, min(1.0, skew))
+    return rng.uniform(-half, half)
+
+
+def delta_deadlines(
+    pacing: Pacing, texts: Sequence[str], rng: random.Random, base: float = 0.0
+) -> list[float]:
+    """Absolute deadlines (ms) of the deltas: a nominal grid plus bounded jitter."""
+    first = base + pacing.first_ms()
+    if pacing.jitter_ms <= 0 and not pacing.delays_ms and not pacing.tokens_per_second:
+        return [first + i * pacing.interval_ms for i in range(len(texts))]  # the common case
+    out: list[float] = []
+    nominal = first
+    for i, text in enumerate(texts):
+        if i:
+            nominal += pacing.gap_ms(i, text)
+        at = max(nominal + _jitter(pacing, rng), base)
+        out.append(max(at, out[-1]) if out else at)
+    return out
+
+
+def schedule(
+    pacing: Pacing,
+    roles: Sequence[Role],
+    rng: random.Random,
+    delta_texts: Sequence[str] = (),
+) -> list[float]:
+    """Absolute offsets (ms from stream start) of every event, never decreasing.
+
+    START events are due at 0, DEQUEUE at queued_ms, deltas on their deadlines. Other
+    events before the first delta lead into it (output_item.added arrives with the first
+    delta); later ones follow the event before them (a `.done` right after its last delta).
+    Without any delta, the answer's events are due ttft after generation starts.
+    """
+    base = pacing.queued_ms if Role.DEQUEUE in roles else 0.0
+    deltas = delta_deadlines(pacing, delta_texts, rng, base)
+    if len(deltas) != sum(r is Role.DELTA for r in roles):
+        raise ValueError("delta_texts must have one text per DELTA event")
+    lead = deltas[0] if deltas else base + pacing.first_ms()
+    start, dequeue, delta = Role.START, Role.DEQUEUE, Role.DELTA  # locals: a hot loop
+    offsets: list[float] = []
+    k, prev = 0, 0.0
+    for role in roles:
+        if role is delta:
+            at, k = deltas[k], k + 1
+        elif role is start:
+            at = 0.0
+        elif role is dequeue:
+            at = base
+        else:
+            at = lead if k == 0 else prev
+        prev = at if at > prev else prev
+        offsets.append(prev)
+    return offsets
+
+
+Hook = Callable[[], Awaitable[None]]
+_SLACK_MS = 0.25
+_POLL_S = 0.05  # how soon a long wait notices that the client left (with `alive`)
+_NO_HOOKS: Mapping[int, Hook] = {}
+
+
+async def write_paced(
+    frames: Sequence[bytes],
+    offsets: Sequence[float],
+    write: Callable[[bytes], Awaitable[None]],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    start: float | None = None,
+    first: int = 0,
+    hooks: Mapping[int, Hook] | None = None,
+    on_written: Callable[[int], None] | None = None,
+    alive: Callable[[], bool] | None = None,
+) -> int:
+    """Write frames[i] at start + offsets[i] ms, from frames[first]; returns the index reached.
+
+    Frames already due are joined into one write. `hooks[i]` runs (awaited) once event
+    i is due and everything before it is written, before event i itself: the place for
+    faults (stall, disconnect, injected error). `on_written(n)` reports progress after
+    each write, so a caller still knows how far it got when a write raises. `alive()`
+    false (the client left) ends the writer with ConnectionResetError, checked before
+    each wait and every 50 ms of a long one.
+    """
+    t0 = clock() if start is None else start
+    hooks = hooks or _NO_HOOKS
+    i, n = first, len(frames)
+    while i < n:
+        now = clock()
+        due = t0 + offsets[i] / 1000.0
+        if due > now:
+            # Checked inline, not in a sleep wrapper: this runs for every event of every stream.
+            if alive is not None and (not alive() or due - now > _POLL_S):
+                await _wait_alive(due, clock, sleep, alive)
+                now = clock()
+            if due > now:
+                await sleep(due - now)
+                now = clock()
+        if hooks and i in hooks:
+            await hooks[i]()
+            now = clock()
+        # What is due by now joins this write (offsets[i] itself counts as due, whatever
+        # float rounding says; a fraction of a ms early is not worth another timer).
+        horizon = max((now - t0) * 1000.0, offsets[i]) + _SLACK_MS
+        j = i + 1
+        while j < n and offsets[j] <= horizon and not (hooks and j in hooks):
+            j += 1
+        await write(b"".join(frames[i:j]) if j - i > 1 else frames[i])
+        i = j
+        if on_written is not None:
+            on_written(i)
+    return i
+
+
+async def _wait_alive(
+    due: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+    alive: Callable[[], bool],
+) -> None:
+    """Wait until `due` is under 50 ms away, raising ConnectionResetError once not alive()."""
+    while True:
+        if not alive():
+            raise ConnectionResetError("the client left")
+        if due - clock() <= _POLL_S:
+            return
+        await sleep(_POLL_S)

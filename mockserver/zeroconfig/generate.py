@@ -1,0 +1,136 @@
+"""The zero-config model: a plausible, deterministic answer to any valid request.
+
+Text comes from faker; a required tool gets a function_call whose arguments validate against
+the tool's JSON Schema; `text.format: json_schema` gets JSON valid against the schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import random
+from typing import Any
+
+from faker import Faker
+
+from mockserver.lazy_random import LazyRandom
+from mockserver.openai.request import ResponseRequest
+from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan, model_json
+from mockserver.zeroconfig.schema_values import SchemaValues
+
+
+@functools.cache
+def _faker() -> Faker:
+    # One instance, re-seeded before every use: creating one costs ~0.2 s.
+    return Faker("en_US")
+
+
+def warm() -> None:
+    _faker()
+
+
+def faker_for(rng: random.Random) -> Faker:
+    fake = _faker()
+    fake.seed_instance(rng.getrandbits(64))
+    return fake
+
+
+def json_for_schema(schema: dict[str, Any], rng: random.Random) -> Any:
+    """A value valid against schema, drawn from rng."""
+    return SchemaValues(faker_for(rng), rng, schema).value(schema)
+
+
+# Fields that change how an answer is delivered or kept, not what the model writes: the same
+# prompt streamed, stored, cut by max_output_tokens or tagged gets the same text.
+_NOT_CONTENT = frozenset(
+    {"stream", "stream_options", "store", "background", "max_output_tokens", "metadata", "user",
+     "safety_identifier", "prompt_cache_key", "service_tier", "include"}
+)  # fmt: skip
+
+
+# json.dumps with these options would build a new encoder on every call (every request).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any]) -> random.Random:
+    """With a seed, the answer depends only on the seed and the request, not on request order."""
+    if seed is None:
+        return LazyRandom(fallback.getrandbits(64))
+    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    # Digested on the first draw only: a scripted answer usually never draws from it.
+    return LazyRandom.deferred(functools.partial(_content_digest, seed, content))
+
+
+def _content_digest(seed: int, content: dict[str, Any]) -> str:
+    canonical = _CANONICAL.encode(content)
+    return hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
+
+
+def plan_for(req: ResponseRequest, rng: random.Random) -> Plan:
+    items: list[ItemPlan] = []
+    tool = forced_tool(req)
+    if tool is not None:
+        items.append(_function_call(tool, rng))
+    else:
+        items.append(MessagePlan(text=answer_text(req, rng)))
+    return Plan(items=tuple(items))
+
+
+def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
+    """The function tool that tool_choice obliges the model to call, if any."""
+    functions = [t for t in req.tools if t.get("type") == "function"]
+    choice = req.tool_choice
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return next((t for t in functions if t["name"] == choice.get("name")), None)
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        allowed = {t.get("name") for t in choice.get("tools", []) if isinstance(t, dict)}
+        named = [t for t in functions if t["name"] in allowed]
+        return named[0] if named and choice.get("mode") == "required" else None
+    if choice == "required" and functions:
+        return functions[0]
+    return None
+
+
+def _function_call(tool: dict[str, Any], rng: random.Random) -> FunctionCallPlan:
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    args = json_for_schema(schema, rng)
+    return FunctionCallPlan(name=tool["name"], arguments=model_json(args))
+
+
+def answer_text(req: ResponseRequest, rng: random.Random) -> str:
+    fmt = req.text.get("format") or {}
+    if fmt.get("type") == "json_schema":
+        return model_json(json_for_schema(fmt["schema"], rng))
+    if fmt.get("type") == "json_object":
+        sentence = lorem_sentences(lorem_rng(rng), 1)[0]
+        return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})
+    draw = lorem_rng(rng)  # first, as faker_for(rng) came before the count was drawn
+    return " ".join(lorem_sentences(draw, rng.randint(2, 6)))
+
+
+def lorem_rng(rng: random.Random) -> random.Random:
+    """What `faker_for(rng)` seeds faker's generator with, drawn from rng as it does."""
+    return random.Random(rng.getrandbits(64))
+
+
+def lorem_sentences(draw: random.Random, nb: int) -> list[str]:
+    """faker's `sentences(nb)` from a generator seeded by lorem_rng, to the byte and the draw,
+    at a fifth of its cost: faker copies its 1,000-word list twice per sentence.
+
+    Per sentence, as faker's lorem provider does: 6 words +/-40% (at least one), drawn with
+    `choice` for one word and `choices` for more, the first one title-cased, then a period.
+    """
+    words = _lorem_words()
+    sentences = []
+    for _ in range(nb):
+        count = max(1, int(6 * draw.randint(60, 140) / 100))
+        picked = [draw.choice(words)] if count == 1 else draw.choices(words, k=count)
+        picked[0] = picked[0].title()
+        sentences.append(" ".join(picked) + ".")
+    return sentences
+
+
+@functools.cache
+def _lorem_words() -> tuple[str, ...]:
+    return tuple(_faker().get_words_list())

@@ -1,0 +1,128 @@
+"""The shortcuts on the non-streaming create path give the results of the code they replace:
+zero-config text, include[] copies, the context-size bound, plans left alone."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+from mockserver.catalog import reasoning, rules
+from mockserver.catalog.includes import _json_copy, apply_includes
+from mockserver.catalog.models import unknown_model
+from mockserver.lazy_random import LazyRandom
+from mockserver.openai.request import parse_request
+from mockserver.plan import MessagePlan, Plan
+from mockserver.zeroconfig import generate
+
+
+def test_lorem_sentences_are_fakers_sentences_draw_for_draw():
+    for seed in range(500):
+        theirs, ours = random.Random(seed), random.Random(seed)
+        nb = 1 + seed % 6
+        fake = generate.faker_for(theirs)
+        expected = fake.sentences(nb=nb) if nb > 1 else [fake.sentence()]
+        assert generate.lorem_sentences(generate.lorem_rng(ours), nb) == expected
+        assert theirs.random() == ours.random()  # the caller's stream is left where faker left it
+
+
+def test_zero_config_text_is_drawn_in_the_order_faker_drew_it():
+    def faker_text(rng: random.Random) -> str:  # answer_text as it was written with faker
+        fake = generate.faker_for(rng)
+        return " ".join(fake.sentences(nb=rng.randint(2, 6)))
+
+    req = parse_request({"model": "gpt-4o", "input": "hi"}, strict=False)
+    for seed in range(200):
+        theirs, ours = random.Random(seed), random.Random(seed)
+        assert generate.answer_text(req, ours) == faker_text(theirs)
+        assert theirs.random() == ours.random()
+
+
+def test_canonical_content_is_json_dumps_sorted_compact():
+    body = {"model": "m", "input": [{"b": 1.5e-7, "a": "é\n"}], "z": 10**30, "stream": True}
+    content = {k: v for k, v in body.items() if k != "stream"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = random.Random(
+        __import__("hashlib").sha256(f"7:{canonical}".encode()).hexdigest()
+    ).random()
+    assert generate.content_rng(7, random.Random(0), body).random() == expected
+
+
+def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared():
+    shared = {"k": [1, 2, {"x": None}]}
+    value = {"a": shared, "b": shared, "c": [1.5, "s", True, (1, [2])], "d": {"e": []}}
+    copied = _json_copy(value, {})
+    assert copied == copy.deepcopy(value)
+    assert copied["a"] is copied["b"] and copied["a"] is not shared
+    assert copied["c"][3][1] is not value["c"][3][1]  # other containers go to deepcopy
+    copied["a"]["k"][2]["x"] = 1
+    assert shared["k"][2]["x"] is None
+
+
+def test_apply_includes_leaves_its_input_untouched():
+    part = {"type": "output_text", "text": "hi", "annotations": []}
+    items = [{"type": "message", "content": [part]}, {"type": "message", "content": [part]}]
+    before = copy.deepcopy(items)
+    out = apply_includes(items, None, random.Random(1))
+    assert items == before
+    assert out[0]["content"][0]["logprobs"] == [] and out[1]["content"][0]["logprobs"] == []
+
+
+def test_bytes_bound_is_at_least_the_old_bound():
+    conversations = [
+        [{"role": "user", "content": "hello " * 50}],
+        [{"role": "user", "content": [{"type": "input_text", "text": "Grüße 世界"}]}] * 3,
+        [{"type": "function_call_output", "call_id": "c", "output": '{"a": [1, 2, 3]}'}],
+        [{"role": "user", "content": "x", "big": 10**40}],  # orjson refuses: the slow way
+    ]
+    for conversation in conversations:
+        body = {"instructions": "be brief", "tools": [{"type": "function", "name": "f"}]}
+        parts = [body["instructions"], conversation, body["tools"]]
+        old = len(json.dumps(parts, ensure_ascii=False, default=str).encode())
+        assert rules._bytes_bound(body, conversation) >= old
+
+
+def test_with_reasoning_keeps_a_plan_it_does_not_change():
+    plan = Plan(items=(MessagePlan(text="hi"),), scenario="s", rule="r")
+    assert reasoning.with_reasoning(plan, {}, unknown_model("x"), random.Random(0)) is plan
+
+
+def test_lazy_random_draws_what_random_random_draws():
+    draws = [
+        lambda g: g.random(),
+        lambda g: g.getrandbits(64),
+        lambda g: g.randint(2, 6),
+        lambda g: g.choices(range(100), k=5),
+        lambda g: g.sample(range(100), 3),
+        lambda g: g.gauss(0, 1),
+        lambda g: g.randbytes(5),
+    ]
+    for seed in ["answer/7/s/r/3", 12345, 2**70 + 3]:
+        for lazy in (LazyRandom(seed), LazyRandom.deferred(lambda seed=seed: seed)):
+            plain = random.Random(seed)
+            assert [d(lazy) for d in draws * 2] == [d(plain) for d in draws * 2]
+            assert lazy.getstate() == plain.getstate()
+    assert copy.deepcopy(LazyRandom("s")).random() == random.Random("s").random()
+
+
+def test_reserved_bits_come_first_whoever_asks_first():
+    plain = random.Random("s")
+    first, then = plain.getrandbits(64), plain.random()
+    lazy = LazyRandom("s", reserve_bits=64)
+    assert (lazy.random(), lazy.reserved()) == (then, first)
+    lazy = LazyRandom("s", reserve_bits=64)
+    assert (lazy.reserved(), lazy.random()) == (first, then)
+
+
+def test_a_deferred_content_digest_is_computed_once_and_only_when_drawn():
+    calls = []
+
+    def material() -> str:
+        calls.append(1)
+        return "digest"
+
+    rng = LazyRandom.deferred(material)
+    assert calls == []
+    assert rng.random() == random.Random("digest").random()
+    rng.random()
+    assert calls == [1]

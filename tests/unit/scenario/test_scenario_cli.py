@@ -1,0 +1,96 @@
+"""`mockserver validate` and `mockserver schema`, and the schema's agreement with the code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from mockserver.cli import main
+from mockserver.scenario.delegated import DELEGATES
+from mockserver.scenario.reply import REPLIES
+from mockserver.scenario.schema import schema
+from mockserver.scenario.when import WHEN
+from mockserver.streaming.schedule import Pacing
+
+GALLERY = Path(__file__).resolve().parents[3] / "scenarios"
+BAD = """\
+name: broken
+rules:
+  - when: {modle: gpt-4o, input_matches: "(x"}
+    reply: [{message: "{{ nope }}"}]
+"""
+
+
+def test_validate_accepts_the_gallery(capsys):
+    assert main(["validate", str(GALLERY)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("ok: ")
+
+
+def test_validate_lists_every_problem_and_exits_1(tmp_path, capsys):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(BAD, encoding="utf-8")
+    assert main(["validate", str(GALLERY), str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"{bad}:3:12: $.rules[0].when.modle: unknown key 'modle' (did you mean 'model'?); allowed: "
+        "call, has_tool_output, headers, input_contains, input_matches, instructions_contains, "
+        "json, metadata, model, probability, stream, tools, turn",
+        f"{bad}:3:42: $.rules[0].when.input_matches: invalid regular expression: missing ), "
+        "unterminated subpattern at position 0",
+        f"{bad}:4:23: $.rules[0].reply[0].message: template: unknown name 'nope'; allowed: call, "
+        "faker, fired, input, instructions, metadata, model, request, rule, scenario, "
+        "tool_output, turn",
+    ]
+
+
+def test_validate_reports_missing_paths_and_empty_folders(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.yaml"), str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{tmp_path / 'nope.yaml'}:0:0: no such file or folder",
+        f"{tmp_path}:0:0: no .yaml or .yml files in this folder",
+    ]
+
+
+def test_the_installed_command_validates(tmp_path):
+    bad = tmp_path / "b.yaml"
+    bad.write_text("name: b\nrules: []\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert run.stderr == f"{bad}:2:8: $.rules: empty list; a scenario needs at least one rule\n"
+
+
+def test_schema_prints_the_schema(capsys):
+    assert main(["schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == schema()
+    jsonschema.Draft202012Validator.check_schema(printed)
+
+
+def test_the_gallery_is_valid_for_editors_too():
+    """What a YAML language server checks with the printed schema: the root anyOf."""
+    validator = jsonschema.Draft202012Validator(schema())
+    for path in sorted(GALLERY.glob("*.yaml")):
+        validator.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def test_the_schema_lists_exactly_the_registered_names():
+    defs = schema()["$defs"]
+    assert set(defs["when"]["properties"]) == set(WHEN)
+    assert set(defs["reply_item"]["properties"]) == set(REPLIES)
+    pacing_keys = {f.name for f in dataclasses.fields(Pacing)} - {"chunks"}
+    assert set(defs["pacing"]["properties"]) == pacing_keys
+    delegated = set(defs["scenario"]["properties"]) | set(defs["rule"]["properties"])
+    assert set(DELEGATES) <= delegated
