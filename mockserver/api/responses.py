@@ -22,10 +22,12 @@ from mockserver.faults import hooks as faults
 from mockserver.http.body import read_json_object
 from mockserver.http.exchange import exchange_of
 from mockserver.http.middleware import tenant_of
+from mockserver.jsonbytes import dumps
+from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
 from mockserver.pipeline.conversation import history, previous_response
 from mockserver.pipeline.render import render_turn
-from mockserver.pipeline.store import StoredResponse, dumps
+from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Turn
 from mockserver.scenario import hooks as scenario_hooks
 from mockserver.streaming import answer as streaming
@@ -125,7 +127,10 @@ def _store(turn: Turn) -> None:
     if not turn.req.store:
         return
     ids = turn.tenant.ids
-    items = [_input_resource(i, ids.hex_id(_input_prefix(i))) for i in turn.req.input_items]
+    items = [
+        _input_resource(i, ids.hex_id(item_id_prefix(str(i.get("type")), "item")))
+        for i in turn.req.input_items
+    ]
     stored = StoredResponse(turn.tenant, turn.response, items, turn.req.previous_response_id)
     turn.request.app[STORE].put(turn.tenant, turn.response["id"], stored)
     turn.stored = stored
@@ -138,12 +143,6 @@ def _input_resource(item: dict[str, Any], item_id: str) -> dict[str, Any]:
     if item.get("type") == "message":
         resource.setdefault("status", "completed")
     return resource
-
-
-def _input_prefix(item: dict[str, Any]) -> str:
-    return {"message": "msg", "function_call": "fc", "function_call_output": "fco"}.get(
-        str(item.get("type")), "item"
-    )
 
 
 @routes.get("/v1/responses")

@@ -11,25 +11,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
+from mockserver.jsonbytes import dumps
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
-
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def dumps(obj: Any) -> bytes:
-    """Compact JSON, UTF-8 kept as is.
-
-    orjson (several times faster) writes the same bytes as json.dumps(separators=(",", ":"),
-    ensure_ascii=False), except the notation of some floats (0.00001 for 1e-05: the same
-    number); what it refuses (integers past 64 bits, non-string keys) goes through json.
-    """
-    try:
-        data: bytes = orjson.dumps(obj)
-        return data
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return _encoder.encode(obj).encode()
 
 
 def frame(event: Mapping[str, Any], *, obfuscation: bool = True) -> bytes:

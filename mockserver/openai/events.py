@@ -11,14 +11,12 @@ done events -> [error] -> response.completed | response.incomplete | response.fa
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
+from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
 from mockserver.openai.event_builder import Builder, Event
 from mockserver.openai.event_items import render_item
@@ -86,14 +84,6 @@ def snapshot(
     if service_tier is not None:
         snap["service_tier"] = service_tier
     return snap
-
-
-def clone(value: Any) -> Any:
-    """A deep copy of a JSON value (through orjson: many times faster than copy.deepcopy)."""
-    try:
-        return orjson.loads(orjson.dumps(value))
-    except TypeError:  # what orjson refuses (integers past 64 bits...)
-        return copy.deepcopy(value)
 
 
 def render_events(

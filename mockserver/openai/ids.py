@@ -31,6 +31,31 @@ class IdFactory:
 
 RESPONSE_ID_PREFIX = "resp_"
 
+# Id prefixes of items by type, as the real API writes them.
+ITEM_ID_PREFIXES = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "reasoning": "rs",
+    "web_search_call": "ws",
+    "file_search_call": "fs",
+    "code_interpreter_call": "ci",
+    "image_generation_call": "ig",
+    "mcp_call": "mcp",
+    "mcp_list_tools": "mcpl",
+    "mcp_approval_request": "mcpr",
+    "computer_call": "cu",
+    "local_shell_call": "lsh",
+    "shell_call": "sh",
+    "custom_tool_call": "ctc",
+    "apply_patch_call": "apc",
+}
+
+
+def item_id_prefix(kind: str, unknown: str) -> str:
+    """The id prefix of an item of type `kind` (`unknown` for a type without a known one)."""
+    return ITEM_ID_PREFIXES.get(kind, unknown)
+
 
 def looks_like_response_id(value: str) -> bool:
     return value.startswith(RESPONSE_ID_PREFIX) and len(value) > len(RESPONSE_ID_PREFIX)

@@ -5,27 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mockserver.openai.ids import IdFactory
+from mockserver.openai.ids import IdFactory, item_id_prefix
 from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, ReasoningPlan, VerbatimPlan
-
-# Id prefixes of built-in tool call items, as the real API writes them.
-ITEM_ID_PREFIXES = {
-    "message": "msg",
-    "function_call": "fc",
-    "reasoning": "rs",
-    "web_search_call": "ws",
-    "file_search_call": "fs",
-    "code_interpreter_call": "ci",
-    "image_generation_call": "ig",
-    "mcp_call": "mcp",
-    "mcp_list_tools": "mcpl",
-    "mcp_approval_request": "mcpr",
-    "computer_call": "cu",
-    "local_shell_call": "lsh",
-    "shell_call": "sh",
-    "custom_tool_call": "ctc",
-    "apply_patch_call": "apc",
-}
 
 
 def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> dict[str, Any]:
@@ -82,7 +63,7 @@ def verbatim_item(plan: VerbatimPlan, ids: IdFactory) -> dict[str, Any]:
     item = copy.deepcopy(plan.item)
     kind = str(item.get("type", "item"))
     if "id" not in item:
-        item["id"] = ids.hex_id(ITEM_ID_PREFIXES.get(kind, kind.split("_")[0][:4]))
+        item["id"] = ids.hex_id(item_id_prefix(kind, kind.split("_")[0][:4]))
     if kind.endswith("_call") and "call_id" in item and not item["call_id"]:
         item["call_id"] = ids.call_id()
     return item

@@ -15,11 +15,11 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-import orjson
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.errors import InvalidRequest
+from mockserver.jsonbytes import dumps
 
 _CACHE_SIZE = 1024
 _MAX_MESSAGE = 300
@@ -29,7 +29,6 @@ _MAX_MESSAGE = 300
 _META_2020 = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 _META_7 = Draft7Validator(Draft7Validator.META_SCHEMA)
 _verdicts: OrderedDict[bytes, str | None] = OrderedDict()
-_encoder = json.JSONEncoder(separators=(",", ":"))
 
 
 def check_function_parameters(params: dict[str, Any], name: str, where: str) -> None:
@@ -74,10 +73,7 @@ def schema_problem(schema: dict[str, Any]) -> str | None:
 
 def _key(schema: dict[str, Any]) -> bytes:
     """The schema's JSON, as written (a client sends the same bytes every turn): ~1 us."""
-    try:
-        return orjson.dumps(schema)
-    except TypeError:  # integers past 64 bits
-        return _encoder.encode(schema).encode()
+    return dumps(schema)
 
 
 def _check(schema: dict[str, Any]) -> str | None:

@@ -23,8 +23,9 @@ from mockserver.errors import InvalidRequest, invalid_type
 from mockserver.faults import hooks as faults
 from mockserver.http import sse
 from mockserver.http.exchange import Exchange, exchange_of
+from mockserver.jsonbytes import dumps
 from mockserver.openai.events import StreamOptions, render_events
-from mockserver.pipeline.store import StoredResponse, dumps
+from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Turn
 from mockserver.streaming.pacer import can_pace, pace
 from mockserver.streaming.runs import Run

@@ -8,8 +8,8 @@ import tracemalloc
 
 import pytest
 
+from mockserver.jsonbytes import dumps
 from mockserver.openai import tokens
-from mockserver.pipeline.store import dumps
 
 RESPONSE_LIKE = {
     "id": "resp_1",

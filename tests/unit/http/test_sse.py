@@ -5,6 +5,7 @@ import random
 
 from streamcases import CASES
 
+from mockserver import jsonbytes
 from mockserver.http import sse
 from mockserver.openai.events import render_events
 
@@ -61,6 +62,9 @@ def test_a_whole_stream_parses_back_frame_by_frame() -> None:
 
 def test_dumps_matches_json_and_falls_back_for_what_orjson_refuses() -> None:
     event = {"type": "x", "text": "é 👋\u2028\x00", "n": 3, "f": 0.25, "none": None, "l": [True]}
-    assert sse.dumps(event) == json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    assert (
+        jsonbytes.dumps(event)
+        == json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    )
     huge = {"type": "x", "n": 2**70}
-    assert sse.dumps(huge) == b'{"type":"x","n":1180591620717411303424}'
+    assert jsonbytes.dumps(huge) == b'{"type":"x","n":1180591620717411303424}'
