@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from mockserver.jsonbytes import dumps
+from mockserver.jsonbytes import dumps, dumps_to_keep
 from mockserver.openai import tokens
 
 RESPONSE_LIKE = {
@@ -37,7 +37,7 @@ def test_stored_json_costs_about_its_size_in_memory():
     tracemalloc.start()
     try:
         before = tracemalloc.take_snapshot()
-        kept = [dumps(RESPONSE_LIKE) for _ in range(200)]
+        kept = [dumps_to_keep(RESPONSE_LIKE) for _ in range(200)]
         after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
