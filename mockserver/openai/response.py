@@ -79,16 +79,3 @@ def _reasoning(req: ResponseRequest, effort: str | None) -> dict[str, Any]:
 def _service_tier(requested: Any) -> str:
     # "auto" resolves to the tier that served the request: "default" here.
     return "default" if requested in (None, "auto") else str(requested)
-
-
-def in_progress_snapshot(response: dict[str, Any], status: str = "in_progress") -> dict[str, Any]:
-    """The response as response.created / GET show it before it is done."""
-    return {
-        **response,
-        "status": status,
-        "completed_at": None,
-        "error": None,
-        "incomplete_details": None,
-        "output": [],
-        "usage": None,
-    }
