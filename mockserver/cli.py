@@ -39,7 +39,7 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--freeze-time", "freeze_time", float, None, "fixed unix time for created_at"),
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
     ("--log-format", "log_format", str, "text", "text or json"),
-    ("--shutdown-grace", "shutdown_grace", float, 10.0, "seconds streams get to finish on stop"),
+    ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
     ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
     ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
     ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),

@@ -30,7 +30,7 @@ class Config:
     freeze_time: float | None = None
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
-    shutdown_grace: float = 10.0
+    shutdown_grace: float = 8.0  # fits inside docker stop's 10 s
     admin_token: str | None = None
     journal_size: int = DEFAULT_JOURNAL_SIZE
     # Server-wide chaos: the probability that any request gets a server_error instead.
