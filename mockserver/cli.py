@@ -41,6 +41,13 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
     ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
+    (
+        "--admin-host",
+        "admin_hosts",
+        list,
+        [],
+        "Host name /_mock/ answers besides localhost and IPs (repeatable; * for any)",
+    ),
     ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
     ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),
     ("--models", "models_file", Path, None, "model catalogue file extending the built-in one"),
@@ -97,6 +104,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         if kind is list and values[field] is None:
             values[field] = getattr(args, f"{field}_env")
     values["api_keys"] = tuple(values["api_keys"])
+    values["admin_hosts"] = tuple(values["admin_hosts"])
     values["scenarios"] = tuple(Path(p) for p in values["scenarios"])
     return Config(**values)
 
