@@ -42,6 +42,13 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
     ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
     (
+        "--admin-token-file",
+        "admin_token_file",
+        Path,
+        None,
+        "file holding the admin token (e.g. a container secret)",
+    ),
+    (
         "--admin-host",
         "admin_hosts",
         list,
@@ -103,10 +110,24 @@ def config_from_args(args: argparse.Namespace) -> Config:
     for _, field, kind, *_ in SERVE_OPTIONS:
         if kind is list and values[field] is None:
             values[field] = getattr(args, f"{field}_env")
+    token_file = values.pop("admin_token_file")
+    if token_file is not None and values["admin_token"] is None:
+        values["admin_token"] = _read_token(token_file)
     values["api_keys"] = tuple(values["api_keys"])
     values["admin_hosts"] = tuple(values["admin_hosts"])
     values["scenarios"] = tuple(Path(p) for p in values["scenarios"])
     return Config(**values)
+
+
+def _read_token(path: Path) -> str:
+    """The admin token kept in a file (a Docker/Kubernetes secret): its text, stripped."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the admin token file {path}: {exc}") from None
+    if not token:
+        raise ValueError(f"the admin token file {path} is empty")
+    return token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
