@@ -24,21 +24,22 @@ from typing import Any
 
 from . import scenarios as sc
 
-# (module, attribute) of each step, as api/responses.py calls them.
+# (module, attribute) of each step, as pipeline/create.py calls them.
 STEPS = [
     ("mockserver.http.body", "_read_limited"),
-    ("mockserver.http.body", "parse_json_object"),
-    ("mockserver.api.responses", "parse_request"),
-    ("mockserver.api.responses", "_redacted_headers"),
+    ("mockserver.pipeline.create", "parse_json_object"),
+    ("mockserver.pipeline.create", "parse_request"),
     ("mockserver.zeroconfig.generate", "content_rng"),
-    ("mockserver.catalog.hooks", "check_turn"),
-    ("mockserver.faults.hooks", "before_plan"),
-    ("mockserver.api.responses", "_choose_plan"),
-    ("mockserver.catalog.hooks", "plan_for_model"),
-    ("mockserver.faults.hooks", "after_plan"),
-    ("mockserver.api.responses", "render_turn"),
-    ("mockserver.api.responses", "_store"),
-    ("mockserver.faults.hooks", "json_answer"),
+    ("mockserver.pipeline.create", "select_scenario"),
+    ("mockserver.pipeline.create", "check_model"),
+    ("mockserver.pipeline.create", "begin_faults"),
+    ("mockserver.faults.admission", "admit"),
+    ("mockserver.pipeline.create", "choose"),
+    ("mockserver.faults.admission", "admit_rule"),
+    ("mockserver.faults.admission", "arm"),
+    ("mockserver.pipeline.create", "render"),
+    ("mockserver.pipeline.create", "store_response"),
+    ("mockserver.pipeline.create", "answer"),
 ]
 
 spent: dict[str, float] = collections.defaultdict(float)

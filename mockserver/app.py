@@ -9,9 +9,9 @@ import random
 from aiohttp import web
 
 from mockserver.api import admin, models, responses
-from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE, WARMUP
+from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, SCENARIOS, STORE, WARMUP
 from mockserver.config import Config
-from mockserver.faults import hooks as faults
+from mockserver.faults.request import ratelimit_headers
 from mockserver.http.middleware import (
     add_openai_headers,
     auth_middleware,
@@ -22,7 +22,9 @@ from mockserver.observe import metrics
 from mockserver.observe.accesslog import log_exchange
 from mockserver.openai import tokens
 from mockserver.pipeline.store import Store
-from mockserver.scenario import hooks as scenario_hooks
+from mockserver.scenario.problems import Problem, ScenarioLoadError
+from mockserver.scenario.registry import Registry
+from mockserver.scenario.reload import watcher
 from mockserver.streaming import answer as streaming
 from mockserver.zeroconfig import generate
 
@@ -51,14 +53,28 @@ def create_app(config: Config | None = None) -> web.Application:
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
     app.on_response_prepare.append(add_openai_headers)
-    faults.install(app)  # x-ratelimit-* headers on every create answer, streams included
+    app.on_response_prepare.append(ratelimit_headers)  # on every create answer, streams too
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streaming.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
-    scenario_hooks.install(app, config)  # --scenarios (ScenarioLoadError if any is bad), --reload
+    app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
+    if config.reload and config.scenarios:
+        app.cleanup_ctx.append(watcher(app[SCENARIOS]))
     admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)
     app[EXCHANGE_SINKS].append(log_exchange)
     return app
+
+
+def load_scenarios(config: Config) -> Registry:
+    """The --scenarios files, loaded; raises ScenarioLoadError with every problem."""
+    registry = Registry(config.scenarios)
+    registry.load_files()
+    default = config.default_scenario
+    if default is not None and default not in registry.scenarios:
+        loaded = ", ".join(registry.names()) or "none"
+        message = f"unknown scenario '{default}'; loaded scenarios: {loaded}"
+        raise ScenarioLoadError([Problem("--default-scenario", 0, 0, "", message)])
+    return registry

@@ -8,12 +8,18 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from mockserver.catalog.models import Catalogue
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
 from mockserver.pipeline.store import Store
+from mockserver.scenario.registry import Registry
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
+# The loaded scenarios (--scenarios, --reload, the admin API).
+SCENARIOS = web.AppKey("scenarios", Registry)
+# The model catalogue (--models-file), merged with a scenario's `models:` when it has one.
+MODELS = web.AppKey("models", Catalogue)
 # Called with every finished Exchange: access log, metrics, journal.
 EXCHANGE_SINKS = web.AppKey("exchange_sinks", list[Callable[[Exchange], None]])
 # The tokenizer/faker warm-up started at startup; create requests await it if still running.

@@ -1,15 +1,20 @@
 """What "the model" decided to do for one request, before ids, timestamps and usage exist.
 
-Both the scenario matcher and the zero-config generator produce a Plan; render/response.py
-turns it into a spec Response, render/events.py into the event sequence. Keeping the
+Both the scenario engine and the zero-config generator produce a Plan; pipeline/render.py
+turns it into a spec Response, openai/events.py into the event sequence. Keeping the
 decision separate from the rendering is what makes a streamed answer and a JSON answer equal.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # annotations only: these packages import this module
+    from mockserver.faults.error_catalog import ErrorSpec
+    from mockserver.faults.spec import FaultSpec
+    from mockserver.streaming.schedule import Pacing
 
 
 def model_json(value: Any) -> str:
@@ -65,11 +70,10 @@ class Plan:
     # Overrides merged over the counted usage (e.g. {"input_tokens": 1000}).
     usage: dict[str, Any] | None = None
     latency_ms: float = 0.0
-    # Pacing (mockserver.streaming.schedule) and fault (mockserver.faults) settings, when scripted.
-    stream: Any = None
-    fault: Any = None
-    # An HTTP error to answer instead of a response (a preset name or a spec; mockserver.faults).
-    error: Any = None
+    stream: Pacing | None = None  # the rule's pacing (None: the default pacing)
+    fault: tuple[FaultSpec, ...] = ()  # the rule's faults, in order
+    error: ErrorSpec | None = None  # an HTTP error to answer instead of a response
+    # Tokens a reasoning model spent before answering (usage adds them); None: not counted.
+    reasoning_tokens: int | None = None
     scenario: str | None = None
     rule: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

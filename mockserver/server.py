@@ -157,7 +157,7 @@ def _log_draining(app: web.Application, signame: str, grace: float) -> None:
 
 def scenario_names(app: web.Application) -> list[str]:
     """The names of the scenarios the app has loaded, in load order."""
-    from mockserver.scenario.hooks import SCENARIOS
+    from mockserver.appkeys import SCENARIOS
 
     registry = app.get(SCENARIOS)
     return registry.names() if registry is not None else []

@@ -23,7 +23,6 @@ from mockserver.api.admin import find_scenario, guarded, registry_of
 from mockserver.appkeys import CONFIG, STORE
 from mockserver.errors import InvalidRequest
 from mockserver.http.body import read_body
-from mockserver.scenario.hooks import counters_of
 from mockserver.scenario.load import load_text
 from mockserver.scenario.model import Scenario
 from mockserver.scenario.problems import ScenarioLoadError
@@ -126,7 +125,7 @@ async def delete_scenario(request: web.Request) -> web.Response:
     find_scenario(request, name)
     registry_of(request).delete(name)
     for tenant in request.app[STORE].tenants():
-        counters_of(tenant).forget(name)
+        tenant.counters.forget(name)
         if tenant.scenario_binding == name:
             tenant.scenario_binding = None
     return web.json_response({"object": "mockserver.scenario", "name": name, "deleted": True})
@@ -160,4 +159,4 @@ def _install(request: web.Request, scenarios: list[Scenario]) -> None:
     registry_of(request).put(scenarios)
     for tenant in request.app[STORE].tenants():
         for scenario in scenarios:
-            counters_of(tenant).forget(scenario.name)
+            tenant.counters.forget(scenario.name)

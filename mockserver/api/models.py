@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mockserver.appkeys import CONFIG
+from mockserver.appkeys import CONFIG, MODELS
 from mockserver.catalog import input_token_count, load_catalogue, resolve_model
-from mockserver.catalog.hooks import MODELS, counted_body
+from mockserver.catalog.effects import counted_body
 from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.http.body import read_json_object

@@ -75,14 +75,14 @@ def with_reasoning(
     """A plan as a reasoning model answers it: reasoning first, reasoning tokens in usage.
 
     Generated plans (no scenario) get a reasoning item; scripted plans keep their items as
-    written. Either way, a plan with a reasoning item gets `extra["reasoning_tokens"]` (the
+    written. Either way, a plan with a reasoning item gets `reasoning_tokens` (the
     renderer adds them to usage) unless it already names a number.
     """
     items = plan.items
     if plan.scenario is None and not any(isinstance(i, ReasoningPlan) for i in items):
         first = reasoning_plan_for(body, info, rng)
         items = (first, *items) if first is not None else items
-    if not any(isinstance(i, ReasoningPlan) for i in items) or "reasoning_tokens" in plan.extra:
+    if not any(isinstance(i, ReasoningPlan) for i in items) or plan.reasoning_tokens is not None:
         # Plans are frozen: an unchanged one is returned as is (a copy costs ~5 us a request).
         return plan if items is plan.items else dataclasses.replace(plan, items=items)
     spent = _scripted_tokens(plan)
@@ -90,7 +90,7 @@ def with_reasoning(
         reasoning = body.get("reasoning")
         effort = info.effort(reasoning if isinstance(reasoning, Mapping) else None)
         spent = reasoning_tokens_for(effort, _visible_tokens(plan), rng)
-    return dataclasses.replace(plan, items=items, extra={**plan.extra, "reasoning_tokens": spent})
+    return dataclasses.replace(plan, items=items, reasoning_tokens=spent)
 
 
 def _scripted_tokens(plan: Plan) -> int | None:

@@ -1,11 +1,12 @@
-"""Failure injection: the error catalogue, transport faults, stream faults and chaos.
+"""Failure injection: the error catalogue, transport and stream faults, chaos, rate limits.
 
-    presets.py / catalogue.py   named errors with the real API's texts; `error:` parsing
-    spec.py                     `fault:` values (kinds, points in a stream, latency shapes)
-    transport.py                faults before or instead of an answer (RST, close, stall, ...)
-    stream_faults.py            a stream's timeline reshaped at a chosen event (pure)
-    stream_hooks.py             the writer's side: cut, stall, raw frames, as pacing hooks
-    chaos.py                    seeded chaos, outage windows, the retry tracker
-    state.py / request.py       per-tenant and per-request state; hooks.py: the pipeline calls
+    presets.py / error_catalog.py   named errors with the real API's texts; `error:` parsing
+    spec.py                         `fault:` values (kinds, points in a stream, latency shapes)
+    transport.py                    faults before or instead of an answer (RST, close, stall, ...)
+    stream_faults.py                a stream's timeline reshaped at a chosen event (pure)
+    stream_actions.py               the writer's side: cut, stall, raw frames, on the wire
+    chaos.py                        seeded chaos, outage windows, the retry tracker
+    state.py / request.py           per-tenant and per-request state, the x-ratelimit-* headers
+    admission.py                    the steps the create pipeline calls, in order
 Rate limits: ratelimit.py (buckets) and ratelimit_spec.py (where they are set).
 """

@@ -22,7 +22,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.faults.error_catalog import (
     PRESETS,
@@ -31,6 +31,9 @@ from mockserver.faults.error_catalog import (
     validate_error_spec,
 )
 from mockserver.faults.spec import FaultSpec, parse_faults, validate_fault
+
+if TYPE_CHECKING:
+    from mockserver.plan import Plan
 
 OnRetry = Literal["advance", "replay"]
 ON_RETRY = ("advance", "replay")
@@ -187,7 +190,7 @@ class Attempt:
     scenario: str | None = None
     rule: str | None = None
     outcome: str = "ok"  # an error code, a fault name, or "ok"
-    plan: Any = None  # the Plan it was answered with (for `on_retry: replay`)
+    plan: Plan | None = None  # the Plan it was answered with (for `on_retry: replay`)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""One create request's failure-injection bookkeeping, kept on the request.
+"""One create request's failure-injection bookkeeping, and the x-ratelimit-* headers.
 
-What the pipeline hooks (hooks.py) share: the tenant's state, the rate-limit scopes and
-admissions behind the x-ratelimit-* headers, the faults to apply, the stream plan; and the
-helpers that admit a request, fail it with a remembered retry delay, and record the attempt.
+RequestFaults holds what the steps of admission.py share: the tenant's state, the rate-limit
+scopes and admissions behind the headers, the faults to apply, the faulted stream. It keeps
+plain values (the exchange record, the model, the API key), never the aiohttp request, so a
+request leaves no reference cycle behind. Helpers here admit a request, fail it with a
+remembered retry delay, and record the attempt for a later retry.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import functools
 import json
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiohttp import web
 
@@ -23,13 +25,11 @@ from mockserver.faults.error_catalog import ErrorContext
 from mockserver.faults.ratelimit import Admission, LimitScope, Snapshot, refusal_error
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
-from mockserver.faults.stream_faults import StreamPlan
-from mockserver.http.middleware import API_KEY, mask_key
+from mockserver.faults.stream_faults import FaultedStream
+from mockserver.http.exchange import Exchange
+from mockserver.http.middleware import mask_key
 from mockserver.observe.metrics import RATE_LIMITED_NOTE
 from mockserver.plan import Plan
-
-if TYPE_CHECKING:
-    from mockserver.pipeline.turn import Turn
 
 ORGANIZATION = "org-mockserver"
 
@@ -38,37 +38,51 @@ ORGANIZATION = "org-mockserver"
 class RequestFaults:
     """One create request's failure-injection bookkeeping."""
 
-    turn: Turn
     state: TenantFaults
-    fingerprint: str
-    # Seed of the faults' own random stream (latency draws, garbage bytes), apart from the
-    # answer's; None: unseeded. The stream is made only when a fault draws from it.
+    exchange: Exchange
+    model: str
+    api_key: str
+    fingerprint: str  # of the body: a retry sends the same bytes
+    seed: int | None  # the server's --seed (chaos draws, the faults' random stream)
+    # Seed material of the faults' own random stream (latency draws, garbage bytes), apart
+    # from the answer's; None: unseeded. The stream is made only when a fault draws from it.
     rng_seed: str | None
+    estimate_tokens: Callable[[], int]  # what admission charges (asked only if a limit counts)
     scopes: list[LimitScope] = field(default_factory=list)
     admissions: list[Admission] = field(default_factory=list)
     estimate: int = 0
+    used_tokens: int = 0  # the answer's total_tokens, once rendered (settles the estimate)
     settled: bool = False
     snapshot: Snapshot | None = None  # what the x-ratelimit-* headers say
-    faults: list[FaultSpec] = field(default_factory=list)  # chaos's, added to the rule's
-    stream: StreamPlan | None = None
+    plan: Plan | None = None  # the answer's plan, once chosen
+    faults: list[FaultSpec] = field(default_factory=list)  # chaos's, then the rule's
+    stream: FaultedStream | None = None
 
     @functools.cached_property
     def rng(self) -> random.Random:
         return random.Random(self.rng_seed if self.rng_seed is not None else os.urandom(16))
 
+    def error_context(self) -> ErrorContext:
+        return ErrorContext(
+            model=self.model,
+            organization=ORGANIZATION,
+            request_id=self.exchange.request_id,
+            api_key=mask_key(self.api_key),
+        )
+
 
 REQUEST_FAULTS = web.RequestKey("faults", RequestFaults)
 
 
-def admit(rf: RequestFaults, scopes: list[LimitScope]) -> None:
+def admit_scopes(rf: RequestFaults, scopes: list[LimitScope]) -> None:
     """Admit the request to these scopes (the first call also counts it in the nominal bucket)."""
     if any(s.limits.tokens_per_minute for s in scopes) and not rf.estimate:
-        rf.estimate = estimate(rf.turn)
+        rf.estimate = rf.estimate_tokens()
     admission = rf.state.limiter.admit(scopes, rf.estimate, nominal=not rf.admissions)
     rf.scopes.extend(scopes)
     if not admission.ok:
-        rf.turn.exchange.notes.append(RATE_LIMITED_NOTE)  # the limiter, not a scripted 429
-        fail(rf, refusal_error(admission, error_context(rf.turn)))
+        rf.exchange.notes.append(RATE_LIMITED_NOTE)  # the limiter, not a scripted 429
+        fail(rf, refusal_error(admission, rf.error_context()))
     rf.admissions.append(admission)
     # The headers tell the state as of admission (as the API's do), whenever they are sent.
     # (The first admission's own snapshot covers every scope so far; a second needs a look.)
@@ -76,18 +90,18 @@ def admit(rf: RequestFaults, scopes: list[LimitScope]) -> None:
     rf.snapshot = admission.snapshot if first else rf.state.limiter.peek(rf.scopes)
 
 
-def estimate(turn: Turn) -> int:
+def estimate(
+    conversation: Sequence[Mapping[str, Any]], instructions: str | None, max_output: int | None
+) -> int:
     """Tokens a request may use, estimated as the API does: text length / 4 + max output."""
-    chars = len(json.dumps(turn.conversation, ensure_ascii=False)) + len(
-        turn.req.instructions or ""
-    )
-    return chars // 4 + (turn.req.max_output_tokens or 0)
+    chars = len(json.dumps(conversation, ensure_ascii=False)) + len(instructions or "")
+    return chars // 4 + (max_output or 0)
 
 
 def fail(rf: RequestFaults, error: MockError) -> None:
     """Raise the error, remembering what retry delay it told the client."""
-    record(rf, error.code or error.type, told_delay(error.headers), rf.turn.plan)
-    rf.turn.exchange.retry_after_ms = as_ms(told_delay(error.headers))
+    record(rf, error.code or error.type, told_delay(error.headers), rf.plan)
+    rf.exchange.retry_after_ms = as_ms(told_delay(error.headers))
     raise error
 
 
@@ -106,42 +120,37 @@ def as_ms(seconds: float | None) -> float | None:
 
 
 def record(rf: RequestFaults, outcome: str, retry_after: float | None, plan: Plan | None) -> None:
-    turn = rf.turn
+    """Remember this attempt by body fingerprint, for a retry of it."""
+    chosen = rf.plan
     attempt = Attempt(
-        turn.exchange.request_id,
+        rf.exchange.request_id,
         rf.state.limiter.clock.monotonic(),
         retry_after,
-        turn.plan.scenario if turn.plan else None,
-        turn.plan.rule if turn.plan else None,
+        chosen.scenario if chosen else None,
+        chosen.rule if chosen else None,
         outcome,
         plan,
     )
     rf.state.retries.record(rf.fingerprint, attempt)
 
 
-def name_faults(turn: Turn, faults: Sequence[FaultSpec]) -> None:
+def name_faults(rf: RequestFaults, faults: Sequence[FaultSpec]) -> None:
     if faults:
-        turn.exchange.fault = "+".join(f.name for f in faults)
+        rf.exchange.fault = "+".join(f.name for f in faults)
 
 
-def error_context(turn: Turn) -> ErrorContext:
-    return ErrorContext(
-        model=turn.req.model,
-        organization=ORGANIZATION,
-        request_id=turn.exchange.request_id,
-        api_key=mask_key(turn.request.get(API_KEY, "")),
-    )
+def note_usage(rf: RequestFaults, response: Mapping[str, Any]) -> None:
+    """The rendered answer's total_tokens: what the admitted estimate is settled against."""
+    usage = response.get("usage")
+    rf.used_tokens = int(usage.get("total_tokens", 0)) if isinstance(usage, dict) else 0
 
 
 def settle(rf: RequestFaults) -> None:
     if rf.settled:
         return
     rf.settled = True
-    response = rf.turn.response
-    usage = response.get("usage") if isinstance(response, dict) else None
-    used = int(usage.get("total_tokens", 0)) if isinstance(usage, dict) else 0
     for admission in rf.admissions:
-        rf.state.limiter.settle(admission, used - rf.estimate)
+        rf.state.limiter.settle(admission, rf.used_tokens - rf.estimate)
 
 
 async def ratelimit_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -1,7 +1,8 @@
 """What failure injection keeps: the server's clock (an AppKey) and each tenant's state.
 
-Per-tenant state lives in `Tenant.state["faults"]`, so resetting a tenant (admin API)
-forgets its buckets, chaos counts, outage start and retry memory with everything else.
+A tenant's TenantFaults lives on its Tenant (`Tenant.faults`, made on first use), so
+resetting a tenant (admin API) forgets its buckets, chaos counts, outage start and retry
+memory with everything else.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from aiohttp import web
 from mockserver.clock import SYSTEM_CLOCK, Clock
 from mockserver.faults.chaos import RetryTracker
 from mockserver.faults.ratelimit import RateLimiter
-from mockserver.pipeline.store import Tenant
 
 # Tests put a ManualClock here (before the first request) to move time by hand.
 CLOCK = web.AppKey("faults_clock", Clock)
-_STATE_KEY = "faults"
 
 
 @dataclass
@@ -26,6 +25,10 @@ class TenantFaults:
     retries: RetryTracker = field(default_factory=RetryTracker)
     counts: dict[str, int] = field(default_factory=dict)  # chaos scope -> requests seen
     first_seen: dict[str, float] = field(default_factory=dict)  # scenario -> monotonic s
+
+    @classmethod
+    def new(cls, clock: Clock) -> TenantFaults:
+        return cls(RateLimiter(clock))
 
     def next_count(self, scope: str) -> int:
         """Count one more request in a chaos scope; its 1-based number."""
@@ -41,11 +44,3 @@ class TenantFaults:
 
 def clock_of(app: web.Application) -> Clock:
     return app.get(CLOCK, SYSTEM_CLOCK)
-
-
-def tenant_faults(tenant: Tenant, clock: Clock) -> TenantFaults:
-    state = tenant.state.get(_STATE_KEY)
-    if not isinstance(state, TenantFaults):
-        state = TenantFaults(RateLimiter(clock))
-        tenant.state[_STATE_KEY] = state
-    return state

@@ -1,7 +1,7 @@
-"""The stream writer's side of stream faults: StreamPlan actions as pacing hooks.
+"""The stream writer's side of stream faults: a FaultedStream's actions, run on the wire.
 
-`hooks(plan, request, response)` gives the mapping pacing.write_paced takes: hook i runs
-once event i is due, before it is written. A hook that ends the stream raises `StreamCut`
+`before_events(stream, request, response)` maps event index i to the step the writer awaits
+once event i is due, before it is written. A step that ends the stream raises `StreamCut`
 (a ConnectionResetError, so a writer that already handles a vanished client handles it
 too); a stall that outlives the client raises ConnectionResetError as well.
 """
@@ -14,9 +14,9 @@ from aiohttp import web
 
 from mockserver.clock import SYSTEM_CLOCK, Clock
 from mockserver.faults import transport
-from mockserver.faults.stream_faults import Action, StreamPlan
+from mockserver.faults.stream_faults import Action, FaultedStream
 
-Hook = Callable[[], Awaitable[None]]
+Step = Callable[[], Awaitable[None]]
 KEEPALIVE = b": keep-alive\n\n"
 
 
@@ -24,35 +24,35 @@ class StreamCut(ConnectionResetError):
     """A scripted fault ended the stream (the connection is closed or reset)."""
 
 
-def hooks(
-    plan: StreamPlan,
+def before_events(
+    stream: FaultedStream,
     request: web.Request,
     response: web.StreamResponse,
     clock: Clock = SYSTEM_CLOCK,
-) -> dict[int, Hook]:
-    """One hook per event index that has actions (indexes past the last event excluded)."""
+) -> dict[int, Step]:
+    """One step per event index that has actions (indexes past the last event excluded)."""
     return {
-        index: _hook(actions, request, response, clock)
-        for index, actions in plan.actions.items()
-        if index < len(plan.events)
+        index: _step(actions, request, response, clock)
+        for index, actions in stream.actions.items()
+        if index < len(stream.events)
     }
 
 
 async def at_end(
-    plan: StreamPlan,
+    stream: FaultedStream,
     request: web.Request,
     response: web.StreamResponse,
     clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Run the actions after the last event (a slow close, a cut after everything)."""
-    actions = plan.actions.get(len(plan.events), [])
+    actions = stream.actions.get(len(stream.events), [])
     if actions:
-        await _hook(actions, request, response, clock)()
+        await _step(actions, request, response, clock)()
 
 
-def _hook(
+def _step(
     actions: list[Action], request: web.Request, response: web.StreamResponse, clock: Clock
-) -> Hook:
+) -> Step:
     async def run() -> None:
         for action in actions:
             await perform(action, request, response, clock)

@@ -1,11 +1,12 @@
 """Stream faults at a chosen point: a pure transformation of the event list and its timing.
 
-`plan_stream(events, offsets, faults)` returns the response's timeline as it now goes (cut
-short by `response.failed` or `response.incomplete` where asked), its offsets, and the
-actions the writer runs before given events: what only the wire sees (disconnect, reset,
-stall, an `error` event, a malformed frame or chunk, an end without the terminal event).
-The timeline is what the store and a later replay follow; stream_hooks.py turns the actions
-into the callbacks pacing.write_paced runs.
+`fault_stream(events, offsets, faults)` returns a FaultedStream: the response's timeline as
+it now goes (cut short by `response.failed` or `response.incomplete` where asked), its
+offsets, and the actions the writer runs before given events: what only the wire sees
+(disconnect, reset, stall, an `error` event, a malformed frame or chunk, an end without the
+terminal event).
+The timeline is what the store and a later replay follow; stream_actions.py runs the
+actions on the wire, before the events they precede.
 
 Where: `after_events: N` (before event N, counting from 0: after N events were sent),
 `at_event: TYPE#k` (before the k-th event of that type, k from 1), `after_ms: T` (T ms after
@@ -45,7 +46,7 @@ class Action:
 
 
 @dataclass(frozen=True)
-class StreamPlan:
+class FaultedStream:
     events: list[Event]
     offsets: list[float]
     actions: dict[int, list[Action]] = field(default_factory=dict)
@@ -61,20 +62,20 @@ class StreamPlan:
         return bool(kinds & {"disconnect", "reset", "malformed_chunk", "end"})
 
 
-def plan_stream(
+def fault_stream(
     events: Sequence[Mapping[str, Any]],
     offsets: Sequence[float],
     faults: Sequence[FaultSpec],
     ctx: ErrorContext | None = None,
-) -> StreamPlan:
+) -> FaultedStream:
     """Apply the stream faults (others are ignored) to a stream's events and offsets."""
     evs = [dict(e) for e in events]
     offs = [float(o) for o in offsets]
-    plan = StreamPlan(evs, offs, final=_terminal_response(evs))
+    stream = FaultedStream(evs, offs, final=_terminal_response(evs))
     for fault in faults:
         if fault.in_stream or fault.kind in _ALSO_IN_STREAM:
-            plan = _apply(plan, fault, ctx or ErrorContext())
-    return plan
+            stream = _apply(stream, fault, ctx or ErrorContext())
+    return stream
 
 
 def _terminal_response(events: Sequence[Event]) -> dict[str, Any] | None:
@@ -118,25 +119,25 @@ def _nth(events: Sequence[Event], event_type: str, k: int) -> int:
     return len(events)  # never reached: the fault acts at the end
 
 
-def _apply(plan: StreamPlan, fault: FaultSpec, ctx: ErrorContext) -> StreamPlan:
-    events, offsets = plan.events, plan.offsets
+def _apply(stream: FaultedStream, fault: FaultSpec, ctx: ErrorContext) -> FaultedStream:
+    events, offsets = stream.events, stream.offsets
     if fault.kind == "slow_close":
         index, at = len(events), offsets[-1] if offsets else 0.0
     else:
         index, at = resolve(fault, events, offsets)
     wait = max(0.0, (offsets[index] if index < len(events) else at) - at)
-    applied = [*plan.applied, fault.name]
+    applied = [*stream.applied, fault.name]
     if fault.kind in ("error_event", "failed", "incomplete", "no_terminal"):
-        return _replace_tail(plan, fault, index, at, ctx, applied)
+        return _replace_tail(stream, fault, index, at, ctx, applied)
     action = _action(fault, wait)
-    actions = {k: list(v) for k, v in plan.actions.items()}
+    actions = {k: list(v) for k, v in stream.actions.items()}
     actions.setdefault(index, []).append(action)
     if fault.kind == "stall" and fault.ms is not None:
         # The model paused: everything after the stall comes that much later.
         offsets = [o + fault.ms if i > index else o for i, o in enumerate(offsets)]
     if index < len(events) and at < offsets[index]:
         offsets = [*offsets[:index], at, *offsets[index + 1 :]]  # the hook fires at `at`
-    return StreamPlan(events, offsets, actions, plan.final, plan.terminal_changed, applied)
+    return FaultedStream(events, offsets, actions, stream.final, stream.terminal_changed, applied)
 
 
 def _action(fault: FaultSpec, wait_ms: float) -> Action:
@@ -159,25 +160,25 @@ MALFORMED_FRAME = (
 
 
 def _replace_tail(
-    plan: StreamPlan,
+    stream: FaultedStream,
     fault: FaultSpec,
     index: int,
     at: float,
     ctx: ErrorContext,
     applied: list[str],
-) -> StreamPlan:
+) -> FaultedStream:
     """Events up to `index`, then the fault's own ending.
 
     The event list stays the response's true timeline (what the store and a replay see);
     what only the wire sees is an action: an `error` event or the end of the stream.
     """
-    head = plan.events[:index]
+    head = stream.events[:index]
     seq = head[-1]["sequence_number"] + 1 if head else 0
-    actions = {k: v for k, v in plan.actions.items() if k <= index}
+    actions = {k: v for k, v in stream.actions.items() if k <= index}
     if fault.kind == "no_terminal":
         actions.setdefault(index, []).append(Action("end", fault.name))
-        return replace(plan, actions=actions, applied=applied)
-    base = plan.final or {}
+        return replace(stream, actions=actions, applied=applied)
+    base = stream.final or {}
     tail: list[Event] = []
     if fault.kind == "error_event":
         frame = sse.frame(error_event(fault.error, fault.shape, seq, ctx))
@@ -189,8 +190,8 @@ def _replace_tail(
     kind = "incomplete" if fault.kind == "incomplete" else "failed"
     final = partial_response(base, head, kind, fault, ctx)
     tail.append({"type": f"response.{kind}", "sequence_number": seq + len(tail), "response": final})
-    offsets = plan.offsets[:index] + [at] * len(tail)
-    return StreamPlan([*head, *tail], offsets, actions, final, True, applied)
+    offsets = stream.offsets[:index] + [at] * len(tail)
+    return FaultedStream([*head, *tail], offsets, actions, final, True, applied)
 
 
 def error_event(spec: ErrorSpec | None, shape: str, seq: int, ctx: ErrorContext) -> Event:

@@ -1,28 +1,28 @@
-"""A Turn's Plan -> the final Response: items with ids, the output budget, usage, status."""
+"""A Plan -> the final Response: items with ids, include[] effects, the output budget, usage."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mockserver.catalog import hooks as model_hooks
+from mockserver.catalog import effects
+from mockserver.catalog.models import ModelInfo
 from mockserver.openai import budget, usage
 from mockserver.openai.items import render_item
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
+from mockserver.plan import Plan
 
 
-def render_turn(turn: Turn, now: float) -> dict[str, Any]:
-    plan, req = turn.plan, turn.req
-    assert plan is not None
+def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, Any]:
+    req = turn.req
     ids = turn.tenant.ids
     rid = ids.hex_id("resp")
     output = [render_item(p, ids) for p in plan.items]
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
-    # MODELS-HOOK: include[] effects on the output items (encrypted reasoning, logprobs...).
-    output = model_hooks.output_for_model(turn, output)
-    reasoning_tokens = int(plan.extra.get("reasoning_tokens", 0))
+    output = effects.output_with_includes(output, req, model, turn.rng)
+    reasoning_tokens = plan.reasoning_tokens or 0
     budget_left = (
         None if req.max_output_tokens is None else req.max_output_tokens - reasoning_tokens
     )
@@ -35,23 +35,24 @@ def render_turn(turn: Turn, now: float) -> dict[str, Any]:
         created_at=int(now),
         status=status,
         output=output,
-        usage=_usage(turn, output, reasoning_tokens),
+        usage=_usage(turn, plan, output, reasoning_tokens),
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
-        model=model_hooks.response_model(turn),
-        effort=model_hooks.response_effort(turn),
+        model=effects.response_model(model),
+        effort=effects.response_effort(model, req),
     )
 
 
-def _usage(turn: Turn, output: list[dict[str, Any]], reasoning_tokens: int) -> dict[str, Any]:
+def _usage(
+    turn: Turn, plan: Plan, output: list[dict[str, Any]], reasoning_tokens: int
+) -> dict[str, Any]:
     req = turn.req
     input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools)
     cached = 0
     if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
         earlier = turn.conversation[: turn.history_len]
         cached = usage.cached_tokens(usage.input_tokens(req.instructions, earlier, req.tools))
-    assert turn.plan is not None
     return usage.usage(
-        input_count, usage.output_tokens(output), reasoning_tokens, cached, turn.plan.usage
+        input_count, usage.output_tokens(output), reasoning_tokens, cached, plan.usage
     )

@@ -15,10 +15,15 @@ import os
 import random
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.ids import IdFactory
+
+if TYPE_CHECKING:
+    from mockserver.faults.state import TenantFaults
+    from mockserver.scenario.counters import Counters
+    from mockserver.streaming.runs import Run
 
 log = logging.getLogger("mockserver.store")
 
@@ -43,9 +48,9 @@ class StoredResponse:
         self._input = dumps_to_keep(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))
-        # The Run (mockserver.streaming.runs) of a streamed or background response: its events and
-        # timeline, kept after it ends for GET ?stream=true (resume); None otherwise.
-        self.live: Any = None
+        # The Run of a streamed or background response: its events and timeline, kept after
+        # it ends for GET ?stream=true (resume); None otherwise.
+        self.live: Run | None = None
 
     @property
     def body(self) -> bytes:
@@ -71,10 +76,17 @@ class Tenant:
     responses: dict[str, StoredResponse] = field(default_factory=dict)
     # Scenario bound through the admin API (used when no X-Mock-Scenario header is sent).
     scenario_binding: str | None = None
-    # Per-scenario, per-rule state owned by the scenario engine.
-    counters: dict[str, Any] = field(default_factory=dict)
-    # Anything else a subsystem keeps per tenant (rate-limit buckets, ...), by subsystem name.
-    state: dict[str, Any] = field(default_factory=dict)
+    # Requests per scenario and firings per rule (the scenario engine's `call` and `times`).
+    counters: Counters = field(default_factory=lambda: _new_counters())
+    # Rate-limit buckets, chaos counts, outage start, retry memory; made on first use.
+    faults: TenantFaults | None = None
+
+
+def _new_counters() -> Counters:
+    # Imported here: the scenario package imports this module while it loads.
+    from mockserver.scenario.counters import Counters
+
+    return Counters()
 
 
 class Store:

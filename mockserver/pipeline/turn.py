@@ -1,27 +1,29 @@
-"""Everything known about one create request once the model's Plan is chosen.
+"""What the create pipeline knows about one request, and what it has made of it.
 
-The handler builds a Turn step by step; streaming, background mode and faults each take it
-whole instead of a long argument list.
+Turn: the validated request with its tenant and conversation (create.open_turn makes it).
+Created: the answer the transport-independent steps made: the Plan, the rendered and stored
+Response, the request's fault bookkeeping. The HTTP answer (JSON, SSE, background) and,
+later, the WebSocket one are written from a Created. Neither holds the aiohttp request, so
+a request leaves no reference cycle behind.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
+from mockserver.catalog.models import ModelInfo
 from mockserver.config import Config
+from mockserver.faults.request import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
 
 
-@dataclass
+@dataclass(frozen=True)
 class Turn:
-    request: web.Request
     config: Config
     tenant: Tenant
     req: ResponseRequest
@@ -29,8 +31,13 @@ class Turn:
     history_len: int  # how many of conversation's items came from earlier turns
     exchange: Exchange
     rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
-    plan: Plan | None = None
-    response: dict[str, Any] | None = None  # the final Response
-    stored: StoredResponse | None = None
-    model_info: Any = None  # mockserver.catalog catalogue entry, when known
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Created:
+    turn: Turn
+    plan: Plan
+    model: ModelInfo
+    response: dict[str, Any]  # the final Response
+    stored: StoredResponse | None  # None: store=false
+    faults: RequestFaults

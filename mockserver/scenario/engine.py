@@ -90,9 +90,6 @@ def plan_for(
         items = tuple(reply.plan(env) for reply in rule.reply)
     except (tpl.TemplateError, AnswerError) as exc:
         raise ScenarioAnswerError(scenario, rule, str(exc)) from None
-    extra: dict[str, Any] = {}
-    if rule.rate_limits is not None:
-        extra["rate_limits"] = rule.rate_limits
     return Plan(
         items=items,
         status=rule.status,
@@ -100,11 +97,10 @@ def plan_for(
         usage=_plain(rule.usage) if rule.usage is not None else None,
         latency_ms=rule.latency_ms,
         stream=rule.stream,
-        fault=rule.fault,
+        fault=rule.fault or (),
         error=rule.error,
         scenario=scenario.name,
         rule=rule.name,
-        extra=extra,
     )
 
 

@@ -26,7 +26,6 @@ from mockserver.scenario.context import MatchContext, build_context
 from mockserver.scenario.when import WHEN, Condition, Miss, compile_when
 
 if TYPE_CHECKING:  # (the scenario package imports this module while it loads)
-    from mockserver.pipeline.turn import Turn
     from mockserver.scenario.engine import Decision
     from mockserver.scenario.model import Rule
 
@@ -127,14 +126,19 @@ def violations(
     ]
 
 
-def record(turn: Turn, decision: Decision) -> None:
-    """HARNESS-HOOK after a scenario decided: note the answering rule's unmet expectations."""
+def unmet(
+    decision: Decision,
+    body: Mapping[str, Any],
+    conversation: Sequence[Mapping[str, Any]],
+    headers: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The answering rule's unmet expectations, in the journal's form (empty: none, or no
+    `expect:`). The match context is built only for a rule that has expectations."""
     rule = decision.rule
     if rule is None or not isinstance(rule.expect, Expectations):
-        return
-    ctx = build_context(turn.req.raw, turn.conversation, turn.exchange.headers, decision.call)
-    scenario = decision.plan.scenario or ""
-    turn.exchange.expectations = violations(scenario, rule, ctx, rule.expect)
+        return []
+    ctx = build_context(body, conversation, headers, decision.call)
+    return violations(decision.plan.scenario or "", rule, ctx, rule.expect)
 
 
 # ---- the readable report of /_mock/verify ------------------------------------------------------

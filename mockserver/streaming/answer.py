@@ -1,6 +1,6 @@
 """Streamed and background answers of /v1/responses: SSE writers, resume, cancel, shutdown.
 
-POST stream=true writes the paced events of the final Response (render/events.py) itself;
+POST stream=true writes the paced events of the final Response (openai/events.py) itself;
 background=true hands the same timeline to a task and answers `queued` at once (or, with
 stream=true, follows the task's events). Every stored stream keeps its Run (runs.py), so
 GET ?stream=true replays it and follows it live while it still runs.
@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from aiohttp import web
 
 from mockserver.errors import InvalidRequest, invalid_type
-from mockserver.faults import hooks as faults
+from mockserver.faults import admission, stream_actions
+from mockserver.faults.state import clock_of
 from mockserver.http import sse
 from mockserver.http.exchange import Exchange, exchange_of
 from mockserver.jsonbytes import dumps
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.pipeline.store import StoredResponse
-from mockserver.pipeline.turn import Turn
+from mockserver.pipeline.turn import Created
 from mockserver.streaming.pacer import can_pace, pace
 from mockserver.streaming.runs import Run
 from mockserver.streaming.schedule import Hook, Pacing, schedule, write_paced
@@ -52,47 +53,55 @@ async def track_background_tasks(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def answer(turn: Turn) -> web.StreamResponse:
+async def answer(request: web.Request, created: Created) -> web.StreamResponse:
     """The answer to a create request with stream and/or background set."""
-    run, frames = _start_run(turn)
-    req, request = turn.req, turn.request
+    run, frames = _start_run(created)
+    req = created.turn.req
     if req.background:
         run.start_producer(request.app[TASKS])
         if not req.stream:
             return web.Response(body=dumps(run.response()), content_type="application/json")
         return await _follow(request, run, 0, req.include_obfuscation)
-    return await _write_foreground(turn, run, frames)
+    return await _write_foreground(request, created, run, frames)
 
 
-def _start_run(turn: Turn) -> tuple[Run, list[bytes]]:
+def _start_run(created: Created) -> tuple[Run, list[bytes]]:
     """The Run of the response, and the frames its own stream writes (framed once, here)."""
-    assert turn.plan is not None and turn.response is not None
-    pacing = turn.plan.stream if isinstance(turn.plan.stream, Pacing) else Pacing()
+    turn, req, stored = created.turn, created.turn.req, created.stored
+    pacing = created.plan.stream if created.plan.stream is not None else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
     rng = random.Random(turn.rng.getrandbits(64))
     options = StreamOptions(
         chunking=pacing.chunking,
-        background=turn.req.background,
-        service_tier=turn.req.get("service_tier") or "auto",  # as requested, until done
+        background=req.background,
+        service_tier=req.get("service_tier") or "auto",  # as requested, until done
     )
-    rendered = render_events(turn.response, rng, options)
+    rendered = render_events(created.response, rng, options)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
-    # FAULTS-HOOK: stream faults reshape the timeline (cut short, failed, incomplete).
-    events, offsets = faults.stream_timeline(turn, rendered.events, offsets)
-    run = Run(events, offsets, turn.stored)
-    if turn.stored is not None:
-        turn.stored.live = run
-    if turn.req.include_obfuscation or turn.req.background:
+    # Stream faults reshape the timeline (cut short, failed, incomplete).
+    faulted = admission.shape_stream(created.faults, rendered.events, offsets)
+    if faulted is not None:
+        events, offsets = faulted.events, faulted.offsets
+    else:
+        events, offsets = list(rendered.events), list(offsets)
+    run = Run(events, offsets, stored)
+    if stored is not None:
+        stored.live = run
+    if req.include_obfuscation or req.background:
         return run, run.frames
     return run, sse.frames(events, obfuscation=False)
 
 
-async def _write_foreground(turn: Turn, run: Run, frames: list[bytes]) -> web.StreamResponse:
-    request, ex = turn.request, turn.exchange
+async def _write_foreground(
+    request: web.Request, created: Created, run: Run, frames: list[bytes]
+) -> web.StreamResponse:
+    ex, faulted, clock = created.turn.exchange, created.faults.stream, clock_of(request.app)
     response = await _open(request, ex)
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
-    # FAULTS-HOOK: per-event hooks of the stream faults (mockserver.faults.stream_actions).
-    hooks: dict[int, Hook] = faults.stream_writer_hooks(turn, response)
+    # What the stream faults do on the wire before given events (cut, stall, raw frames).
+    hooks: dict[int, Hook] = (
+        stream_actions.before_events(faulted, request, response, clock) if faulted else {}
+    )
 
     def progress(n: int) -> None:
         run.publish(n)
@@ -111,7 +120,8 @@ async def _write_foreground(turn: Turn, run: Run, frames: list[bytes]) -> web.St
                 hooks=hooks,
                 on_written=progress,
             )
-        await faults.stream_end(turn, response)  # a slow close holds the end back
+        if faulted is not None:  # a slow close holds the end back
+            await stream_actions.at_end(faulted, request, response, clock)
         await response.write_eof()
         ex.stream_completed = True
     except (ConnectionResetError, asyncio.CancelledError) as exc:
@@ -184,7 +194,7 @@ def wants_stream(query: Mapping[str, str]) -> bool:
 async def replay(request: web.Request, stored: StoredResponse) -> web.StreamResponse:
     """GET ?stream=true[&starting_after=N]: the events after N, then live until the end."""
     run = stored.live
-    if not isinstance(run, Run):
+    if run is None:
         raise InvalidRequest(
             "This response cannot be streamed: it was created without stream=true or "
             "background=true.",
@@ -217,7 +227,7 @@ def _starting_after(query: Mapping[str, str]) -> int:
 def cancel(stored: StoredResponse) -> bytes:
     """Cancel a background response: `cancelled` if it still ran, the API's error if done."""
     run = stored.live
-    if isinstance(run, Run) and run.running:
+    if run is not None and run.running:
         run.cancel()
     status = str(stored.response().get("status"))
     refused = _CANCEL_REFUSED.get(status)
@@ -228,5 +238,5 @@ def cancel(stored: StoredResponse) -> bytes:
 
 def stop(stored: StoredResponse) -> None:
     """A deleted response stops running (its followers' streams end)."""
-    if isinstance(stored.live, Run):
+    if stored.live is not None:
         stored.live.cancel()

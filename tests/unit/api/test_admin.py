@@ -87,7 +87,7 @@ async def test_health_lists_version_and_scenarios(admin: ClientSession) -> None:
 
 
 async def test_health_shows_the_last_reload_error(tmp_path: Path, start_server: StartServer):
-    from mockserver.scenario.hooks import SCENARIOS
+    from mockserver.appkeys import SCENARIOS
     from mockserver.scenario.reload import reload_once
 
     scenario = tmp_path / "hello.yaml"

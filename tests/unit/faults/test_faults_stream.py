@@ -11,7 +11,7 @@ from streamcases import CASES
 
 from mockserver.faults.error_catalog import ErrorContext
 from mockserver.faults.spec import parse_faults
-from mockserver.faults.stream_faults import MALFORMED_FRAME, StreamPlan, plan_stream
+from mockserver.faults.stream_faults import MALFORMED_FRAME, FaultedStream, fault_stream
 from mockserver.openai.events import render_events
 from mockserver.streaming.schedule import Pacing, schedule
 
@@ -24,10 +24,10 @@ def stream(case: str = "message") -> tuple[list[dict], list[float]]:
     return [dict(e) for e in events.events], offsets
 
 
-def plan(fault: object, case: str = "message") -> tuple[StreamPlan, list[dict], list[float]]:
+def plan(fault: object, case: str = "message") -> tuple[FaultedStream, list[dict], list[float]]:
     events, offsets = stream(case)
     ctx = ErrorContext(request_id="req_1")
-    return plan_stream(events, offsets, parse_faults(fault), ctx), events, offsets
+    return fault_stream(events, offsets, parse_faults(fault), ctx), events, offsets
 
 
 def types(events: list[dict]) -> list[str]:
@@ -40,7 +40,7 @@ def assert_sequence(events: list[dict]) -> None:
 
 def test_no_fault_changes_nothing() -> None:
     events, offsets = stream()
-    result = plan_stream(events, offsets, parse_faults({"kind": "latency", "ms": 5}))
+    result = fault_stream(events, offsets, parse_faults({"kind": "latency", "ms": 5}))
     assert (result.events, result.offsets, result.actions) == (events, offsets, {})
     assert result.final == events[-1]["response"]
 

@@ -1,0 +1,270 @@
+"""POST /v1/responses: the steps of a create request, in order (`create_response`).
+
+     1  read_body         the body within --max-body-bytes (and the startup warm-up)
+     2  open_turn         JSON object -> ResponseRequest; the tenant's earlier conversation
+     3  select_scenario   X-Mock-Scenario, the tenant's binding, --default-scenario: once
+     4  check_model       the model's rules (catalog), before anything is counted
+     5  begin_faults, admission.admit     rate limits, an outage window, chaos
+     6  choose            a replayed plan, the scenario's rule, or the zero-config plan
+     7  admission.admit_rule, admission.arm   the rule's limits and chaos, its error, its faults
+     8  finish            render the Response (pure), settle usage, store it
+     9  answer            JSON (through a body fault), SSE, or a background run
+The journal's facts are written on the exchange as the steps learn them. Steps 2-8 take and
+return plain values and never the aiohttp request: the WebSocket transport reuses them and
+answers from the same Created. Only pre-answer faults (transport.before_answer) and step 9
+touch the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP
+from mockserver.catalog import effects
+from mockserver.catalog.models import Catalogue, ModelInfo
+from mockserver.catalog.reasoning import with_reasoning
+from mockserver.clock import Clock
+from mockserver.config import Config
+from mockserver.errors import NotFound
+from mockserver.faults import admission, transport
+from mockserver.faults.chaos import Choice, server_chaos
+from mockserver.faults.ratelimit import server_scope
+from mockserver.faults.request import REQUEST_FAULTS, RequestFaults, estimate, note_usage
+from mockserver.faults.spec import FaultSpec
+from mockserver.faults.state import TenantFaults, clock_of
+from mockserver.http.body import parse_json_object, read_body
+from mockserver.http.exchange import Exchange, exchange_of
+from mockserver.http.middleware import API_KEY, tenant_of
+from mockserver.jsonbytes import dumps
+from mockserver.openai.ids import item_id_prefix
+from mockserver.openai.request import parse_request
+from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.render import render
+from mockserver.pipeline.store import Store, StoredResponse, Tenant
+from mockserver.pipeline.turn import Created, Turn
+from mockserver.plan import Plan
+from mockserver.scenario import expectations
+from mockserver.scenario.engine import decide
+from mockserver.scenario.match import NoRuleMatched
+from mockserver.scenario.model import Rule, Scenario
+from mockserver.scenario.registry import Registry
+from mockserver.streaming import answer as streaming
+from mockserver.zeroconfig import generate
+
+SCENARIO_HEADER = "X-Mock-Scenario"
+_SECRET_HEADERS = frozenset({"authorization", "api-key"})
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What answers: the scenario (None: zero-config), its matched rule, and the Plan."""
+
+    scenario: Scenario | None
+    rule: Rule | None
+    plan: Plan
+
+
+async def create_response(request: web.Request) -> web.StreamResponse:
+    app, ex = request.app, exchange_of(request)
+    config = app[CONFIG]
+    raw = await read_body(request, config.max_body_bytes)
+    await _warmed_up(app)
+    turn = open_turn(raw, config, tenant_of(request), ex, request.headers)
+    scenario = select_scenario(app[SCENARIOS], request.headers.get(SCENARIO_HEADER), turn)
+    model = check_model(app[MODELS], scenario, turn)
+    rf = begin_faults(turn, raw, request.get(API_KEY, ""), clock_of(app))
+    request[REQUEST_FAULTS] = rf  # what the x-ratelimit-* headers say (on_response_prepare)
+    hit = admission.admit(rf, server_scope(config.requests_per_minute, config.tokens_per_minute),
+                          server_chaos(config.chaos), scenario)  # fmt: skip
+    if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
+        return dropped
+    chosen = choose(scenario, model, turn, rf)
+    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)
+    if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
+        return dropped
+    faults = admission.arm(rf, chosen.plan)
+    if faults and (dropped := await _before_answer(request, rf, faults)) is not None:
+        return dropped
+    if chosen.plan.latency_ms:
+        await asyncio.sleep(chosen.plan.latency_ms / 1000)
+    created = finish(turn, chosen.plan, model, rf, app[STORE])
+    return await answer(request, created)
+
+
+async def _warmed_up(app: web.Application) -> None:
+    warmup = app.get(WARMUP)
+    if warmup is not None and not warmup.done():
+        await warmup  # only requests in the first second after startup ever wait here
+
+
+def open_turn(
+    raw: bytes, config: Config, tenant: Tenant, ex: Exchange, headers: Mapping[str, str]
+) -> Turn:
+    """The body validated (the API's errors), and the conversation it continues."""
+    body = parse_json_object(raw)
+    ex.body = body
+    ex.headers = {k.lower(): v for k, v in headers.items()}
+    for name in _SECRET_HEADERS.intersection(ex.headers):
+        ex.headers[name] = "<redacted>"
+    ex.stream = body.get("stream") is True
+    req = parse_request(body, strict=config.strict)
+    _refuse_conversation(req.raw.get("conversation"))
+    earlier = history(tenant, previous_response(tenant, req))
+    rng = generate.content_rng(config.seed, tenant.rng, body)
+    return Turn(config, tenant, req, earlier + req.input_items, len(earlier), ex, rng)
+
+
+def _refuse_conversation(conversation: Any) -> None:
+    """The Conversations API is not emulated: no conversation exists, as the API would say.
+    Answering as if the conversation were empty would hide that the test is not realistic."""
+    if conversation is None:
+        return
+    conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+    raise NotFound(
+        f"Conversation with id '{conv_id}' not found. (mockserver does not emulate the "
+        "Conversations API: use previous_response_id to chain turns.)",
+        code="conversation_not_found",
+        param="conversation",
+    )
+
+
+def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scenario | None:
+    """The header's scenario, else the tenant's binding, else --default-scenario, else None
+    (zero-config). An unknown name is a 400."""
+    name = header or turn.tenant.scenario_binding or turn.config.default_scenario
+    # Named at once, so answers refused before a rule is chosen (rate limits, chaos) still
+    # show their scenario in the access log, journal and metrics.
+    turn.exchange.scenario = name or None
+    return registry.get(name) if name else None
+
+
+def check_model(catalogue: Catalogue, scenario: Scenario | None, turn: Turn) -> ModelInfo:
+    """The request's model, checked against its rules (and the scenario's `models:`)."""
+    strict = turn.config.strict_models
+    if scenario is not None and scenario.strict_models is not None:
+        strict = scenario.strict_models
+    models = scenario.models if scenario is not None else ()
+    return effects.model_for(catalogue, turn.req, turn.conversation, strict, models)
+
+
+def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestFaults:
+    tenant, req = turn.tenant, turn.req
+    if tenant.faults is None:
+        tenant.faults = TenantFaults.new(clock)
+    return admission.begin(
+        tenant.faults,
+        turn.exchange,
+        raw,
+        seed=turn.config.seed,
+        tenant=tenant.name,
+        model=req.model,
+        api_key=api_key,
+        estimate=functools.partial(
+            estimate, turn.conversation, req.instructions, req.max_output_tokens
+        ),
+    )
+
+
+def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestFaults) -> Chosen:
+    """The plan that answers (counted by the scenario engine); a reasoning model's plan
+    starts with a reasoning item."""
+    rule: Rule | None = None
+    if (replay := admission.replayed(rf, scenario)) is not None:
+        plan, rule = replay
+    elif scenario is None:
+        plan = generate.plan_for(turn.req, turn.rng)
+    else:
+        plan, rule = decide_rule(scenario, turn)
+    plan = with_reasoning(plan, turn.req.raw, model, turn.rng)
+    turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
+    return Chosen(scenario, rule, plan)
+
+
+def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
+    """The scenario engine's answer (its first matching rule, or its fallback), with the
+    journal's facts: why no rule matched, the rule's unmet expectations."""
+    seed = scenario.seed if scenario.seed is not None else turn.config.seed
+    req, ex = turn.req, turn.exchange
+    try:
+        decision = decide(
+            scenario,
+            body=req.raw,
+            conversation=turn.conversation,
+            headers=ex.headers,  # lowercased, the API key redacted
+            counters=turn.tenant.counters,
+            seed=seed if seed is not None else turn.rng.getrandbits(32),
+            json_for_schema=generate.json_for_schema,
+            generate=functools.partial(generate.plan_for, req, turn.rng),
+        )
+    except NoRuleMatched as exc:
+        ex.unmatched = exc.unmatched
+        raise
+    ex.unmatched = decision.unmatched
+    ex.expectations = expectations.unmet(decision, req.raw, turn.conversation, ex.headers)
+    return decision.plan, decision.rule
+
+
+async def _strike(
+    request: web.Request, rf: RequestFaults, hit: Choice
+) -> web.StreamResponse | None:
+    """A chaos or outage choice's pre-answer faults, now; a response if they ended it."""
+    dropped = await _before_answer(request, rf, hit.faults) if hit.faults else None
+    if dropped is not None:
+        admission.dropped(rf, hit)
+    return dropped
+
+
+async def _before_answer(
+    request: web.Request, rf: RequestFaults, faults: Sequence[FaultSpec]
+) -> web.StreamResponse | None:
+    return await transport.before_answer(request, faults, rf.rng, clock_of(request.app))
+
+
+def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: Store) -> Created:
+    """Render the Response, settle the rate limits' estimate against it, store it."""
+    config = turn.config
+    now = config.freeze_time if config.freeze_time is not None else time.time()
+    response = render(turn, plan, model, now)
+    note_usage(rf, response)
+    stored = store_response(store, turn, response) if turn.req.store else None
+    return Created(turn, plan, model, response, stored, rf)
+
+
+def store_response(store: Store, turn: Turn, response: dict[str, Any]) -> StoredResponse:
+    ids = turn.tenant.ids
+    items = [
+        _input_resource(i, ids.hex_id(item_id_prefix(str(i.get("type")), "item")))
+        for i in turn.req.input_items
+    ]
+    stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
+    store.put(turn.tenant, response["id"], stored)
+    turn.exchange.response_id = response["id"]
+    return stored
+
+
+def _input_resource(item: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """An input item as input_items lists it: with an id, and a status on messages."""
+    resource = {"id": item_id, **item}
+    if item.get("type") == "message":
+        resource.setdefault("status", "completed")
+    return resource
+
+
+async def answer(request: web.Request, created: Created) -> web.StreamResponse:
+    """The HTTP answer: SSE or background (streaming.answer), else the JSON body."""
+    req = created.turn.req
+    if req.stream or req.background:
+        return await streaming.answer(request, created)
+    body = created.stored.body if created.stored is not None else dumps(created.response)
+    fault = admission.body_fault(created.faults)
+    if fault is not None:
+        clock = clock_of(request.app)
+        return await transport.send_body(request, fault, body, clock=clock)
+    return web.Response(body=body, content_type="application/json")
