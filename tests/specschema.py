@@ -31,7 +31,7 @@ def _validator(schema_name: str) -> jsonschema.protocols.Validator:
     spec = _spec()
     if schema_name not in spec["components"]["schemas"]:
         raise KeyError(f"no schema {schema_name!r} in the spec")
-    resource = Resource(contents=spec, specification=DRAFT202012)
+    resource = Resource(contents=spec, specification=DRAFT202012)  # type: ignore[call-arg]
     registry: Registry = Registry().with_resource(_SPEC_URI, resource)
     schema = {"$ref": f"{_SPEC_URI}#/components/schemas/{schema_name}"}
     return jsonschema.Draft202012Validator(schema, registry=registry)
@@ -48,4 +48,5 @@ def validate(obj: Any, schema_name: str) -> None:
 
 def spec_schema(schema_name: str) -> dict[str, Any]:
     """The raw schema of one component (for tests that inspect enums or required keys)."""
-    return _spec()["components"]["schemas"][schema_name]
+    schema: dict[str, Any] = _spec()["components"]["schemas"][schema_name]
+    return schema

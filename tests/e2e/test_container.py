@@ -146,7 +146,7 @@ def _wait_healthy(container: Container, timeout: float = 30) -> float:
     raise AssertionError(f"the container did not become healthy:\n{container.logs()}")
 
 
-def _compose_app_url() -> tuple[str, str]:
+def _compose_app_url() -> tuple[str, str | None]:
     """compose.yaml's app OPENAI_BASE_URL, and the service name it reaches the mock by."""
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     url: str = compose["services"]["app"]["environment"]["OPENAI_BASE_URL"]

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import RunningServer
 
 SCRIPT = Path(__file__).parent / "node" / "sdk_check.mjs"
 CACHE = Path(os.environ.get("MOCKSERVER_NODE_CACHE", "/var/tmp/mockserver-node"))
@@ -36,7 +37,7 @@ def _node_sdk_dir() -> Path:
     return CACHE
 
 
-async def test_node_sdk_create_stream_retrieve_delete(mock):
+async def test_node_sdk_create_stream_retrieve_delete(mock: RunningServer) -> None:
     sdk_dir = _node_sdk_dir()
     script = sdk_dir / SCRIPT.name  # run from the cache so `import "openai"` resolves there
     shutil.copyfile(SCRIPT, script)
