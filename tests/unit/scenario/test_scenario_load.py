@@ -159,6 +159,10 @@ BAD_INPUT = {
         "name: x\nrules:\n  - reply: [{message: {text: a, annotations: [{type: url_citation}]}}]\n",
         "s.yaml:3:47: $.rules[0].reply[0].message.annotations[0]: missing required key 'url'",
     ),
+    "usage-not-a-mapping": (  # once a TypeError: the rule was built despite the finding
+        "name: x\nrules:\n  - reply: [{message: a}]\n    usage: 0\n",
+        "s.yaml:4:12: $.rules[0].usage: expected a mapping, got 0",
+    ),
     "not-a-mapping": ("just text\n", "s.yaml:1:1: $: expected a scenario (a mapping) or a list"),
     "bad-name": (
         "name: my scenario\nrules: [{reply: [{message: a}]}]\n",
