@@ -239,3 +239,12 @@ def test_anchors_and_merge_keys_work():
     (scenario,) = load_text(textwrap.dedent(text), "t")
     assert [r.name for r in scenario.rules] == ["a", "b"]
     assert scenario.rules[1].when[0].raw == "gpt-4o*"
+
+
+def test_alias_chains_are_bounded():
+    """`&a [*b x10]` nine levels deep is 10**9 values: refused at the limit, not built."""
+    lines = ["  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    text = "name: x\nx:\n" + "\n".join(lines) + "\nrules: [{reply: [{message: a}]}]\n"
+    found = problems_of(text)
+    assert any("more than 100000 values (YAML aliases expanded)" in line for line in found)
