@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -76,11 +76,6 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _has_type(types: frozenset[type], integral_floats: bool, value: Any) -> bool:
-    kind = type(value)
-    return kind in types or (integral_floats and kind is float and value.is_integer())
-
-
 def _equal(a: Any, b: Any) -> bool:
     """JSON equality: true is not 1, 1 is 1.0."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -102,6 +97,9 @@ class Failure(NamedTuple):
 
 _UNSET: Any = object()
 
+# One keyword's check: appends a Failure to out when value breaks it.
+Step = Callable[[Any, Path, "list[Failure]"], None]
+
 
 @dataclass(eq=False)
 class Shape:
@@ -110,6 +108,7 @@ class Shape:
     node: Mapping[str, Any]  # as written: titles and x-empty for messages
     types: tuple[str, ...] = ()
     python_types: frozenset[type] = frozenset()  # of types, for the walk
+    integral: bool = False  # "integer" is one of types: 1.0 is one
     expected: str = ""  # of types, in words: "an integer or null"
     enum: tuple[Any, ...] | None = None
     const: Any = _UNSET
@@ -129,6 +128,7 @@ class Shape:
     any_of: tuple[Shape, ...] = ()
     one_of: tuple[Shape, ...] = ()
     ref: Shape | None = None  # for the title of a branch that is only a $ref
+    steps: tuple[Step, ...] = field(default=(), repr=False)  # made by seal()
 
     @property
     def title(self) -> str:
@@ -149,34 +149,74 @@ class Shape:
 
     def failures(self, value: Any, path: Path) -> list[Failure]:
         out: list[Failure] = []
-        if self.types and not _has_type(self.python_types, "integer" in self.types, value):
-            out.append(Failure(path, "type", (self._type_finding(value, path),)))
-        if self.enum is not None and not any(_equal(e, value) for e in self.enum):
-            out.append(Failure(path, "enum", (self._enum_finding(value, path),)))
-        if self.const is not _UNSET and not _equal(self.const, value):
-            out.append(Failure(path, "const", ((path, f"{self.const!r} was expected", False),)))
-        kind = type(value)
-        if kind is dict:
-            self._object(value, path, out)
-        elif kind is list:
-            self._array(value, path, out)
-        elif kind is str:
-            self._string(value, path, out)
-        elif kind is int or kind is float:
-            for keyword, limit in self.bounds:
-                if _BOUND_FAILS[keyword](value, limit):
-                    words = f"must be {_BOUND_WORDS[keyword]} {limit}"
-                    message = f"{shown(value)} is out of range; {words}"
-                    out.append(Failure(path, keyword, ((path, message, False),)))
-        for shape in self.all_of:
-            out.extend(shape.failures(value, path))
-        if self.any_of:
-            self._any_of(value, path, out)
-        if self.one_of:
-            self._one_of(value, path, out)
+        for step in self.steps:
+            step(value, path, out)
         return out
 
-    def _object(self, value: dict[str, Any], path: Path, out: list[Failure]) -> None:
+    def seal(self) -> None:
+        """Keep the steps this node's keywords need, in order: the walk visits every value."""
+        steps: list[Step] = []
+        if self.types:
+            steps.append(self._type)
+        if self.enum is not None:
+            steps.append(self._enum)
+        if self.const is not _UNSET:
+            steps.append(self._const)
+        sized = (self.min_properties, self.max_properties, self.property_names)
+        if self.properties or self.additional is not True or self.required or sized != (None,) * 3:
+            steps.append(self._object)
+        if self.items is not None or self.min_items is not None:
+            steps.append(self._array)
+        if (self.min_length, self.max_length, self.pattern) != (None, None, None):
+            steps.append(self._string)
+        if self.bounds:
+            steps.append(self._bounds)
+        if self.all_of:
+            steps.append(self._all_of)
+        if self.any_of:
+            steps.append(self._any_of)
+        if self.one_of:
+            steps.append(self._one_of)
+        self.steps = tuple(steps)
+
+    def _type(self, value: Any, path: Path, out: list[Failure]) -> None:
+        kind = type(value)
+        if kind in self.python_types or (kind is float and self.integral and value.is_integer()):
+            return
+        hint = ""
+        if kind is bool and "string" in self.types:
+            hint = " (YAML reads unquoted yes, no, on, off as booleans: quote the text)"
+        message = f"expected {self.expected}, got {shown(value)}{hint}"
+        out.append(Failure(path, "type", ((path, message, False),)))
+
+    def _enum(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if any(_equal(e, value) for e in self.enum or ()):
+            return
+        allowed = [str(v) for v in self.enum or ()]
+        hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
+        message = f"{shown(value)} is not allowed{hint}; allowed: {one_of(allowed)}"
+        out.append(Failure(path, "enum", ((path, message, False),)))
+
+    def _const(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if not _equal(self.const, value):
+            out.append(Failure(path, "const", ((path, f"{self.const!r} was expected", False),)))
+
+    def _bounds(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if type(value) is not int and type(value) is not float:
+            return
+        for keyword, limit in self.bounds:
+            if _BOUND_FAILS[keyword](value, limit):
+                words = f"must be {_BOUND_WORDS[keyword]} {limit}"
+                message = f"{shown(value)} is out of range; {words}"
+                out.append(Failure(path, keyword, ((path, message, False),)))
+
+    def _all_of(self, value: Any, path: Path, out: list[Failure]) -> None:
+        for shape in self.all_of:
+            out.extend(shape.failures(value, path))
+
+    def _object(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if type(value) is not dict:
+            return
         properties = self.properties
         for key, item in value.items():
             shape = properties.get(key)
@@ -205,7 +245,9 @@ class Shape:
             for key in value:
                 out.extend(self.property_names.failures(key, path))
 
-    def _array(self, value: list[Any], path: Path, out: list[Failure]) -> None:
+    def _array(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if type(value) is not list:
+            return
         if self.items is not None:
             for i, item in enumerate(value):
                 out.extend(self.items.failures(item, (*path, i)))
@@ -214,7 +256,9 @@ class Shape:
             why = self.node.get("x-empty") or f"at least {limit} item{'s' if limit > 1 else ''}"
             out.append(Failure(path, "minItems", ((path, f"empty list; {why}", False),)))
 
-    def _string(self, value: str, path: Path, out: list[Failure]) -> None:
+    def _string(self, value: Any, path: Path, out: list[Failure]) -> None:
+        if type(value) is not str:
+            return
         if self.min_length is not None and len(value) < self.min_length:
             message = "empty string; a non-empty string is needed"
             out.append(Failure(path, "minLength", ((path, message, False),)))
@@ -228,19 +272,8 @@ class Shape:
             )
             out.append(Failure(path, "pattern", ((path, message, False),)))
 
-    def _type_finding(self, value: Any, path: Path) -> Finding:
-        hint = ""
-        if isinstance(value, bool) and "string" in self.types:
-            hint = " (YAML reads unquoted yes, no, on, off as booleans: quote the text)"
-        return (path, f"expected {self.expected}, got {shown(value)}{hint}", False)
-
-    def _enum_finding(self, value: Any, path: Path) -> Finding:
-        allowed = [str(v) for v in self.enum or ()]
-        hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
-        return (path, f"{shown(value)} is not allowed{hint}; allowed: {one_of(allowed)}", False)
-
     def _any_of(self, value: Any, path: Path, out: list[Failure]) -> None:
-        branches = []
+        branches: list[list[Failure]] = []
         for shape in self.any_of:
             failures = shape.failures(value, path)
             if not failures:
@@ -328,6 +361,7 @@ class Schema:
             if filler is None:
                 raise ValueError(f"unsupported JSON Schema keyword {keyword!r}")
             filler(self, shape, value)
+        shape.seal()
 
 
 def _fill_ref(s: Schema, shape: Shape, ref: str) -> None:
@@ -338,6 +372,7 @@ def _fill_ref(s: Schema, shape: Shape, ref: str) -> None:
 def _fill_type(s: Schema, shape: Shape, value: str | list[str]) -> None:
     shape.types = tuple(value) if isinstance(value, list) else (value,)
     shape.python_types = frozenset(t for name in shape.types for t in _PYTHON_TYPES[name])
+    shape.integral = "integer" in shape.types
     shape.expected = alternatives([JSON_TYPES[name] for name in shape.types])
 
 
