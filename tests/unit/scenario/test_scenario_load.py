@@ -159,6 +159,10 @@ BAD_INPUT = {
         "name: x\nrules:\n  - reply: [{message: {text: a, annotations: [{type: url_citation}]}}]\n",
         "s.yaml:3:47: $.rules[0].reply[0].message.annotations[0]: missing required key 'url'",
     ),
+    "usage-not-a-mapping": (  # once a TypeError: the rule was built despite the finding
+        "name: x\nrules:\n  - reply: [{message: a}]\n    usage: 0\n",
+        "s.yaml:4:12: $.rules[0].usage: expected a mapping, got 0",
+    ),
     "not-a-mapping": ("just text\n", "s.yaml:1:1: $: expected a scenario (a mapping) or a list"),
     "bad-name": (
         "name: my scenario\nrules: [{reply: [{message: a}]}]\n",
@@ -235,3 +239,12 @@ def test_anchors_and_merge_keys_work() -> None:
     (scenario,) = load_text(textwrap.dedent(text), "t")
     assert [r.name for r in scenario.rules] == ["a", "b"]
     assert scenario.rules[1].when[0].raw == "gpt-4o*"
+
+
+def test_alias_chains_are_bounded():
+    """`&a [*b x10]` nine levels deep is 10**9 values: refused at the limit, not built."""
+    lines = ["  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    text = "name: x\nx:\n" + "\n".join(lines) + "\nrules: [{reply: [{message: a}]}]\n"
+    found = problems_of(text)
+    assert any("more than 100000 values (YAML aliases expanded)" in line for line in found)
