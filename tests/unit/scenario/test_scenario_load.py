@@ -241,7 +241,7 @@ def test_anchors_and_merge_keys_work() -> None:
     assert scenario.rules[1].when[0].raw == "gpt-4o*"
 
 
-def test_alias_chains_are_bounded():
+def test_alias_chains_are_bounded() -> None:
     """`&a [*b x10]` nine levels deep is 10**9 values: refused at the limit, not built."""
     lines = ["  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
