@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 # What a checker gets: the value (its types already checked), the object holding it, its param.
 Checker = Callable[[Any, Mapping[str, Any], str], Any]
 Run = Callable[[Mapping[str, Any], str], dict[str, Any]]
-# The API's messages for the failures the engine words itself, by error code.
+# The API's messages for the failures the engine words itself, by error code (a pattern's
+# failure is the API's `invalid_value`, worded as below).
 MESSAGES = {
+    "string_does_not_match_pattern": "Invalid '{param}': string does not match pattern. "
+    "Expected a string that matches the pattern '{bound}'.",
     "decimal_below_min_value": "Invalid '{param}': decimal below minimum value. "
     "Expected a value >= {bound}, but got {value} instead.",
     "decimal_above_max_value": "Invalid '{param}': decimal above maximum value. "
@@ -52,7 +55,8 @@ def _generate(fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
     for i, f in enumerate(fields):
         shape_run = f.shape.run if f.shape is not None else None
         env.update({f"F{i}": f, f"D{i}": f.default, f"T{i}": f.py_types, f"E{i}": f.enum,
-                    f"M{i}": f.factory, f"S{i}": shape_run, f"K{i}": f.compiled})  # fmt: skip
+                    f"M{i}": f.factory, f"S{i}": shape_run, f"K{i}": f.compiled,
+                    f"P{i}": f.pattern})  # fmt: skip
         lines += [
             f"    v = get({f.name!r})",
             "    if v is None:",
@@ -103,15 +107,18 @@ def accepts(f: Field, i: int) -> str:
         tests.append(f"v in E{i}")
     if f.max_length is not None:
         tests.append(f"len(v) <= {f.max_length!r}")
+    if f.pattern is not None:
+        tests.append(f"type(v) is str and P{i}.match(v) is not None")
     return " and ".join(tests) or "True"
 
 
 def compile_field(f: Field) -> Checker:
     """The field's checks, in the API's order, as one function with only the steps it declares."""
-    env = {"F": f, "T": f.py_types, "E": f.enum, "S": f.shape.run if f.shape else None,
-           "I": f.items.compiled if f.items else None, "C": f.check,
+    env = {"F": f, "T": f.py_types, "E": f.enum, "P": f.pattern, "C": f.check,
+           "S": f.shape.run if f.shape else None, "I": f.items.compiled if f.items else None,
            "V": f.values.compiled if f.values else None, "invalid_type": invalid_type,
-           "unsupported_value": unsupported_value, "bound": _bound}  # fmt: skip
+           "unsupported_value": unsupported_value, "bound": _bound,
+           "pattern": _pattern}  # fmt: skip
     exec("\n".join(["def check(v, obj, param):", *_steps(f)]), env)
     return env["check"]  # type: ignore[return-value]
 
@@ -125,6 +132,8 @@ def _steps(f: Field) -> list[str]:
         (f.enum, "v not in E", "unsupported_value(param, v, E)"),
         (f.max_length is not None, f"len(v) > {f.max_length!r}",
          f"bound('string_above_max_length', param, {f.max_length!r}, len(v))"),
+        (f.pattern is not None, "type(v) is not str or P.match(v) is None",
+         "pattern(param, P.pattern)"),
         (f.max_properties is not None, f"len(v) > {f.max_properties!r}",
          f"bound('object_above_max_properties', param, {f.max_properties!r}, len(v))"),
     ]  # fmt: skip
@@ -146,6 +155,11 @@ def _steps(f: Field) -> list[str]:
         lines.append("    v = type(v)(v)")
     lines.append("    return float(v)" if word == "decimal" else "    return v")
     return lines
+
+
+def _pattern(param: str, pattern: str) -> InvalidRequest:
+    message = MESSAGES["string_does_not_match_pattern"].format(param=param, bound=pattern)
+    return InvalidRequest(message, code="invalid_value", param=param)
 
 
 def _bound(code: str, param: str, bound: float, value: object) -> InvalidRequest:

@@ -10,6 +10,7 @@ The tables themselves are in request_table.py (and, for nested parts, request_pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,6 +50,7 @@ class Field:
     maximum: float | None = None
     enum: tuple[str, ...] = ()
     max_length: int | None = None  # of a string
+    pattern: re.Pattern[str] | None = None  # a string must match (any other type fails it)
     max_properties: int | None = None  # of an object
     max_key_length: int | None = None  # of an object's keys
     shape: Table | None = None  # an object's own fields
@@ -75,9 +77,9 @@ class Field:
 
     def failures(self) -> tuple[str, ...]:
         """The error codes this field can raise by itself (its checker may raise others)."""
-        named = (("missing_required_parameter", self.required), ("invalid_type", self.types),
+        generic = (("missing_required_parameter", self.required), ("invalid_type", self.types),
                  ("invalid_value", self.enum))  # fmt: skip
-        codes = [code for code, on in named if on]
+        codes = [code for code, on in generic if on]
         if self.minimum is not None:
             codes.append(f"{self.bound_word}_below_min_value")
         if self.maximum is not None:
@@ -86,6 +88,8 @@ class Field:
             codes.append("string_above_max_length")
         if self.max_properties is not None:
             codes.append("object_above_max_properties")
+        if self.pattern is not None:
+            codes.append("string_does_not_match_pattern")
         return tuple(codes)
 
 

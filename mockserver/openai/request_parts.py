@@ -54,18 +54,6 @@ INCLUDABLE = (
 )
 
 
-def named(value: Any, obj: Mapping[str, Any], param: str) -> str:
-    """A function or format name: the API's pattern, whatever the value's type."""
-    if type(value) is not str or not FUNCTION_NAME.match(value):
-        raise InvalidRequest(
-            f"Invalid '{param}': string does not match pattern. Expected a string that "
-            f"matches the pattern '{FUNCTION_NAME.pattern}'.",
-            code="invalid_value",
-            param=param,
-        )
-    return value
-
-
 def _function_parameters(value: Any, tool: Mapping[str, Any], param: str) -> Any:
     """tools[i].parameters: a valid JSON Schema of an object (request_schemas.py)."""
     check_function_parameters(value, tool["name"], param[: -len(".parameters")])
@@ -74,14 +62,14 @@ def _function_parameters(value: Any, tool: Mapping[str, Any], param: str) -> Any
 
 TOOL_TYPE = Table(Field("type", ("string",), required=True, enum=TOOL_TYPES))
 FUNCTION_TOOL = Table(
-    Field("name", required=True, check=named),
+    Field("name", required=True, pattern=FUNCTION_NAME),
     Field("parameters", ("object",), check=_function_parameters),
     Field("description", ("string",)),
     Field("strict", ("boolean",), default=True),
 )
 INCLUDE = Field("include", ("array",), factory=list, items=Field("include[]", enum=INCLUDABLE))
 JSON_SCHEMA_FORMAT = Table(
-    Field("name", required=True, check=named),
+    Field("name", required=True, pattern=FUNCTION_NAME),
     Field("schema", ("object",), required=True, null="error"),
     Field("strict", ("boolean",)),
     Field("description", ("string",)),
@@ -135,7 +123,7 @@ def tool(value: dict[str, Any], tools: Any, param: str) -> dict[str, Any]:
     if value.get("type") != "function":
         walk(TOOL_TYPE, value, param + ".")
         return dict(value)
-    kept = walk(FUNCTION_TOOL, value, param + ".")
+    kept = FUNCTION_TOOL.run(value, param + ".")
     rest = {k: v for k, v in value.items() if k not in {"type", "name", "description"}}
     return {"type": "function", "name": kept["name"], "description": kept["description"],
             "parameters": kept["parameters"], "strict": kept["strict"], **rest}  # fmt: skip

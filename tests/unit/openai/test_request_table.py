@@ -54,7 +54,8 @@ def test_every_failure_of_every_entry_has_a_message() -> None:
 
 def test_messages_name_param_bound_and_value() -> None:
     for code, template in MESSAGES.items():
-        assert "{param}" in template and "{bound}" in template and "{value}" in template, code
+        assert "{param}" in template and "{bound}" in template, code
+        assert "{value}" in template or code == "string_does_not_match_pattern", code
 
 
 # The spec's enum for each field (openai-openapi.yaml v2.3.0), written out here.
@@ -110,7 +111,7 @@ def test_known_fields_are_the_create_body_parameters() -> None:
 
 SAMPLES: list[Any] = [
     None, True, False, 0, 1, -1, 15, 16, 20, 21, 0.5, 2.5, -0.5, "", "x", "auto", "medium", "low",
-    "reasoning.encrypted_content", [], ["x"], {},
+    "reasoning.encrypted_content", [], ["x"], {}, "get_weather", "bad name!", "x" * 65,
 ]  # fmt: skip
 
 
@@ -121,7 +122,7 @@ def test_the_inline_fast_path_agrees_with_each_fields_check() -> None:
         test = accepts(f, i)
         if not test:
             continue
-        env = {f"T{i}": f.py_types, f"E{i}": f.enum}
+        env = {f"T{i}": f.py_types, f"E{i}": f.enum, f"P{i}": f.pattern}
         for v in SAMPLES:
             try:
                 inline = bool(eval(test, env, {"v": v}))
@@ -181,6 +182,11 @@ MESSAGE_CASES = [
     ({"tools": [{"type": "function", "name": "f", "parameters": {"type": "string"}}]},
      "Invalid schema for function 'f': schema must be a JSON Schema of 'type: \"object\"', got "
      "'type: \"string\"'."),
+    ({"tools": [{"type": "function", "name": "a b"}]}, "Invalid 'tools[0].name': string does not "
+     "match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'."),
+    ({"text": {"format": {"type": "json_schema", "name": 7, "schema": {}}}}, "Invalid "
+     "'text.format.name': string does not match pattern. Expected a string that matches the "
+     "pattern '^[a-zA-Z0-9_-]{1,64}$'."),
     ({"previous_response_id": "abc"}, "Invalid 'previous_response_id': 'abc'. Expected an ID "
      "that begins with 'resp'."),
     ({"background": True, "store": False}, "Background mode requires 'store' to be true."),
