@@ -1,7 +1,7 @@
 """The create-response body, validated at the edge and turned into a typed ResponseRequest.
 
-The checks are one table, request_table.FIELDS, walked once by request_fields.walk; errors
-follow the real API's messages and codes (invalid_type, decimal_above_max_value,
+The checks are one table, request_table.FIELDS, walked once (`CHECKED.run`); errors follow
+the real API's messages and codes (invalid_type, decimal_above_max_value,
 integer_below_min_value, unknown_parameter, missing_required_parameter, ...).
 """
 

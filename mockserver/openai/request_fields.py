@@ -20,7 +20,7 @@ from mockserver.openai.request_compile import Checker, compile_field, compile_ta
 
 # What null means for a field: absent (its default applies), kept as null, or a type error.
 Null = Literal["absent", "keep", "error"]
-# What walk keeps of an object or array: the value as sent, a copy, or the shape's results.
+# What a Table keeps of an object or array: the value as sent, a copy, or the shape's results.
 Keep = Literal["value", "copy", "shape"]
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -106,11 +106,6 @@ class Table:
     def __init__(self, *fields: Field) -> None:
         self.fields = fields
         self.source, self.run = compile_table(fields)
-
-
-def walk(table: Table, obj: Mapping[str, Any], where: str = "") -> dict[str, Any]:
-    """Check obj's fields in table order; the kept values by attribute. `where`: "tools[0]."."""
-    return table.run(obj, where)
 
 
 def check_value(f: Field, value: Any, obj: Mapping[str, Any], param: str) -> Any:

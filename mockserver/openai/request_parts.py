@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver.errors import InvalidRequest, invalid_type, unsupported_value
 from mockserver.openai.ids import looks_like_response_id
-from mockserver.openai.request_fields import Field, Table, check_value, walk
+from mockserver.openai.request_fields import Field, Table, check_value
 from mockserver.openai.request_items import input_item
 from mockserver.openai.request_schemas import (
     check_function_parameters,
@@ -102,7 +102,7 @@ def nonblank(value: str, obj: Mapping[str, Any], param: str) -> str:
 
 def input_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A body's input, checked and normalised as parse_request keeps it."""
-    return walk(_INPUT, body)["input_items"]  # type: ignore[no-any-return]
+    return _INPUT.run(body, "")["input_items"]  # type: ignore[no-any-return]
 
 
 def input_value(value: str | list[Any], body: Mapping[str, Any], param: str) -> list[Any]:
@@ -121,7 +121,7 @@ _INPUT = Table(INPUT)
 def tool(value: dict[str, Any], tools: Any, param: str) -> dict[str, Any]:
     """tools[i]: a function tool echoed with its defaults filled in; a built-in one as sent."""
     if value.get("type") != "function":
-        walk(TOOL_TYPE, value, param + ".")
+        TOOL_TYPE.run(value, param + ".")
         return dict(value)
     kept = FUNCTION_TOOL.run(value, param + ".")
     rest = {k: v for k, v in value.items() if k not in {"type", "name", "description"}}
@@ -143,14 +143,14 @@ def tool_choice(value: str | dict[str, Any], body: Mapping[str, Any], param: str
     if kind == "function":
         _check_named_function(value, body.get("tools"), param)
     elif kind == "allowed_tools":
-        walk(ALLOWED_TOOLS, value, param + ".")
+        ALLOWED_TOOLS.run(value, param + ".")
     elif kind in ("mcp", "custom"):
-        walk(_SERVER_LABEL if kind == "mcp" else _NAME, value, param + ".")
+        (_SERVER_LABEL if kind == "mcp" else _NAME).run(value, param + ".")
     return value
 
 
 def _check_named_function(choice: dict[str, Any], raw_tools: Any, param: str) -> None:
-    name = walk(_NAME, choice, param + ".")["name"]
+    name = _NAME.run(choice, param + ".")["name"]
     names = [t.get("name") for t in raw_tools or [] if isinstance(t, dict)]
     if name not in names:
         raise InvalidRequest(
@@ -166,7 +166,7 @@ def text_format(fmt: dict[str, Any], text: Mapping[str, Any], param: str) -> dic
     if kind not in TEXT_FORMATS:
         raise unsupported_value(f"{param}.type", kind, TEXT_FORMATS)
     if kind == "json_schema":
-        kept = walk(JSON_SCHEMA_FORMAT, fmt, param + ".")
+        kept = JSON_SCHEMA_FORMAT.run(fmt, param + ".")
         check_response_format_schema(kept["schema"], kept["name"])
     return fmt
 

@@ -1,9 +1,11 @@
 """The create-response body as one table: every parameter, in the order the checks run.
 
 Each entry declares the JSON types, bounds, allowed values and nested shape the API checks,
-and names a checker (from request_parts.py) where a table cannot say it all. `walk(FIELDS,
-body)` checks a body in one pass and returns the ResponseRequest attributes. Entries with
+and names a checker (from request_parts.py) where a table cannot say it all. `CHECKED.run(body,
+"")` checks a body in one pass and returns the ResponseRequest attributes. Entries with
 nothing to check are listed so that `--strict` knows every parameter the API accepts.
+To add a parameter: add its Field here, in the place its check should run, and (if the server
+keeps it) the attribute to ResponseRequest.
 """
 
 from __future__ import annotations
@@ -52,5 +54,5 @@ FIELDS = (
 )  # fmt: skip
 
 KNOWN_FIELDS = frozenset(f.name for f in FIELDS)
-# What the walk visits: the entries that check or keep something.
+# What a body's check visits: the entries that check or keep something.
 CHECKED = Table(*(f for f in FIELDS if f.attr or f.failures() or f.check))
