@@ -118,7 +118,7 @@ INPUT = Field("input", ("string", "array"), required=True, unless=("prompt", "co
 _INPUT = Table(INPUT)
 
 
-def tool(value: dict[str, Any], tools: Any, param: str) -> dict[str, Any]:
+def tool(value: dict[str, Any], listing: Any, param: str) -> dict[str, Any]:
     """tools[i]: a function tool echoed with its defaults filled in; a built-in one as sent."""
     if value.get("type") != "function":
         TOOL_TYPE.run(value, param + ".")
