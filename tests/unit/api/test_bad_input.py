@@ -55,6 +55,20 @@ BAD_BODIES = [
     ("background-no-store", {**OK, "background": True, "store": False}, "invalid_value", "store"),
     ("service-tier", {**OK, "service_tier": "gold"}, "invalid_value", "service_tier"),
     ("stream-type", {**OK, "stream": "yes"}, "invalid_type", "stream"),
+    ("model-blank", {**OK, "model": " "}, "empty_string", "model"),
+    ("instructions-type", {**OK, "instructions": 1}, "invalid_type", "instructions"),
+    ("top-logprobs-high", {**OK, "top_logprobs": 21}, "integer_above_max_value", "top_logprobs"),
+    ("reasoning-effort", {**OK, "reasoning": {"effort": "huge"}}, "invalid_value",
+     "reasoning.effort"),
+    ("text-verbosity", {**OK, "text": {"verbosity": "loud"}}, "invalid_value", "text.verbosity"),
+    ("text-format-null", {**OK, "text": {"format": None}}, "invalid_type", "text.format"),
+    ("stream-options-flag", {**OK, "stream_options": {"include_obfuscation": "no"}},
+     "invalid_type", "stream_options.include_obfuscation"),
+    ("allowed-tools-no-mode", {**OK, "tool_choice": {"type": "allowed_tools", "tools": []}},
+     "missing_required_parameter", "tool_choice.mode"),
+    ("item-type", {**OK, "input": [{"type": "teleport"}]}, "invalid_value", "input[0].type"),
+    ("part-text-type", {**OK, "input": [{"role": "user", "content": [{"type": "input_text",
+     "text": 1}]}]}, "invalid_type", "input[0].content[0].text"),
 ]  # fmt: skip
 
 
