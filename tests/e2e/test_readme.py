@@ -8,6 +8,9 @@ Every fenced block of README.md follows a `<!-- readme: KIND -->` marker that sa
   pytest   saved as test_weather.py in an empty folder and run with pytest
   ci       the test command: .ci/run runs it (checked below)
   docs     the site build: `mkdocs build --strict`, into a temporary folder
+docs/container.md's client snippets (`<!-- run: env -->` then `<!-- run: python -->`) and
+docs/admin-api.md's curl walk-through (`<!-- run: admin -->`) run against the same server, which
+loads the same scenarios as the container does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+CONTAINER_DOC = ROOT / "docs" / "container.md"
+ADMIN_DOC = ROOT / "docs" / "admin-api.md"
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 KINDS = {"install", "serve", "python", "shell", "pytest", "ci", "docs"}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", flags=re.MULTILINE | re.DOTALL)
@@ -33,13 +38,11 @@ def readme() -> str:
     return README.read_text(encoding="utf-8")
 
 
-def blocks(kind: str) -> list[str]:
-    """The code of every block marked `kind`, in README order."""
-    found = []
-    for match in re.finditer(r"<!-- readme: (\w+) -->\n```\w*\n(.*?)^```$", readme(), re.M | re.S):
-        if match.group(1) == kind:
-            found.append(match.group(2))
-    return found
+def blocks(kind: str, text: str | None = None, tag: str = "readme") -> list[str]:
+    """The code of every block marked `<!-- TAG: KIND -->` (README's by default), in order."""
+    marked = rf"<!-- {tag}: (\w+) -->\n```\w*\n(.*?)^```$"
+    matches = re.finditer(marked, readme() if text is None else text, re.M | re.S)
+    return [match.group(2) for match in matches if match.group(1) == kind]
 
 
 def _cannot_run(reason: str) -> None:
@@ -113,6 +116,10 @@ echo "=== python"
 "$PYTHON" "$WORK/snippet.py" || exit 1
 echo "=== shell"
 bash "$WORK/snippet.sh" || exit 1
+echo "=== container"
+( . "$WORK/container.sh" && "$PYTHON" "$WORK/container.py" ) || exit 1
+echo "=== admin"
+bash -e "$WORK/admin.sh" || exit 1
 """
 
 
@@ -124,6 +131,13 @@ def test_the_quickstart_serves_and_answers_the_sdk_and_curl(tmp_path):
     (shell,) = blocks("shell")
     (tmp_path / "snippet.py").write_text(python, encoding="utf-8")
     (tmp_path / "snippet.sh").write_text(shell, encoding="utf-8")
+    container_doc = CONTAINER_DOC.read_text(encoding="utf-8")
+    (export,) = blocks("env", container_doc, tag="run")
+    (client,) = blocks("python", container_doc, tag="run")
+    (tmp_path / "container.sh").write_text(export, encoding="utf-8")
+    (tmp_path / "container.py").write_text(client, encoding="utf-8")
+    (admin,) = blocks("admin", ADMIN_DOC.read_text(encoding="utf-8"), tag="run")
+    (tmp_path / "admin.sh").write_text(admin, encoding="utf-8")
     script = NAMESPACE_SCRIPT.format(serve=serve.strip())
     env = {**_env(), "WORK": str(tmp_path), "PYTHON": sys.executable}
     proc = subprocess.run(
@@ -133,12 +147,17 @@ def test_the_quickstart_serves_and_answers_the_sdk_and_curl(tmp_path):
     if proc.returncode == 97:
         _cannot_run(f"no private network namespace here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    python_out, shell_out = proc.stdout.split("=== python\n", 1)[1].split("=== shell\n", 1)
-    generated, call = python_out.strip().splitlines()
-    assert generated
-    assert call == 'get_weather {"city":"Paris","unit":"celsius"}'
+    python_out, rest = proc.stdout.split("=== python\n", 1)[1].split("=== shell\n", 1)
+    shell_out, rest = rest.split("=== container\n", 1)
+    container_out, admin_out = rest.split("=== admin\n", 1)
+    for out in (python_out, container_out):
+        generated, call = out.strip().splitlines()
+        assert generated
+        assert call == 'get_weather {"city":"Paris","unit":"celsius"}'
     assert "event: response.created" in shell_out
     assert shell_out.rstrip().splitlines()[-1].startswith('data: {"type":"response.completed"')
+    for shown in ('"ok": true', '"rule": "call-tool"', "All expectations met.", '"deleted": true'):
+        assert shown in admin_out, admin_out
 
 
 def test_the_pytest_plugin_snippet_passes(tmp_path):
