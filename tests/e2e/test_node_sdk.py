@@ -24,9 +24,11 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).parent / "node" / "sdk_check.mjs"
+README = Path(__file__).resolve().parents[2] / "README.md"
 CACHE = Path(os.environ.get("MOCKSERVER_NODE_CACHE", "/var/tmp/mockserver-node"))
-# openai@7 wants Node >= 22; 6.x runs on Node 20, the oldest Node the docs promise.
+# openai@7 wants Node >= 22; 6.x runs on Node 20, the oldest Node README promises.
 NODE_SDK_MAJOR = 6
+OLDEST_NODE = 20
 NODE_SDK = f"openai@^{NODE_SDK_MAJOR}"
 LOADS = (
     "import OpenAI from 'openai';"
@@ -85,6 +87,9 @@ def _node_sdk_dir() -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(version.strip().lstrip("v").split(".")[0]) < OLDEST_NODE:
+        pytest.skip(f"node {version.strip()} is older than the Node {OLDEST_NODE} README promises")
     target = CACHE / f"openai-{NODE_SDK_MAJOR}"
     if _loads(target):
         return target
@@ -92,6 +97,11 @@ def _node_sdk_dir() -> Path:
         if not _loads(target):  # another run may have installed it while we waited
             _install(target)
     return target
+
+
+def test_the_readme_promises_what_this_test_checks():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"Node {OLDEST_NODE} or later with npm `openai` {NODE_SDK_MAJOR}.x" in text
 
 
 def test_a_folder_that_does_not_load_is_not_trusted(tmp_path):
