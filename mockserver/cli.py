@@ -40,7 +40,13 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
-    ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
+    (
+        "--admin-token",
+        "admin_token",
+        str,
+        None,
+        "token required by /_mock/ calls (not health, metrics)",
+    ),
     (
         "--admin-token-file",
         "admin_token_file",

@@ -7,10 +7,10 @@
     (the journal and verify routes: api/admin_journal.py)
 
 A tenant is named by its API key in the query; answers show only its hash. Every route but
-health answers only requests addressed (Host) to localhost, an IP address or an `--admin-host`
-name, so a web page cannot read it through DNS rebinding; it needs `--admin-token` when one is
-set; and a browser (a `Mozilla` user agent) may not change anything without the token, so a
-web page cannot reconfigure a developer's mock.
+health and metrics answers only requests addressed (Host) to localhost, an IP address or an
+`--admin-host` name, so a web page cannot read it through DNS rebinding; it needs
+`--admin-token` when one is set; and a browser (a `Mozilla` user agent) may not change
+anything without the token, so a web page cannot reconfigure a developer's mock.
 """
 
 from __future__ import annotations

@@ -258,7 +258,7 @@ async def test_a_taken_port_fails_with_a_clear_message() -> None:
 
 
 def test_every_serve_flag_has_a_documented_environment_variable() -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs/sections/container.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs/container.md").read_text()
     rows = {
         line.split("|")[1].strip(" `"): line
         for line in doc.splitlines()

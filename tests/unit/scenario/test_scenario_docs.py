@@ -13,7 +13,7 @@ import yaml
 from mockserver.scenario import load_text
 from mockserver.scenario.schema import schema
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "sections" / "scenarios.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "scenarios.md"
 MARKER = re.compile(r"<!-- schema: (\S+) -->")
 
 
