@@ -39,7 +39,9 @@ ROOTS: dict[str, str] = {
     "faker": "faker",  # faker.PROVIDER
 }
 
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+OPEN, CLOSE = "{{", "}}"
+# A quoted run, a run without quotes or pipes, or a pipe: each character read once.
+_PIECE = re.compile(r"""'[^']*'?|"[^"]*"?|[^|'"]+|\|""")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*|\d+")
 _FILTER = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
@@ -86,25 +88,30 @@ class Template:
 
 
 def parse(source: str) -> Template:
-    """Compile a template; TemplateError says what is wrong and what is allowed."""
+    """Compile a template; TemplateError says what is wrong and what is allowed.
+
+    One left-to-right pass with str.find (linear in the source): each `{{` is closed by the
+    first `}}` after it, and an unclosed `{{` ends the scan.
+    """
     parts: list[str | Expr] = []
     errors: list[str] = []
     pos = 0
-    for match in _TAG.finditer(source):
-        if match.start() > pos:
-            parts.append(source[pos : match.start()])
+    while (start := source.find(OPEN, pos)) >= 0:
+        end = source.find(CLOSE, start + len(OPEN))
+        if end < 0:
+            errors.append("'{{' is not closed by '}}'")
+            break
+        if start > pos:
+            parts.append(source[pos:start])
         try:
-            parts.append(_expr(match.group(1).strip()))
+            parts.append(_expr(source[start + len(OPEN) : end].strip()))
         except TemplateError as exc:
             errors.append(str(exc))
-        pos = match.end()
-    rest = source[pos:]
-    if "{{" in rest:
-        errors.append("'{{' is not closed by '}}'")
+        pos = end + len(CLOSE)
     if errors:
         raise TemplateError("; ".join(errors))
-    if rest:
-        parts.append(rest)
+    if pos < len(source):
+        parts.append(source[pos:])
     return Template(source, tuple(parts))
 
 
@@ -121,19 +128,16 @@ def _expr(text: str) -> Expr:
 
 
 def _split_pipes(text: str) -> list[str]:
-    """Split on | outside quotes."""
-    pieces, current, quote = [], "", ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "|":
-            pieces.append(current.strip())
-            current = ""
-            continue
-        current += char
-    pieces.append(current.strip())
+    """Split on | outside quotes (an unclosed quote runs to the end)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for token in _PIECE.findall(text):
+        if token == "|":
+            pieces.append("".join(current).strip())
+            current = []
+        else:
+            current.append(token)
+    pieces.append("".join(current).strip())
     return pieces
 
 
