@@ -114,3 +114,49 @@ def test_probability_fires_reproducibly():
     first = pattern()
     assert first == pattern()
     assert 8 < first.count("flaky") < 32
+
+
+STATIC_AND_NOT = """\
+name: static
+rules:
+  - name: fixed
+    when: {input_contains: fixed}
+    reply: [{message: always the same}, {function_call: {name: f, arguments: {a: 1}}}]
+  - name: error-only
+    when: {input_contains: boom}
+    error: server_error
+  - name: counted
+    when: {input_contains: counted}
+    reply: [{message: "call {{ call }}"}]
+  - name: fake
+    when: {input_contains: fake}
+    reply: [{message: "{{ faker.city }}"}]
+  - name: generated
+    when: {input_contains: schema}
+    reply: [{json: auto}]
+"""
+
+
+def test_a_static_reply_is_planned_once_at_load_time():
+    (scenario,) = load_text(STATIC_AND_NOT, "t")
+    static = {r.name for r in scenario.rules if scenario.matcher.static_plan(r) is not None}
+    assert static == {"fixed", "error-only"}
+    counters = Counters()
+    first, second = run(scenario, "fixed", counters), run(scenario, "fixed", counters)
+    assert first.plan is second.plan is scenario.matcher.static_plan(first.rule)
+    assert (first.plan.scenario, first.plan.rule) == ("static", "fixed")
+    assert run(scenario, "counted", counters).plan.items == (MessagePlan("call 3"),)
+    assert run(scenario, "counted", counters).plan.items == (MessagePlan("call 4"),)
+
+
+def test_the_context_computes_only_what_the_rules_read():
+    (scenario,) = load_text(
+        "name: lazy\nrules: [{when: {model: 'gpt-4o*'}, reply: [{message: hi}]}]", "t"
+    )
+    decision = run(scenario, "a question", Counters(), tools=[{"type": "web_search"}])
+    ctx = decision.context
+    assert ctx is not None and decision.rule is scenario.rules[0]
+    computed = set(vars(ctx)) - {"body", "call", "seed", "_items", "_headers"}
+    assert computed == {"model"}
+    assert ctx.latest_user_text == "a question"  # still there when read later
+    assert ctx.tool_names == frozenset({"web_search"})
