@@ -9,7 +9,25 @@
 No code runs: a name is looked up by key in plain JSON data (dicts and lists), never by
 attribute in Python objects. Roots and faker providers are checked when the file loads;
 a value missing at answer time raises TemplateError, which the caller turns into a clear
-OpenAI-shaped error (never a traceback).
+OpenAI-shaped error (never a traceback). Parsing is one linear pass; rendering costs one
+lookup per name and filter.
+
+Why hand-written rather than jinja2's SandboxedEnvironment with StrictUndefined (measured
+for issue 12, jinja2 3.1.6, same templates, same loaded 2-core machine):
+- render: 0.8-23 us here against 12-63 us (a static text is returned as is); compile:
+  1-80 us against 0.2-5 ms per template (a scenario file compiles every template at load);
+- load-time errors: jinja2 reports an unknown filter at load, but an unknown name
+  (`{{ nope }}`, `{{ faker.nme }}`) only when an answer renders it; here both are load
+  errors with "did you mean";
+- what a user can write: jinja2 adds loops, conditionals, arithmetic and method calls,
+  whose cost a template controls (`{{ 'a' * 10000000 }}` renders 10 MB, nested
+  `range(3000)` loops run 2 s; the sandbox refuses neither), while this language is names,
+  literals and six filters, each bounded by its input;
+- safety: no attribute access at all here (a name is a key in JSON data), against a
+  sandbox that blocks attributes case by case (code-execution breakouts fixed as late as
+  3.1.5 and 3.1.6: CVE-2024-56326, CVE-2025-27516);
+- bounded parsing: 20,000 unclosed `{{` made jinja2's parser recurse until RecursionError;
+  here it is one str.find scan (the old regex scan was quadratic: 17-36 s).
 """
 
 from __future__ import annotations
