@@ -179,32 +179,49 @@ _REFUSING_ENV = Env(_RefusingScope(), _RefusingRandom(0), _RefusingMapping(), _r
 
 
 class _Names(Mapping[str, Any]):
-    """What template roots resolve to (see template.ROOTS), each read from the request when
-    a template names it."""
+    """What template roots resolve to (see template.ROOTS), each read from the request only
+    when a template names it."""
+
+    ROOTS: tuple[str, ...] = (
+        *("request", "model", "instructions", "input", "metadata", "tool_output"),
+        *("call", "turn", "fired", "scenario", "rule"),
+    )
 
     def __init__(self, scenario: Scenario, rule: Rule, ctx: MatchContext, fired: int) -> None:
-        self._roots: dict[str, Callable[[], Any]] = {
-            "request": lambda: _as_dict(ctx.body),
-            "model": lambda: ctx.model,
-            "instructions": lambda: ctx.instructions,
-            "input": lambda: ctx.latest_user_text,
-            "metadata": lambda: dict(ctx.metadata),
-            "tool_output": lambda: dict(ctx.outputs_by_tool),
-            "call": lambda: ctx.call,
-            "turn": lambda: ctx.turn,
-            "fired": lambda: fired,
-            "scenario": lambda: scenario.name,
-            "rule": lambda: rule.name,
-        }
+        self._scenario, self._rule, self._ctx, self._fired = scenario, rule, ctx, fired
 
     def __getitem__(self, root: str) -> Any:
-        return self._roots[root]()
+        ctx = self._ctx
+        match root:
+            case "request":
+                return _as_dict(ctx.body)
+            case "model":
+                return ctx.model
+            case "instructions":
+                return ctx.instructions
+            case "input":
+                return ctx.latest_user_text
+            case "metadata":
+                return dict(ctx.metadata)
+            case "tool_output":
+                return dict(ctx.outputs_by_tool)
+            case "call":
+                return ctx.call
+            case "turn":
+                return ctx.turn
+            case "fired":
+                return self._fired
+            case "scenario":
+                return self._scenario.name
+            case "rule":
+                return self._rule.name
+        raise KeyError(root)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._roots)
+        return iter(self.ROOTS)
 
     def __len__(self) -> int:
-        return len(self._roots)
+        return len(self.ROOTS)
 
 
 def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -160,3 +160,30 @@ def test_the_context_computes_only_what_the_rules_read():
     assert computed == {"model"}
     assert ctx.latest_user_text == "a question"  # still there when read later
     assert ctx.tool_names == frozenset({"web_search"})
+
+
+def test_every_template_root_resolves_when_named():
+    from mockserver.scenario.template import ROOTS
+
+    names = "{{ request.model }}|{{ model }}|{{ instructions }}|{{ input }}|{{ metadata.k }}"
+    names += "|{{ tool_output.f.v }}|{{ call }}|{{ turn }}|{{ fired }}|{{ scenario }}|{{ rule }}"
+    assert {n.split(".")[0].strip("{ }") for n in names.split("|")} == set(ROOTS) - {"faker"}
+    (scenario,) = load_text(
+        f"name: roots\nrules: [{{name: r, reply: [{{message: '{names}'}}]}}]", "t"
+    )
+    conversation = [
+        {"type": "message", "role": "user", "content": "q"},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": '{"v": 7}'},
+    ]
+    decision = decide(
+        scenario,
+        body={"model": "m1", "instructions": "be brief", "metadata": {"k": "v"}},
+        conversation=conversation,
+        headers={},
+        counters=Counters(),
+        seed=1,
+        json_for_schema=json_for_schema,
+        generate=lambda: Plan(()),
+    )
+    assert decision.plan.items == (MessagePlan("m1|m1|be brief|q|v|7|1|1|1|roots|r"),)
