@@ -2,6 +2,8 @@
 
 Text comes from faker; a required tool gets a function_call whose arguments validate against
 the tool's JSON Schema; `text.format: json_schema` gets JSON valid against the schema.
+What a schema may cost is bounded by a Budget (budget.py): the caller passes one to read its
+`notes` afterwards (what a bound cut, for the journal), or gets the request's default.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from faker import Faker
 from mockserver.lazy_random import LazyRandom
 from mockserver.openai.request import ResponseRequest
 from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan, model_json
+from mockserver.zeroconfig.budget import Budget, for_output_tokens
 from mockserver.zeroconfig.schema_values import SchemaValues
 
 
@@ -36,9 +39,16 @@ def faker_for(rng: random.Random) -> Faker:
     return fake
 
 
-def json_for_schema(schema: dict[str, Any], rng: random.Random) -> Any:
-    """A value valid against schema, drawn from rng."""
-    return SchemaValues(faker_for(rng), rng, schema).value(schema)
+def json_for_schema(
+    schema: dict[str, Any], rng: random.Random, budget: Budget | None = None
+) -> Any:
+    """A value valid against schema, drawn from rng, within budget (default: 64 KB)."""
+    return SchemaValues(faker_for(rng), rng, schema, budget).value(schema)
+
+
+def budget_for(req: ResponseRequest) -> Budget:
+    """The budget of a generated answer to req: 64 KB, fewer under a small max_output_tokens."""
+    return for_output_tokens(req.max_output_tokens)
 
 
 # Fields that change how an answer is delivered or kept, not what the model writes: the same
@@ -67,13 +77,15 @@ def _content_digest(seed: int, content: dict[str, Any]) -> str:
     return hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
 
 
-def plan_for(req: ResponseRequest, rng: random.Random) -> Plan:
+def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> Plan:
+    """The zero-config answer to req. Pass a budget (`budget_for(req)`) to read its notes."""
+    budget = budget if budget is not None else budget_for(req)
     items: list[ItemPlan] = []
     tool = forced_tool(req)
     if tool is not None:
-        items.append(_function_call(tool, rng))
+        items.append(_function_call(tool, rng, budget))
     else:
-        items.append(MessagePlan(text=answer_text(req, rng)))
+        items.append(MessagePlan(text=answer_text(req, rng, budget)))
     return Plan(items=tuple(items))
 
 
@@ -92,16 +104,16 @@ def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
     return None
 
 
-def _function_call(tool: dict[str, Any], rng: random.Random) -> FunctionCallPlan:
+def _function_call(tool: dict[str, Any], rng: random.Random, budget: Budget) -> FunctionCallPlan:
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
-    args = json_for_schema(schema, rng)
+    args = json_for_schema(schema, rng, budget)
     return FunctionCallPlan(name=tool["name"], arguments=model_json(args))
 
 
-def answer_text(req: ResponseRequest, rng: random.Random) -> str:
+def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> str:
     fmt = req.text.get("format") or {}
     if fmt.get("type") == "json_schema":
-        return model_json(json_for_schema(fmt["schema"], rng))
+        return model_json(json_for_schema(fmt["schema"], rng, budget))
     if fmt.get("type") == "json_object":
         sentence = lorem_sentences(lorem_rng(rng), 1)[0]
         return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})

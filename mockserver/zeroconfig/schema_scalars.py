@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 from faker import Faker
 
+from mockserver.zeroconfig.budget import Budget
 from mockserver.zeroconfig.regex_values import string_matching
 
 SPAN = 100  # the range drawn from when a side is unbounded
@@ -154,11 +155,23 @@ def _divides(value: float, step: Fraction) -> bool:
     return math.isfinite(quotient) and int(quotient) == quotient
 
 
-def text(schema: dict[str, Any], fake: Faker, rng: random.Random, name: str) -> str:
+def text(
+    schema: dict[str, Any],
+    fake: Faker,
+    rng: random.Random,
+    name: str,
+    budget: Budget | None = None,
+    most: int = MAX_STRING,
+) -> str:
+    """A string for schema, at most `most` characters long (the value's size budget)."""
+    budget = budget if budget is not None else Budget()
     low, high = _lengths(schema)
+    if low > most:
+        budget.note(f"minLength {low} cut to {most} (size budget of {budget.max_bytes} bytes)")
+    low, high = min(low, most), min(high if high is not None else most, most)
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
-        matched = string_matching(pattern, rng, low, high)
+        matched = string_matching(pattern, rng, low, high, budget)
         if matched is not None:
             return matched
     fmt = schema.get("format")
