@@ -14,6 +14,7 @@ import json
 import random
 from typing import Any
 
+import orjson
 from faker import Faker
 
 from mockserver.lazy_random import LazyRandom
@@ -59,7 +60,7 @@ _NOT_CONTENT = frozenset(
 )  # fmt: skip
 
 
-# json.dumps with these options would build a new encoder on every call (every request).
+# What orjson refuses (integers past 64 bits) is encoded by the standard library.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -67,14 +68,21 @@ def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any])
     """With a seed, the answer depends only on the seed and the request, not on request order."""
     if seed is None:
         return LazyRandom(fallback.getrandbits(64))
-    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
     # Digested on the first draw only: a scripted answer usually never draws from it.
-    return LazyRandom.deferred(functools.partial(_content_digest, seed, content))
+    return LazyRandom.deferred(functools.partial(content_seed, seed, body))
 
 
-def _content_digest(seed: int, content: dict[str, Any]) -> str:
-    canonical = _CANONICAL.encode(content)
-    return hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
+def content_seed(seed: int, body: dict[str, Any]) -> int:
+    """An integer seed from the seed and what the request asks (`_NOT_CONTENT` left out):
+    128 bits of SHA-256 over the content as compact JSON with sorted keys, written by orjson
+    (~10x faster than the standard library on a 13 KB body; floats in its notation)."""
+    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    try:
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        canonical = _CANONICAL.encode(content).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(b"%d:%b" % (seed, canonical)).digest()
+    return int.from_bytes(digest[:16], "big")
 
 
 def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> Plan:

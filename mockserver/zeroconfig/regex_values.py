@@ -10,6 +10,7 @@ backtracking cannot be interrupted there); the walk itself is bounded in steps a
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 import re
@@ -52,10 +53,8 @@ def string_matching(
 ) -> str | None:
     """A string pattern is found in, within the length bounds; None if none was found."""
     budget = budget if budget is not None else Budget()
-    try:
-        re.compile(pattern)  # look-behinds of variable width fail here, not in the parser
-        tree = _parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+    tree = _tree(pattern)
+    if tree is None:
         return None  # not a Python regex (e.g. ECMA's \p{L}): the caller ignores the pattern
     spread, eager = OPEN_REPEAT, False
     for _ in range(ATTEMPTS):
@@ -81,6 +80,16 @@ def string_matching(
                 return text
     budget.pattern_note(pattern, "no matching string found, a plain one is used")
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _tree(pattern: str) -> Any:
+    """The parse tree of pattern (read only), None when Python cannot compile it."""
+    try:
+        re.compile(pattern)  # look-behinds of variable width fail here, not in the parser
+        return _parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 class _Draw:
