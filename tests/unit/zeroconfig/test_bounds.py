@@ -162,3 +162,26 @@ def test_ordinary_schemas_leave_no_notes() -> None:
         budget = Budget()
         json_for_schema(schema, random.Random(seed), budget)
         assert budget.notes == []
+
+
+async def test_the_server_answers_hostile_schemas_and_keeps_serving(http: Any) -> None:
+    evil = _prop({"type": "string", "pattern": "^(a+)+$(?<!a)", "minLength": 30})
+    tool = {"type": "function", "name": "f", "parameters": evil}
+    body = {"model": "gpt-4o", "input": "hi", "tools": [tool], "tool_choice": "required"}
+    start = time.perf_counter()
+    async with http.post("/v1/responses", json=body) as resp:
+        assert resp.status == 200, await resp.text()
+        (call,) = (await resp.json())["output"]
+    assert isinstance(json.loads(call["arguments"])["s"], str)
+    item = {"type": "string", "minLength": 65536}
+    array = {"type": "array", "items": item, "minItems": 7, "maxItems": 7}
+    schema = {"type": "object", "properties": {f"p{i}": array for i in range(256)}}
+    fmt = {"type": "json_schema", "name": "big", "schema": schema}
+    async with http.post(
+        "/v1/responses", json={"model": "gpt-4o", "input": "hi", "text": {"format": fmt}}
+    ) as resp:
+        assert resp.status == 200
+        assert len(await resp.read()) < 200_000  # was 109 MB
+    async with http.get("/_mock/health") as resp:
+        assert resp.status == 200
+    assert time.perf_counter() - start < 10  # wall time, on a busy CI machine
