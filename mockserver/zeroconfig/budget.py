@@ -58,7 +58,7 @@ class Budget:
         """Whether `pattern` occurs in `text` (JSON Schema patterns are unanchored); None
         when that cannot be told: a pattern the regex module does not compile, or the time
         budget is spent."""
-        compiled = _compiled(pattern)
+        compiled = _compiled(pattern) if len(pattern) <= CACHED_LENGTH else _compile(pattern)
         if compiled is None:
             self.pattern_note(pattern, "not run (too costly to compile, or invalid)")
             return None
@@ -88,8 +88,15 @@ def for_output_tokens(max_output_tokens: Any) -> Budget:
     return Budget()
 
 
+CACHED_LENGTH = 1024  # longer patterns are compiled again rather than kept (256 x 50 MB...)
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled(pattern: str) -> Any:
+    return _compile(pattern)
+
+
+def _compile(pattern: str) -> Any:
     try:
         if _unrolled(_parser.parse(pattern)) > MAX_UNROLLED:
             return None

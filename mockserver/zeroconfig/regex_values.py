@@ -17,7 +17,7 @@ import re
 import string
 from typing import Any
 
-from mockserver.zeroconfig.budget import Budget
+from mockserver.zeroconfig.budget import CACHED_LENGTH, Budget
 
 # Private but stable since 3.11 (the old `sre_parse` name warns on import).
 _parser: Any = importlib.import_module("re._parser")
@@ -53,7 +53,7 @@ def string_matching(
 ) -> str | None:
     """A string pattern is found in, within the length bounds; None if none was found."""
     budget = budget if budget is not None else Budget()
-    tree = _tree(pattern)
+    tree = _tree(pattern) if len(pattern) <= CACHED_LENGTH else _tree.__wrapped__(pattern)
     if tree is None:
         return None  # not a Python regex (e.g. ECMA's \p{L}): the caller ignores the pattern
     spread, eager = OPEN_REPEAT, False

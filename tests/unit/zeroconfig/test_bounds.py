@@ -185,3 +185,11 @@ async def test_the_server_answers_hostile_schemas_and_keeps_serving(http: Any) -
     async with http.get("/_mock/health") as resp:
         assert resp.status == 200
     assert time.perf_counter() - start < 10  # wall time, on a busy CI machine
+
+
+def test_long_patterns_are_not_kept_in_the_caches() -> None:
+    long = "^(?:" + "|".join(f"w{i}" for i in range(400)) + ")$"
+    assert len(long) > budgets.CACHED_LENGTH
+    before = budgets._compiled.cache_info().currsize
+    assert string_matching(long, random.Random(1), budget=Budget()) is not None
+    assert budgets._compiled.cache_info().currsize == before
