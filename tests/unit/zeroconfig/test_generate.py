@@ -22,7 +22,7 @@ def _expected(seed: int, canonical: bytes) -> float:
     return random.Random(int.from_bytes(digest[:16], "big")).random()
 
 
-def test_canonical_content_is_orjson_sorted_compact():
+def test_canonical_content_is_orjson_sorted_compact() -> None:
     body = {"model": "m", "input": [{"b": 1.5e-7, "a": "é\n"}], "z": 10**18, "stream": True}
     canonical = orjson.dumps(
         {k: v for k, v in body.items() if k != "stream"}, option=orjson.OPT_SORT_KEYS
@@ -34,7 +34,7 @@ def test_canonical_content_is_orjson_sorted_compact():
     assert generate.content_rng(7, random.Random(0), body).random() == _expected(7, canonical)
 
 
-def test_what_orjson_refuses_is_json_dumps_sorted_compact():
+def test_what_orjson_refuses_is_json_dumps_sorted_compact() -> None:
     body = {"model": "m", "input": [{"b": 1.5e-7, "a": "é\n"}], "z": 10**30, "stream": True}
     content = {k: v for k, v in body.items() if k != "stream"}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -42,7 +42,7 @@ def test_what_orjson_refuses_is_json_dumps_sorted_compact():
     assert generate.content_rng(7, random.Random(0), body).random() == expected
 
 
-def test_same_request_same_numbers_other_request_or_seed_others():
+def test_same_request_same_numbers_other_request_or_seed_others() -> None:
     body = {"model": "gpt-4o", "input": [{"role": "user", "content": "hi"}], "temperature": 0.5}
     first = generate.content_rng(7, random.Random(0), body).random()
     reordered = dict(reversed(list(body.items())))
@@ -54,13 +54,13 @@ def test_same_request_same_numbers_other_request_or_seed_others():
     assert generate.content_rng(7, random.Random(0), other).random() != first
 
 
-def test_without_a_seed_the_tenant_stream_is_used():
+def test_without_a_seed_the_tenant_stream_is_used() -> None:
     tenant = random.Random(3)
     drawn = generate.content_rng(None, tenant, {"model": "m"}).random()
     assert drawn == random.Random(random.Random(3).getrandbits(64)).random()
 
 
-def test_dates_do_not_depend_on_the_clock():
+def test_dates_do_not_depend_on_the_clock() -> None:
     schema = {
         "type": "object",
         "properties": {k: {"type": "string", "format": k} for k in ("date-time", "date", "time")},
