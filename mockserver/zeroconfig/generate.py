@@ -2,6 +2,8 @@
 
 Text comes from faker; a required tool gets a function_call whose arguments validate against
 the tool's JSON Schema; `text.format: json_schema` gets JSON valid against the schema.
+What a schema may cost is bounded by a Budget (budget.py): the caller passes one to read its
+`notes` afterwards (what a bound cut, for the journal), or gets the request's default.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import json
 import random
 from typing import Any
 
+import orjson
 from faker import Faker
 
 from mockserver.lazy_random import LazyRandom
 from mockserver.openai.request import ResponseRequest
 from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan, model_json
+from mockserver.zeroconfig.budget import Budget, for_output_tokens
 from mockserver.zeroconfig.schema_values import SchemaValues
 
 
@@ -36,9 +40,16 @@ def faker_for(rng: random.Random) -> Faker:
     return fake
 
 
-def json_for_schema(schema: dict[str, Any], rng: random.Random) -> Any:
-    """A value valid against schema, drawn from rng."""
-    return SchemaValues(faker_for(rng), rng, schema).value(schema)
+def json_for_schema(
+    schema: dict[str, Any], rng: random.Random, budget: Budget | None = None
+) -> Any:
+    """A value valid against schema, drawn from rng, within budget (default: 64 KB)."""
+    return SchemaValues(faker_for(rng), rng, schema, budget).value(schema)
+
+
+def budget_for(req: ResponseRequest) -> Budget:
+    """The budget of a generated answer to req: 64 KB, fewer under a small max_output_tokens."""
+    return for_output_tokens(req.max_output_tokens)
 
 
 # Fields that change how an answer is delivered or kept, not what the model writes: the same
@@ -49,7 +60,7 @@ _NOT_CONTENT = frozenset(
 )  # fmt: skip
 
 
-# json.dumps with these options would build a new encoder on every call (every request).
+# What orjson refuses (integers past 64 bits) is encoded by the standard library.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -57,23 +68,32 @@ def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any])
     """With a seed, the answer depends only on the seed and the request, not on request order."""
     if seed is None:
         return LazyRandom(fallback.getrandbits(64))
-    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
     # Digested on the first draw only: a scripted answer usually never draws from it.
-    return LazyRandom.deferred(functools.partial(_content_digest, seed, content))
+    return LazyRandom.deferred(functools.partial(content_seed, seed, body))
 
 
-def _content_digest(seed: int, content: dict[str, Any]) -> str:
-    canonical = _CANONICAL.encode(content)
-    return hashlib.sha256(f"{seed}:{canonical}".encode()).hexdigest()
+def content_seed(seed: int, body: dict[str, Any]) -> int:
+    """An integer seed from the seed and what the request asks (`_NOT_CONTENT` left out):
+    128 bits of SHA-256 over the content as compact JSON with sorted keys, written by orjson
+    (~10x faster than the standard library on a 13 KB body; floats in its notation)."""
+    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    try:
+        canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        canonical = _CANONICAL.encode(content).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(b"%d:%b" % (seed, canonical)).digest()
+    return int.from_bytes(digest[:16], "big")
 
 
-def plan_for(req: ResponseRequest, rng: random.Random) -> Plan:
+def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> Plan:
+    """The zero-config answer to req. Pass a budget (`budget_for(req)`) to read its notes."""
+    budget = budget if budget is not None else budget_for(req)
     items: list[ItemPlan] = []
     tool = forced_tool(req)
     if tool is not None:
-        items.append(_function_call(tool, rng))
+        items.append(_function_call(tool, rng, budget))
     else:
-        items.append(MessagePlan(text=answer_text(req, rng)))
+        items.append(MessagePlan(text=answer_text(req, rng, budget)))
     return Plan(items=tuple(items))
 
 
@@ -92,16 +112,16 @@ def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
     return None
 
 
-def _function_call(tool: dict[str, Any], rng: random.Random) -> FunctionCallPlan:
+def _function_call(tool: dict[str, Any], rng: random.Random, budget: Budget) -> FunctionCallPlan:
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
-    args = json_for_schema(schema, rng)
+    args = json_for_schema(schema, rng, budget)
     return FunctionCallPlan(name=tool["name"], arguments=model_json(args))
 
 
-def answer_text(req: ResponseRequest, rng: random.Random) -> str:
+def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> str:
     fmt = req.text.get("format") or {}
     if fmt.get("type") == "json_schema":
-        return model_json(json_for_schema(fmt["schema"], rng))
+        return model_json(json_for_schema(fmt["schema"], rng, budget))
     if fmt.get("type") == "json_object":
         sentence = lorem_sentences(lorem_rng(rng), 1)[0]
         return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})

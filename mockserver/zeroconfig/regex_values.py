@@ -2,17 +2,22 @@
 
 Walks the pattern's parse tree (Python's own regex parser: JSON Schema patterns are ECMA-262,
 and the common subset reads the same) and draws each piece from the seeded random source.
-Lookarounds and anchors produce nothing, so the result is checked with `re.search` (JSON
-Schema patterns are unanchored) and drawn again a few times before giving up with None.
+Lookarounds and anchors produce nothing, so the result is checked (JSON Schema patterns are
+unanchored) and drawn again a few times before giving up with None. The check runs the user's
+pattern, so it goes through the budget's bounded search, never Python's `re` (catastrophic
+backtracking cannot be interrupted there); the walk itself is bounded in steps and length.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 import re
 import string
 from typing import Any
+
+from mockserver.zeroconfig.budget import CACHED_LENGTH, Budget
 
 # Private but stable since 3.11 (the old `sre_parse` name warns on import).
 _parser: Any = importlib.import_module("re._parser")
@@ -20,6 +25,7 @@ _parser: Any = importlib.import_module("re._parser")
 MAX_LENGTH = 10_000  # longer matches are given up on: {1000000} must not stall the server
 OPEN_REPEAT = 3  # how far past its minimum an open-ended repeat (`*`, `+`, `{2,}`) goes
 ATTEMPTS = 10
+MAX_STEPS = 3 * MAX_LENGTH  # nodes walked per draw: `(?:(?:){9999}){9999}` emits nothing
 _ANY = string.ascii_letters + string.digits
 _CATEGORIES = {
     "CATEGORY_DIGIT": string.digits,
@@ -39,42 +45,74 @@ class _GiveUp(Exception):
 
 
 def string_matching(
-    pattern: str, rng: random.Random, min_length: int = 0, max_length: int | None = None
+    pattern: str,
+    rng: random.Random,
+    min_length: int = 0,
+    max_length: int | None = None,
+    budget: Budget | None = None,
 ) -> str | None:
-    """A string re.search finds pattern in, within the length bounds; None if none was found."""
-    try:
-        compiled = re.compile(pattern)
-        tree = _parser.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+    """A string pattern is found in, within the length bounds; None if none was found."""
+    budget = budget if budget is not None else Budget()
+    tree = _tree(pattern) if len(pattern) <= CACHED_LENGTH else _tree.__wrapped__(pattern)
+    if tree is None:
         return None  # not a Python regex (e.g. ECMA's \p{L}): the caller ignores the pattern
     spread, eager = OPEN_REPEAT, False
     for _ in range(ATTEMPTS):
+        draw = _Draw(rng, spread, eager, min(MAX_STEPS, budget.pattern_steps))
         try:
-            text = _Draw(rng, spread, eager).sequence(tree)
-        except (_GiveUp, RecursionError):
+            text = draw.sequence(tree)
+        except (_GiveUp, RecursionError) as exc:
+            if isinstance(exc, _GiveUp) and exc.args == ("steps",):
+                budget.pattern_note(pattern, "gave up drawing from it (step budget)")
             return None
+        finally:
+            budget.pattern_steps -= draw.steps
         if len(text) < min_length:  # let open repeats (`+`, `*`, `{2,}`) run to the full spread
             spread = min(spread * 2 + min_length - len(text), MAX_LENGTH) if eager else spread
             eager = True
         elif max_length is not None and len(text) > max_length:
             spread, eager = spread // 2, False
-        elif compiled.search(text):
-            return text
+        else:
+            found = budget.search(pattern, text)
+            if found is None:
+                return None  # cannot be told in time: a plain value will do
+            if found:
+                return text
+    budget.pattern_note(pattern, "no matching string found, a plain one is used")
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _tree(pattern: str) -> Any:
+    """The parse tree of pattern (read only), None when Python cannot compile it."""
+    try:
+        re.compile(pattern)  # look-behinds of variable width fail here, not in the parser
+        return _parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
 class _Draw:
-    def __init__(self, rng: random.Random, spread: int, eager: bool) -> None:
+    def __init__(self, rng: random.Random, spread: int, eager: bool, steps: int) -> None:
         self.rng = rng
+        self.limit = steps
         self.spread = spread  # how far past its minimum an open-ended repeat may go
         self.eager = eager  # go that far every time (a minimum length is still unmet)
         self.groups: dict[int, str] = {}
         self.length = 0
+        self.steps = 0
 
     def sequence(self, items: Any) -> str:
+        self._step()  # an empty group repeated still costs a step
         return "".join(self.node(str(op), av) for op, av in items)
 
+    def _step(self) -> None:
+        self.steps += 1
+        if self.steps > self.limit:
+            raise _GiveUp("steps")
+
     def node(self, op: str, av: Any) -> str:
+        self._step()
         if op == "LITERAL":
             return self._emit(chr(av))
         if op in ("IN", "NOT_LITERAL", "ANY"):

@@ -7,6 +7,12 @@ recursion, which can surface as a RecursionError or as a panic from its Rust hel
 descend: every loop passes through properties, items or the like, which the finite value
 runs out of. Anything this module cannot follow (remote refs, `$id` scopes, dynamic refs)
 disables the check: the value is then used unchecked.
+
+The client's patterns (`pattern`, `patternProperties`, and the latter's part in
+`additionalProperties`) are run through the budget's bounded search, never Python's `re`: a
+catastrophic pattern would hang the server. A search that runs out of time leaves the value
+unchecked too; so does `unevaluatedProperties` beside `patternProperties` (jsonschema runs
+those patterns with `re` itself).
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from jsonschema import Draft7Validator, Draft202012Validator, validators
+from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 from referencing.exceptions import Unresolvable
 
+from mockserver.zeroconfig import budget as budgets
 from mockserver.zeroconfig.schema_merge import resolve
 
 # Keywords whose subschemas apply to the same value (a loop through them never ends).
@@ -54,8 +61,52 @@ def _counted(keyword: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _found(pattern: Any, text: str) -> bool:
+    found = budgets.current().search(pattern, text) if isinstance(pattern, str) else None
+    if found is None:
+        raise _OverBudget  # cannot be told in time (or not a pattern we can run): unchecked
+    return found
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _found(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, sub in patterns.items():
+        for key, value in instance.items():
+            if _found(pattern, key):
+                yield from validator.descend(value, sub, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Any:
+    if not validator.is_type(instance, "object"):
+        return
+    declared = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = [
+        key for key in instance if key not in declared and not any(_found(p, key) for p in patterns)
+    ]
+    if validator.is_type(extra, "object"):
+        for key in extras:
+            yield from validator.descend(instance[key], extra, path=key)
+    elif not extra and extras:
+        yield ValidationError(f"Additional properties are not allowed ({extras!r} unexpected)")
+
+
+_PATTERNS = {
+    "pattern": _pattern,
+    "patternProperties": _pattern_properties,
+    "additionalProperties": _additional_properties,
+}
+
+
 def _bounded(cls: Any) -> Any:
-    return validators.extend(cls, {k: _counted(v) for k, v in cls.VALIDATORS.items()})
+    keywords = {k: _counted(_PATTERNS.get(k, v)) for k, v in cls.VALIDATORS.items()}
+    return validators.extend(cls, keywords)
 
 
 _DIALECTS = {"2020-12": _bounded(Draft202012Validator), "07": _bounded(Draft7Validator)}
@@ -71,10 +122,11 @@ def checker(root: Any) -> Validator | None:
     return checked
 
 
-def is_valid(check: Validator, value: Any) -> bool:
+def is_valid(check: Validator, value: Any, budget: budgets.Budget | None = None) -> bool:
     _budget.steps = MAX_STEPS
     try:
-        return bool(check.is_valid(value))
+        with budgets.active(budget if budget is not None else budgets.Budget()):
+            return bool(check.is_valid(value))
     # Cannot tell (too costly, a pattern Python cannot compile, a ref to elsewhere): keep it.
     except (_OverBudget, Unresolvable, re.error, RecursionError, TypeError, ValueError):
         return True
@@ -91,6 +143,7 @@ def _dialect(root: dict[str, Any]) -> str | None:
     pending: list[Any] = [root]
     stated = str(root.get("$schema", ""))
     draft7 = "draft-07" in stated or "draft-06" in stated
+    seen: set[str] = set()  # unevaluatedProperties and patternProperties, when present
     while pending:
         node = pending.pop()
         if id(node) in same or not isinstance(node, dict):
@@ -101,6 +154,9 @@ def _dialect(root: dict[str, Any]) -> str | None:
         if refs is not None and (not isinstance(refs, str) or not refs.startswith("#")):
             return None
         draft7 = draft7 or isinstance(node.get("items"), list) or "additionalItems" in node
+        seen.update(k for k in ("unevaluatedProperties", "patternProperties") if k in node)
+        if len(seen) == 2:  # jsonschema would run the client's patterns with `re`
+            return None
         same[id(node)] = list(_same_value(node, root))
         pending.extend(same[id(node)])
         pending.extend(_parts(node))

@@ -8,6 +8,7 @@ above maximum...) still gets a value, never an error: the caller checks validity
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any, TypeGuard
 
 from faker import Faker
 
+from mockserver.zeroconfig.budget import Budget
 from mockserver.zeroconfig.regex_values import string_matching
 
 SPAN = 100  # the range drawn from when a side is unbounded
@@ -27,12 +29,14 @@ _BY_NAME = {
     "street": "street_name", "phone": "phone_number", "company": "company", "url": "url",
     "title": "sentence", "description": "sentence", "location": "city", "query": "sentence",
 }  # fmt: skip
+# Faker draws dates up to now by default: the same seed would give another value a moment later.
+_UNTIL = datetime.datetime(2026, 1, 1)
 _FORMATS: dict[str, Callable[[Faker], str]] = {
     "email": lambda f: f.email(),
     "idn-email": lambda f: f.email(),
-    "date-time": lambda f: f.date_time().isoformat() + "Z",
-    "date": lambda f: f.date(),
-    "time": lambda f: f.time() + "Z",  # RFC 3339 full-time: with an offset
+    "date-time": lambda f: f.date_time(end_datetime=_UNTIL).isoformat() + "Z",
+    "date": lambda f: f.date(end_datetime=_UNTIL),
+    "time": lambda f: f.time(end_datetime=_UNTIL) + "Z",  # RFC 3339 full-time: with an offset
     "duration": lambda f: f"P{f.random_int(1, 30)}DT{f.random_int(0, 23)}H",
     "uuid": lambda f: f.uuid4(),
     "uri": lambda f: f.url(),
@@ -154,11 +158,23 @@ def _divides(value: float, step: Fraction) -> bool:
     return math.isfinite(quotient) and int(quotient) == quotient
 
 
-def text(schema: dict[str, Any], fake: Faker, rng: random.Random, name: str) -> str:
+def text(
+    schema: dict[str, Any],
+    fake: Faker,
+    rng: random.Random,
+    name: str,
+    budget: Budget | None = None,
+    most: int = MAX_STRING,
+) -> str:
+    """A string for schema, at most `most` characters long (the value's size budget)."""
+    budget = budget if budget is not None else Budget()
     low, high = _lengths(schema)
+    if low > most:
+        budget.note(f"minLength {low} cut to {most} (size budget of {budget.max_bytes} bytes)")
+    low, high = min(low, most), min(high if high is not None else most, most)
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
-        matched = string_matching(pattern, rng, low, high)
+        matched = string_matching(pattern, rng, low, high, budget)
         if matched is not None:
             return matched
     fmt = schema.get("format")

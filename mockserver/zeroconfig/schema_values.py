@@ -9,8 +9,9 @@ Strings come from faker, picked by property name where a name says what it holds
 
 Every value is checked with jsonschema and drawn again (a few times) when it does not fit, so
 what the generator cannot aim at directly (oneOf's "exactly one", `not`) usually still comes
-out valid. Work is bounded (depth, items, values per draw): a recursive or unsatisfiable
-schema gets a value quickly, never an error or a stalled server.
+out valid. Work is bounded (depth, items, values per draw, the bytes of the value, the time
+spent in the client's patterns: see budget.py): a recursive, unsatisfiable or hostile schema
+gets a value quickly, never an error or a stalled server; what a bound cut is in the notes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from faker import Faker
 
 from mockserver.errors import json_kind
 from mockserver.zeroconfig import schema_scalars as scalars
+from mockserver.zeroconfig.budget import Budget
 from mockserver.zeroconfig.regex_values import string_matching
 from mockserver.zeroconfig.schema_check import checker, is_valid
 from mockserver.zeroconfig.schema_keywords import (
@@ -48,24 +50,29 @@ _LEAST = {"object": {}, "array": [], "string": "", "boolean": False, "null": Non
 
 
 class SchemaValues:
-    def __init__(self, fake: Faker, rng: random.Random, root: Any) -> None:
+    def __init__(
+        self, fake: Faker, rng: random.Random, root: Any, budget: Budget | None = None
+    ) -> None:
         self.fake = fake
         self.rng = rng
         self.root = root
+        self.budget = budget if budget is not None else Budget()
         self.nodes = 0
+        self.room = self.budget.max_bytes  # bytes the value may still take (roughly, as JSON)
 
     def value(self, schema: Any, name: str = "") -> Any:
         """A value for schema, drawn again (up to ATTEMPTS times) until it validates."""
         check = checker(self.root) if schema is self.root else None
         drawn = self._draw(schema, name)
         for _ in range(ATTEMPTS - 1):
-            if check is None or is_valid(check, drawn):
+            if check is None or is_valid(check, drawn, self.budget):
                 break
             drawn = self._draw(schema, name)
         return drawn
 
     def _draw(self, schema: Any, name: str) -> Any:
         self.nodes = 0
+        self.room = self.budget.max_bytes
         return self._value(schema, name, 0)
 
     def _value(self, schema: Any, name: str, depth: int) -> Any:
@@ -75,6 +82,12 @@ class SchemaValues:
         if not isinstance(schema, dict):
             return None  # false (or not a schema): nothing fits
         if self.nodes > MAX_NODES or depth > MAX_DEPTH * 2:
+            return self._least(schema)
+        if self.room <= 0:
+            self.budget.note(
+                f"size budget of {self.budget.max_bytes} bytes reached: "
+                "the rest of the value is the least of each type"
+            )
             return self._least(schema)
         flat = flatten(schema, self.root)
         if not isinstance(flat, dict):
@@ -105,12 +118,20 @@ class SchemaValues:
         if kind == "array":
             return self._array(schema, name, depth)
         if kind in ("integer", "number"):
+            self.room -= 8
             return scalars.number(schema, self.rng, integer=kind == "integer")
         if kind == "boolean":
+            self.room -= 5
             return self.rng.random() < 0.5
         if kind == "null":
+            self.room -= 4
             return None
-        return scalars.text(schema, self.fake, self.rng, name)
+        return self._text(schema, name)
+
+    def _text(self, schema: dict[str, Any], name: str) -> str:
+        drawn = scalars.text(schema, self.fake, self.rng, name, self.budget, max(self.room, 0))
+        self.room -= len(drawn) + 2
+        return drawn
 
     def _type_of(self, schema: dict[str, Any], depth: int) -> str:
         kind = schema.get("type")
@@ -162,7 +183,8 @@ class SchemaValues:
         keys = [k for k in props if k in required or depth < MAX_DEPTH]
         keys += [k for k in required if k not in keys]
         keys = trim(with_dependencies(keys, schema), required, schema.get("maxProperties"))
-        out = {key: self._value(property_schema(schema, key), key, depth + 1) for key in keys}
+        self.room -= sum(len(key) + 4 for key in keys)
+        out = {key: self._value(self._property(schema, key), key, depth + 1) for key in keys}
         self._fill(out, schema, depth)
         return out
 
@@ -178,19 +200,24 @@ class SchemaValues:
             key = spare.pop(0) if spare else self._extra_key(schema, attempt)
             if key is None:
                 return  # additionalProperties: false, and no declared key left
-            out.setdefault(key, self._value(property_schema(schema, key), key, depth + 1))
+            if key not in out:
+                self.room -= len(key) + 4
+                out[key] = self._value(self._property(schema, key), key, depth + 1)
+
+    def _property(self, schema: dict[str, Any], key: str) -> Any:
+        return property_schema(schema, key, self.budget)
 
     def _extra_key(self, schema: dict[str, Any], attempt: int) -> str | None:
         patterns = list(mapping(schema.get("patternProperties")))
         if patterns:
-            drawn = string_matching(self.rng.choice(patterns), self.rng, 1, 64)
+            drawn = string_matching(self.rng.choice(patterns), self.rng, 1, 64, self.budget)
             if drawn is not None:
                 return drawn
         if schema.get("additionalProperties") is False:
             return None
         names = schema.get("propertyNames")
         if isinstance(names, dict):
-            return str(scalars.text(names, self.fake, self.rng, "")) or f"key{attempt}"
+            return self._text(names, "") or f"key{attempt}"
         return f"{self.fake.word()}_{attempt}"
 
     # ---- arrays ----------------------------------------------------------------------------
@@ -209,6 +236,7 @@ class SchemaValues:
             sub = prefix[i] if i < len(prefix) else rest
             if i >= len(prefix) and need > 0:
                 sub, need = merge(sub if isinstance(sub, dict | bool) else {}, contains), need - 1
+            self.room -= 1
             drawn, fresh = self._item(sub, name, depth, seen)
             if not fresh and i >= len(prefix) and len(items) >= least:
                 break  # no new distinct value, and the array is long enough without one

@@ -40,16 +40,6 @@ def test_zero_config_text_is_drawn_in_the_order_faker_drew_it() -> None:
         assert theirs.random() == ours.random()
 
 
-def test_canonical_content_is_json_dumps_sorted_compact() -> None:
-    body = {"model": "m", "input": [{"b": 1.5e-7, "a": "é\n"}], "z": 10**30, "stream": True}
-    content = {k: v for k, v in body.items() if k != "stream"}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    expected = random.Random(
-        __import__("hashlib").sha256(f"7:{canonical}".encode()).hexdigest()
-    ).random()
-    assert generate.content_rng(7, random.Random(0), body).random() == expected
-
-
 def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared() -> None:
     shared: dict[str, Any] = {"k": [1, 2, {"x": None}]}
     value: dict[str, Any] = {
