@@ -137,10 +137,11 @@ def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scena
     """The header's scenario, else the tenant's binding, else --default-scenario, else None
     (zero-config). An unknown name is a 400."""
     name = header or turn.tenant.scenario_binding or turn.config.default_scenario
+    scenario = registry.get(name) if name else None
     # Named at once, so answers refused before a rule is chosen (rate limits, chaos) still
     # show their scenario in the access log, journal and metrics.
     turn.exchange.scenario = name or None
-    return registry.get(name) if name else None
+    return scenario
 
 
 def check_model(catalogue: Catalogue, scenario: Scenario | None, turn: Turn) -> ModelInfo:
