@@ -39,8 +39,28 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--freeze-time", "freeze_time", float, None, "fixed unix time for created_at"),
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
     ("--log-format", "log_format", str, "text", "text or json"),
-    ("--shutdown-grace", "shutdown_grace", float, 10.0, "seconds streams get to finish on stop"),
-    ("--admin-token", "admin_token", str, None, "token required by /_mock/ calls (not health)"),
+    ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
+    (
+        "--admin-token",
+        "admin_token",
+        str,
+        None,
+        "token required by /_mock/ calls (not health, metrics)",
+    ),
+    (
+        "--admin-token-file",
+        "admin_token_file",
+        Path,
+        None,
+        "file holding the admin token (e.g. a container secret)",
+    ),
+    (
+        "--admin-host",
+        "admin_hosts",
+        list,
+        [],
+        "Host name /_mock/ answers besides localhost and IPs (repeatable; * for any)",
+    ),
     ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
     ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),
     ("--models", "models_file", Path, None, "model catalogue file extending the built-in one"),
@@ -96,9 +116,24 @@ def config_from_args(args: argparse.Namespace) -> Config:
     for _, field, kind, *_ in SERVE_OPTIONS:
         if kind is list and values[field] is None:
             values[field] = getattr(args, f"{field}_env")
+    token_file = values.pop("admin_token_file")
+    if token_file is not None and values["admin_token"] is None:
+        values["admin_token"] = _read_token(token_file)
     values["api_keys"] = tuple(values["api_keys"])
+    values["admin_hosts"] = tuple(values["admin_hosts"])
     values["scenarios"] = tuple(Path(p) for p in values["scenarios"])
     return Config(**values)
+
+
+def _read_token(path: Path) -> str:
+    """The admin token kept in a file (a Docker/Kubernetes secret): its text, stripped."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the admin token file {path}: {exc}") from None
+    if not token:
+        raise ValueError(f"the admin token file {path} is empty")
+    return token
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -30,8 +30,11 @@ class Config:
     freeze_time: float | None = None
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
-    shutdown_grace: float = 10.0
+    shutdown_grace: float = 8.0  # fits inside docker stop's 10 s
     admin_token: str | None = None
+    # Host names the admin API answers besides localhost and IP addresses ("*": any); other
+    # names are refused, so a web page cannot read it through DNS rebinding.
+    admin_hosts: tuple[str, ...] = ()
     journal_size: int = DEFAULT_JOURNAL_SIZE
     # Server-wide chaos: the probability that any request gets a server_error instead.
     chaos: float = 0.0
@@ -39,4 +42,3 @@ class Config:
     strict_models: bool = False
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

@@ -29,13 +29,17 @@ STUBBED = {"Tool": {"type": "object", "required": ["type"], "properties": {"type
 OUT = Path(__file__).resolve().parents[1] / "mockserver" / "scenario" / "output_items.schema.json"
 
 
-def _strip(node: Any) -> Any:
+def _strip(node: Any, ref_prefix: str) -> Any:
     if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items() if k not in DROP and not k.startswith("x-")}
+        return {
+            k: _strip(v, ref_prefix)
+            for k, v in node.items()
+            if k not in DROP and not k.startswith("x-")
+        }
     if isinstance(node, list):
-        return [_strip(v) for v in node]
+        return [_strip(v, ref_prefix) for v in node]
     if isinstance(node, str) and node.startswith("#/components/schemas/"):
-        return "#/$defs/" + node.rsplit("/", 1)[1]
+        return ref_prefix + node.rsplit("/", 1)[1]
     return node
 
 
@@ -51,19 +55,26 @@ def _refs(node: Any, found: set[str]) -> None:
             _refs(value, found)
 
 
-def closure(schemas: dict[str, Any]) -> dict[str, Any]:
-    """The named schemas reachable from ROOTS, stubbed and stripped."""
+def closure(
+    schemas: dict[str, Any],
+    roots: tuple[str, ...] = ROOTS,
+    stubbed: dict[str, Any] | None = None,
+    ref_prefix: str = "#/$defs/",
+) -> dict[str, Any]:
+    """The named schemas reachable from `roots`, stubbed and stripped, their `$ref`s pointing
+    at `ref_prefix` + name."""
+    stubs = STUBBED if stubbed is None else stubbed
     seen: dict[str, Any] = {}
-    todo = list(ROOTS)
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name in seen:
             continue
-        seen[name] = STUBBED.get(name, schemas[name])
+        seen[name] = stubs.get(name, schemas[name])
         found: set[str] = set()
         _refs(seen[name], found)
         todo.extend(sorted(found - seen.keys()))
-    return {name: _strip(seen[name]) for name in sorted(seen)}
+    return {name: _strip(seen[name], ref_prefix) for name in sorted(seen)}
 
 
 def _type_of(schema: dict[str, Any], defs: dict[str, Any]) -> str | None:

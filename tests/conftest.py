@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from openai import AsyncOpenAI
 
@@ -27,7 +27,7 @@ class RunningServer:
         return str(self.server.make_url(""))
 
     @property
-    def app(self):  # the aiohttp Application, for tests that inspect state
+    def app(self) -> web.Application:  # the aiohttp Application, for tests that inspect state
         return self.server.app
 
     def client(self, api_key: str = "test-key", **kwargs: object) -> AsyncOpenAI:

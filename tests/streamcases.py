@@ -22,7 +22,9 @@ USAGE = {
 }
 
 
-def response(output: list[dict[str, Any]], status: str = "completed", **extra: Any) -> dict:
+def response(
+    output: list[dict[str, Any]], status: str = "completed", **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": f"resp_{HEX}",
         "object": "response",

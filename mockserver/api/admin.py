@@ -7,13 +7,16 @@
     (the journal and verify routes: api/admin_journal.py)
 
 A tenant is named by its API key in the query; answers show only its hash. Every route but
-health needs `--admin-token` when one is set; a browser (a `Mozilla` user agent) may not
-change anything without it, so a web page cannot reconfigure a developer's mock.
+health and metrics answers only requests addressed (Host) to localhost, an IP address or an
+`--admin-host` name, so a web page cannot read it through DNS rebinding; it needs
+`--admin-token` when one is set; and a browser (a `Mozilla` user agent) may not change
+anything without the token, so a web page cannot reconfigure a developer's mock.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -66,9 +69,18 @@ def guarded(handler: Handler) -> Handler:
 
 
 def check_access(request: web.Request) -> None:
-    token = request.app[CONFIG].admin_token
+    config = request.app[CONFIG]
+    if not host_allowed(request.host, config.admin_hosts):
+        raise PermissionDenied(
+            f"Refused: the admin API answers requests addressed to localhost or an IP address, "
+            f"not to '{_printable(request.host)}' (a web page could otherwise read it through "
+            "DNS rebinding). Start the server with --admin-host NAME (MOCKSERVER_ADMIN_HOST) "
+            "to accept that name.",
+            code="admin_host_refused",
+        )
+    token = config.admin_token
     given = _given_token(request)
-    token_ok = token is not None and given is not None and hmac.compare_digest(given, token)
+    token_ok = token is not None and given is not None and _same_token(given, token)
     browser = "mozilla" in request.headers.get("User-Agent", "").lower()
     if browser and request.method not in _READS and not token_ok:
         raise PermissionDenied(
@@ -83,6 +95,37 @@ def check_access(request: web.Request) -> None:
             "'Authorization: Bearer TOKEN' or 'X-Mock-Admin-Token: TOKEN'.",
             code="invalid_admin_token" if given else "admin_token_required",
         )
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a Host header names this server safely: localhost, an IP address (a page that
+    rebinds its own domain to us sends that domain), or a configured name."""
+    name = _host_name(host)
+    if "*" in allowed or name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name in (a.lower() for a in allowed)
+    return True
+
+
+def _host_name(host: str) -> str:
+    """The name part of a Host header, lowercased: no port, no IPv6 brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _printable(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode()[:200]
+
+
+def _same_token(given: str, token: str) -> bool:
+    """Constant-time comparison of any text (compare_digest refuses non-ASCII str)."""
+    encode = "utf-8", "surrogateescape"
+    return hmac.compare_digest(given.encode(*encode), token.encode(*encode))
 
 
 def _given_token(request: web.Request) -> str | None:

@@ -1,6 +1,6 @@
 """The catalogue as a Markdown table, for the README (`python -m mockserver.catalog.table`).
 
-A test compares docs/sections/models.md with this output, so the documented table never
+A test compares docs/models.md with this output, so the documented table never
 drifts from catalogue.yaml.
 """
 

@@ -4,7 +4,7 @@ A rule's `error:` is a preset name, or a mapping: either a full error
 `{status, type, code, message, param, headers}` or `{preset: NAME, ...overrides}`; both take
 `retry_after` (seconds -> `retry-after`), `retry_after_ms` (-> `retry-after-ms`) and
 `should_retry` (-> `x-should-retry`). Texts are the real API's where they are known (see
-docs/sections/faults.md for which were observed and which are modelled); placeholders in a
+docs/faults.md for which were observed and which are modelled); placeholders in a
 message are filled in per request (presets.py).
 
 What the official Python SDK does with them (openai 3.x `_should_retry`): a retry delay over

@@ -1,6 +1,6 @@
 """The error presets: the real API's status, type, code, message and headers, by name.
 
-Texts are the real API's where they are known (docs/sections/faults.md says which were
+Texts are the real API's where they are known (docs/faults.md says which were
 observed and which are modelled). `{model}`, `{organization}`, `{request_id}`, `{api_key}`,
 `{retry_in}` and the rate-limit numbers in a message are filled in per request from an
 ErrorContext.

@@ -19,7 +19,7 @@ _DELTA = Role.DELTA
 
 
 @dataclass
-class Builder:
+class EventList:
     """Collects events with their sequence numbers and pacing roles."""
 
     rng: random.Random

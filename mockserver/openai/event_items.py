@@ -1,6 +1,6 @@
 """Stream events of one output item, per item kind (a registry keyed by item type).
 
-Each renderer emits, in the real API's order: output_item.added (the item as it starts:
+Each emitter writes, in the real API's order: output_item.added (the item as it starts:
 status in_progress, empty content/arguments), the item's progress and delta events, and
 output_item.done with the final item unchanged. Deltas join to the final texts.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mockserver.openai.event_builder import Builder, Item
+from mockserver.openai.event_builder import EventList, Item
 
-Renderer = Callable[[Builder, int, Item], None]
+Emitter = Callable[[EventList, int, Item], None]
 
 
 def _started(item: Item, **empty: Any) -> Item:
@@ -58,7 +58,7 @@ def _annotation_end(annotation: dict[str, Any]) -> int:
     return int(end) if isinstance(end, int) else 1 << 62
 
 
-def _output_text(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> None:
+def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
     text: str = part.get("text", "")
     chunks = b.chunking.split(text)
     logprobs = part.get("logprobs") or []
@@ -78,7 +78,7 @@ def _output_text(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> Non
     b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
 
 
-def _annotation(b: Builder, where: dict[str, Any], index: int, annotation: Any) -> None:
+def _annotation(b: EventList, where: dict[str, Any], index: int, annotation: Any) -> None:
     b.emit(
         "response.output_text.annotation.added",
         **where,
@@ -87,7 +87,7 @@ def _annotation(b: Builder, where: dict[str, Any], index: int, annotation: Any) 
     )
 
 
-def _refusal(b: Builder, where: dict[str, Any], part: dict[str, Any]) -> None:
+def _refusal(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
     refusal: str = part.get("refusal", "")
     b.text_deltas("response.refusal.delta", refusal, **where)
     b.emit("response.refusal.done", **where, refusal=refusal)
@@ -100,7 +100,7 @@ _EMPTY_PARTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _content_part(b: Builder, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
+def _content_part(b: EventList, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
     where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": ci}
     kind = part.get("type", "")
     b.emit("response.content_part.added", **where, part=_EMPTY_PARTS.get(kind, part))
@@ -114,7 +114,7 @@ def _content_part(b: Builder, index: int, item_id: str, ci: int, part: dict[str,
     b.emit("response.content_part.done", **where, part=part)
 
 
-def render_message(b: Builder, index: int, item: Item) -> None:
+def emit_message(b: EventList, index: int, item: Item) -> None:
     b.added(index, _started(item, content=[]))
     for ci, part in enumerate(item.get("content") or []):
         _content_part(b, index, _item_id(item), ci, part)
@@ -124,7 +124,7 @@ def render_message(b: Builder, index: int, item: Item) -> None:
 # --- function calls and other argument streams ------------------------------------------
 
 
-def render_function_call(b: Builder, index: int, item: Item) -> None:
+def emit_function_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
     arguments: str = item.get("arguments", "")
     b.added(index, _started(item, arguments=""))
@@ -140,7 +140,7 @@ def render_function_call(b: Builder, index: int, item: Item) -> None:
     b.done(index, item)
 
 
-def render_custom_tool_call(b: Builder, index: int, item: Item) -> None:
+def emit_custom_tool_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
     b.added(index, _started(item, input=""))
     b.text_deltas("response.custom_tool_call_input.delta", item.get("input", ""), **where)
@@ -148,7 +148,7 @@ def render_custom_tool_call(b: Builder, index: int, item: Item) -> None:
     b.done(index, item)
 
 
-def render_mcp_call(b: Builder, index: int, item: Item) -> None:
+def emit_mcp_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
     arguments: str = item.get("arguments", "")
     b.added(index, _started(item, arguments="", output=None, error=None))
@@ -160,7 +160,7 @@ def render_mcp_call(b: Builder, index: int, item: Item) -> None:
     b.done(index, item)
 
 
-def render_code_interpreter_call(b: Builder, index: int, item: Item) -> None:
+def emit_code_interpreter_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
     code = item.get("code")
     b.added(index, _started(item, code="", outputs=[]))
@@ -176,7 +176,7 @@ def render_code_interpreter_call(b: Builder, index: int, item: Item) -> None:
 # --- reasoning ---------------------------------------------------------------------------
 
 
-def render_reasoning(b: Builder, index: int, item: Item) -> None:
+def emit_reasoning(b: EventList, index: int, item: Item) -> None:
     item_id = _item_id(item)
     empty: dict[str, Any] = {"summary": []}
     if "content" in item:
@@ -190,7 +190,7 @@ def render_reasoning(b: Builder, index: int, item: Item) -> None:
     b.done(index, item)
 
 
-def _summary_part(b: Builder, index: int, item_id: str, si: int, part: dict[str, Any]) -> None:
+def _summary_part(b: EventList, index: int, item_id: str, si: int, part: dict[str, Any]) -> None:
     where: dict[str, Any] = {"item_id": item_id, "output_index": index, "summary_index": si}
     text: str = part.get("text", "")
     b.emit("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
@@ -202,10 +202,10 @@ def _summary_part(b: Builder, index: int, item_id: str, si: int, part: dict[str,
 # --- built-in tool calls with progress events ---------------------------------------------
 
 
-def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Renderer:
+def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Emitter:
     """A tool item whose only stream is added -> progress events -> done."""
 
-    def render(b: Builder, index: int, item: Item) -> None:
+    def render(b: EventList, index: int, item: Item) -> None:
         b.added(index, _started(item, **empty))
         for step in steps:
             b.emit(f"response.{prefix}.{step}", output_index=index, item_id=_item_id(item))
@@ -214,25 +214,25 @@ def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Renderer:
     return render
 
 
-def _render_mcp_list_tools(b: Builder, index: int, item: Item) -> None:
+def _emit_mcp_list_tools(b: EventList, index: int, item: Item) -> None:
     outcome = "failed" if item.get("error") else "completed"
     _progress("mcp_list_tools", ("in_progress", outcome), tools=[])(b, index, item)
 
 
-def render_plain(b: Builder, index: int, item: Item) -> None:
+def emit_plain(b: EventList, index: int, item: Item) -> None:
     """Any other item (computer_call, local_shell_call, mcp_approval_request...)."""
     b.added(index, _started(item))
     b.done(index, item)
 
 
-RENDERERS: dict[str, Renderer] = {
-    "message": render_message,
-    "function_call": render_function_call,
-    "custom_tool_call": render_custom_tool_call,
-    "reasoning": render_reasoning,
-    "mcp_call": render_mcp_call,
-    "mcp_list_tools": _render_mcp_list_tools,
-    "code_interpreter_call": render_code_interpreter_call,
+RENDERERS: dict[str, Emitter] = {
+    "message": emit_message,
+    "function_call": emit_function_call,
+    "custom_tool_call": emit_custom_tool_call,
+    "reasoning": emit_reasoning,
+    "mcp_call": emit_mcp_call,
+    "mcp_list_tools": _emit_mcp_list_tools,
+    "code_interpreter_call": emit_code_interpreter_call,
     "web_search_call": _progress("web_search_call", ("in_progress", "searching", "completed")),
     "file_search_call": _progress(
         "file_search_call", ("in_progress", "searching", "completed"), queries=[], results=None
@@ -243,5 +243,5 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render_item(b: Builder, index: int, item: Item) -> None:
-    RENDERERS.get(str(item.get("type")), render_plain)(b, index, item)
+def item_events(b: EventList, index: int, item: Item) -> None:
+    RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
-from mockserver.openai.event_builder import Builder, Event
-from mockserver.openai.event_items import render_item
+from mockserver.openai.event_builder import Event, EventList
+from mockserver.openai.event_items import item_events
 from mockserver.streaming.schedule import Role
 
 ErrorEvent = Literal["none", "flat", "nested"]
@@ -94,7 +94,7 @@ def render_events(
     if terminal is None:
         allowed = ", ".join(TERMINAL_EVENTS)
         raise ValueError(f"cannot stream a {response.get('status')!r} response; need {allowed}")
-    b = Builder(
+    b = EventList(
         rng=rng,
         chunking=options.chunking,
         obfuscation=options.include_obfuscation,
@@ -104,14 +104,14 @@ def render_events(
     final: dict[str, Any] = clone(dict(response))
     _start(b, final, options)
     for index, item in enumerate(final.get("output") or []):
-        render_item(b, index, item)
+        item_events(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
     b.emit(terminal, response=final)
     return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
 
 
-def _start(b: Builder, response: Mapping[str, Any], options: StreamOptions) -> None:
+def _start(b: EventList, response: Mapping[str, Any], options: StreamOptions) -> None:
     tier = options.service_tier
     queued = snapshot(response, "queued", tier)
     in_progress = snapshot(response, "in_progress", tier)
@@ -124,7 +124,7 @@ def _start(b: Builder, response: Mapping[str, Any], options: StreamOptions) -> N
         b.emit("response.in_progress", Role.START, response=dict(in_progress))
 
 
-def _error(b: Builder, response: Mapping[str, Any], shape: ErrorEvent) -> None:
+def _error(b: EventList, response: Mapping[str, Any], shape: ErrorEvent) -> None:
     error = response.get("error") or {}
     code = error.get("code") or "server_error"
     message = error.get("message") or "The server had an error while processing your request."

@@ -1,8 +1,8 @@
 """The create-response body, validated at the edge and turned into a typed ResponseRequest.
 
-Checks follow the real API's messages and codes (invalid_type, decimal_above_max_value,
-integer_below_min_value, unknown_parameter, missing_required_parameter, ...). Deep checks of
-tools, tool_choice, text.format and input live in request_parts.py.
+The checks are one table, request_table.FIELDS, walked once (`CHECKED.run`); errors follow
+the real API's messages and codes (invalid_type, decimal_above_max_value,
+integer_below_min_value, unknown_parameter, missing_required_parameter, ...).
 """
 
 from __future__ import annotations
@@ -11,23 +11,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
-from mockserver.openai import request_parts as parts
+from mockserver.errors import InvalidRequest
+from mockserver.openai.request_table import CHECKED, KNOWN_FIELDS, SERVICE_TIERS
+
+__all__ = ["KNOWN_FIELDS", "SERVICE_TIERS", "ResponseRequest", "parse_request"]
 
 log = logging.getLogger("mockserver.request")
-
-KNOWN_FIELDS = frozenset(
-    {
-        "background", "context_management", "conversation", "include", "input", "instructions",
-        "max_output_tokens", "max_tool_calls", "metadata", "model", "moderation",
-        "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key",
-        "prompt_cache_options", "prompt_cache_retention", "reasoning", "safety_identifier",
-        "service_tier", "store", "stream", "stream_options", "temperature", "text", "tool_choice",
-        "tools", "top_logprobs", "top_p", "truncation", "user",
-    }
-)  # fmt: skip
-
-SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
 
 
 @dataclass(frozen=True)
@@ -60,129 +49,26 @@ class ResponseRequest:
 
 
 def parse_request(body: dict[str, Any], *, strict: bool) -> ResponseRequest:
-    unknown = tuple(k for k in body if k not in KNOWN_FIELDS)
-    if unknown and strict:
-        raise InvalidRequest(
-            f"Unknown parameter: '{unknown[0]}'.", code="unknown_parameter", param=unknown[0]
-        )
-    if unknown:
+    """The body checked in one pass (the first failure is the API's 400), as a ResponseRequest.
+
+    Unknown fields are a 400 when strict, else logged and kept in `raw` (and `unknown_fields`).
+    """
+    unknown: tuple[str, ...] = ()
+    if not KNOWN_FIELDS.issuperset(body):
+        unknown = tuple(k for k in body if k not in KNOWN_FIELDS)
+        if strict:
+            raise InvalidRequest(
+                f"Unknown parameter: '{unknown[0]}'.", code="unknown_parameter", param=unknown[0]
+            )
         log.info("accepting unknown body fields %s (use --strict to reject them)", list(unknown))
-    model = _model(body)
-    return ResponseRequest(
-        raw=body,
-        model=model,
-        input_items=parts.input_items(body),
-        instructions=_optional(body, "instructions", str, "a string"),
-        tools=parts.tools(body.get("tools")),
-        tool_choice=parts.tool_choice(body.get("tool_choice"), body.get("tools")),
-        temperature=_number(body, "temperature", 0.0, 2.0),
-        top_p=_number(body, "top_p", 0.0, 1.0),
-        max_output_tokens=_max_output_tokens(body),
-        parallel_tool_calls=_bool(body, "parallel_tool_calls", True),
-        reasoning=parts.reasoning(body.get("reasoning")),
-        text=parts.text(body.get("text")),
-        metadata=parts.metadata(body.get("metadata")),
-        store=_bool(body, "store", True),
-        stream=_bool(body, "stream", False),
-        background=_background(body),
-        previous_response_id=parts.previous_response_id(body.get("previous_response_id")),
-        include=parts.include(body.get("include")),
-        top_logprobs=_top_logprobs(body),
-        include_obfuscation=parts.include_obfuscation(body.get("stream_options")),
-        unknown_fields=unknown,
-    )
+    kept = CHECKED.run(body, "")
+    kept["include_obfuscation"] = kept.pop("stream_options")["include_obfuscation"]
+    kept["raw"], kept["unknown_fields"] = body, unknown
+    return _frozen(kept)
 
 
-def _model(body: dict[str, Any]) -> str:
-    model = body.get("model")
-    if model is None:
-        raise missing_parameter("model")
-    if not isinstance(model, str):
-        raise invalid_type("model", "a string", model)
-    if not model.strip():
-        raise InvalidRequest(
-            "Invalid 'model': empty string. Expected a string with minimum length 1.",
-            code="empty_string",
-            param="model",
-        )
-    _check_service_tier(body)
-    return model
-
-
-def _check_service_tier(body: dict[str, Any]) -> None:
-    tier = body.get("service_tier")
-    if tier is not None and tier not in SERVICE_TIERS:
-        raise unsupported_value("service_tier", tier, SERVICE_TIERS)
-
-
-def _optional(body: dict[str, Any], name: str, kind: type, expected: str) -> Any:
-    value = body.get(name)
-    if value is not None and not isinstance(value, kind):
-        raise invalid_type(name, expected, value)
-    return value
-
-
-def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
-    value = body.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise invalid_type(name, "a boolean", value)
-    return value
-
-
-def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise invalid_type(name, "a decimal", value)
-    if value < low:
-        raise _out_of_range(name, "decimal", "below minimum", ">=", low, value)
-    if value > high:
-        raise _out_of_range(name, "decimal", "above maximum", "<=", high, value)
-    return float(value)
-
-
-def _int(body: dict[str, Any], name: str, low: int, high: int | None) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid_type(name, "an integer", value)
-    if value < low:
-        raise _out_of_range(name, "integer", "below minimum", ">=", low, value)
-    if high is not None and value > high:
-        raise _out_of_range(name, "integer", "above maximum", "<=", high, value)
-    return value
-
-
-def _out_of_range(
-    name: str, kind: str, what: str, op: str, bound: float, got: object
-) -> InvalidRequest:
-    # e.g. decimal_above_max_value, integer_below_min_value: the real API's codes
-    side = "above_max" if what.startswith("above") else "below_min"
-    shown = int(bound) if float(bound).is_integer() else bound
-    return InvalidRequest(
-        f"Invalid '{name}': {kind} {what} value. Expected a value {op} {shown}, "
-        f"but got {got} instead.",
-        code=f"{kind}_{side}_value",
-        param=name,
-    )
-
-
-def _max_output_tokens(body: dict[str, Any]) -> int | None:
-    return _int(body, "max_output_tokens", 16, None)
-
-
-def _top_logprobs(body: dict[str, Any]) -> int | None:
-    return _int(body, "top_logprobs", 0, 20)
-
-
-def _background(body: dict[str, Any]) -> bool:
-    background = _bool(body, "background", False)
-    if background and body.get("store") is False:
-        raise InvalidRequest(
-            "Background mode requires 'store' to be true.", code="invalid_value", param="store"
-        )
-    return background
+def _frozen(attributes: dict[str, Any]) -> ResponseRequest:
+    """ResponseRequest(**attributes), without the frozen __init__'s one setattr per field."""
+    request = object.__new__(ResponseRequest)
+    object.__setattr__(request, "__dict__", attributes)
+    return request

@@ -46,6 +46,12 @@ _REQUIRED = {
 }
 # Required, but the spec lets them be null (FunctionCallOutputItemParam.call_id).
 _NULLABLE = {("function_call_output", "call_id")}
+# The string fields checked for each item type, in the order they are checked.
+_STRINGS = {
+    kind: tuple(n for n in (*_STRING_FIELDS, *_EXTRA_STRING_FIELDS.get(kind, ()))
+                if n not in _OBJECT_FIELDS.get(kind, ()))
+    for kind in INPUT_ITEM_TYPES
+}  # fmt: skip
 # Where a part keeps its text, for the part types that carry text.
 _TEXT_KEYS = {"input_text": "text", "output_text": "text", "summary_text": "text",
               "refusal": "refusal"}  # fmt: skip
@@ -53,36 +59,35 @@ _TEXT_KEYS = {"input_text": "text", "output_text": "text", "summary_text": "text
 
 def input_item(item: Any, index: int) -> dict[str, Any]:
     """One input item, checked; a typeless item with a role is a message (EasyInputMessage)."""
-    where = f"input[{index}]"
-    if not isinstance(item, dict):
-        raise invalid_type(where, "an object", item)
+    if type(item) is not dict:
+        raise invalid_type(f"input[{index}]", "an object", item)
     kind = item.get("type", "message" if "role" in item else None)
-    if kind is None:
-        raise missing_parameter(f"{where}.type")
-    if not isinstance(kind, str):
-        raise invalid_type(f"{where}.type", "a string", kind)
-    if kind not in INPUT_ITEM_TYPES:
-        raise unsupported_value(f"{where}.type", kind, INPUT_ITEM_TYPES)
-    _check_fields(item, kind, where)
+    strings = _STRINGS.get(kind) if type(kind) is str else None
+    if strings is None:
+        _bad_type(kind, f"input[{index}].type")
+    for name in _REQUIRED.get(kind, ()):  # type: ignore[arg-type]
+        if item.get(name) is None and (name not in item or (kind, name) not in _NULLABLE):
+            raise missing_parameter(f"input[{index}].{name}")
+    for name in strings:  # type: ignore[union-attr]
+        value = item.get(name)
+        if value is not None and type(value) is not str:
+            raise invalid_type(f"input[{index}].{name}", "a string", value)
+    status = item.get("status")
+    if status is not None and kind in _ITEM_STATUS_KINDS and status not in ITEM_STATUSES:
+        raise unsupported_value(f"input[{index}].status", status, ITEM_STATUSES)
     if kind == "message":
-        return _message(item, where)
+        return _message(item, f"input[{index}]")
     if kind in ("function_call_output", "custom_tool_call_output"):
-        _check_output(item["output"], f"{where}.output")
+        _check_output(item["output"], f"input[{index}].output")
     return dict(item)
 
 
-def _check_fields(item: dict[str, Any], kind: str, where: str) -> None:
-    for name in _REQUIRED.get(kind, ()):
-        if item.get(name) is None and (name not in item or (kind, name) not in _NULLABLE):
-            raise missing_parameter(f"{where}.{name}")
-    skipped = _OBJECT_FIELDS.get(kind, ())
-    for name in (*_STRING_FIELDS, *_EXTRA_STRING_FIELDS.get(kind, ())):
-        value = item.get(name)
-        if value is not None and not isinstance(value, str) and name not in skipped:
-            raise invalid_type(f"{where}.{name}", "a string", value)
-    status = item.get("status")
-    if status is not None and kind in _ITEM_STATUS_KINDS and status not in ITEM_STATUSES:
-        raise unsupported_value(f"{where}.status", status, ITEM_STATUSES)
+def _bad_type(kind: Any, param: str) -> None:
+    if kind is None:
+        raise missing_parameter(param)
+    if not isinstance(kind, str):
+        raise invalid_type(param, "a string", kind)
+    raise unsupported_value(param, kind, INPUT_ITEM_TYPES)
 
 
 def _message(item: dict[str, Any], where: str) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def build_response(
         "temperature": 1.0 if req.temperature is None else req.temperature,
         "text": req.text,
         "tool_choice": req.tool_choice,
-        "tools": req.tools,
+        "tools": [_echoed_tool(tool) for tool in req.tools],
         "top_logprobs": req.top_logprobs or 0,
         "top_p": 1.0 if req.top_p is None else req.top_p,
         "truncation": raw.get("truncation") or "disabled",
@@ -81,14 +81,8 @@ def _service_tier(requested: Any) -> str:
     return "default" if requested in (None, "auto") else str(requested)
 
 
-def in_progress_snapshot(response: dict[str, Any], status: str = "in_progress") -> dict[str, Any]:
-    """The response as response.created / GET show it before it is done."""
-    return {
-        **response,
-        "status": status,
-        "completed_at": None,
-        "error": None,
-        "incomplete_details": None,
-        "output": [],
-        "usage": None,
-    }
+def _echoed_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool as the Response shows it: an MCP tool's `authorization` is never sent back."""
+    if tool.get("type") == "mcp" and "authorization" in tool:
+        return {k: v for k, v in tool.items() if k != "authorization"}
+    return tool

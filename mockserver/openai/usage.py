@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.openai import tokens
-from mockserver.pipeline.conversation import message_text
+from mockserver.openai.texts import message_text
 
 # Chat-format overhead per message and for priming the answer, as the models count it.
 PER_MESSAGE = 4

@@ -34,19 +34,3 @@ def history(tenant: Tenant, stored: StoredResponse | None) -> list[dict[str, Any
         prev = stored.previous_id
         stored = tenant.responses.get(prev) if prev else None
     return [item for turn in reversed(turns) for item in turn]
-
-
-def latest_user_text(items: list[dict[str, Any]]) -> str:
-    """The text of the last user message (what input_contains and the generator read)."""
-    for item in reversed(items):
-        if item.get("type") == "message" and item.get("role") == "user":
-            return message_text(item)
-    return ""
-
-
-def message_text(item: dict[str, Any]) -> str:
-    content = item.get("content")
-    if isinstance(content, str):
-        return content
-    texts = [p.get("text", "") for p in content or [] if isinstance(p, dict)]
-    return "\n".join(t for t in texts if isinstance(t, str))

@@ -83,9 +83,13 @@ class Builder(Compiler):
             stream=self._pacing(raw, path, base),
             status=status,
             incomplete_reason=(reason or "max_output_tokens") if status == "incomplete" else None,
-            usage=MappingProxyType(raw["usage"]) if "usage" in raw else None,
+            usage=MappingProxyType(raw["usage"]) if self._sound(raw, "usage", path) else None,
             description=raw.get("description", ""),
         )
+
+    def _sound(self, raw: Mapping[str, Any], key: str, path: Path) -> bool:
+        """raw has key and the schema found nothing wrong in it."""
+        return key in raw and self.ok((*path, key))
 
     def _when(self, raw: Mapping[str, Any], path: Path) -> tuple[Condition, ...]:
         when = raw.get("when", {})

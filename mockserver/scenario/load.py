@@ -4,7 +4,14 @@
     load_text(yaml_or_json, "admin")      # the admin API's bodies, same checks and messages
 
 Either everything loads, or ScenarioLoadError lists every problem in every file: nothing
-half-loaded is ever served.
+half-loaded is ever served. Each document goes through three steps, each reporting findings
+at JSON paths that the YAML marks turn into `file:line:col`:
+
+1. yamlmarks.parse: YAML -> plain data + the line and column of every key and value;
+2. schema.check: one walk of schema.json's compiled shapes (the schema `mockserver schema`
+   publishes) -> every shape problem, in plain words;
+3. build.Builder: the sound parts -> frozen Scenario and Rule values, with what a schema
+   cannot say (regexes, templates, spec items, the subsystems' own keys, unique names).
 """
 
 from __future__ import annotations

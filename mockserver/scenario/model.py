@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.scenario import matchplan
 from mockserver.scenario.matchplan import Step
 from mockserver.scenario.reply import Reply
 from mockserver.scenario.when import Condition
+
+if TYPE_CHECKING:  # parsed by their subsystems at load time (delegated.py)
+    from mockserver.faults.chaos import ChaosSpec, OnRetry, OutageSpec
+    from mockserver.faults.presets import ErrorSpec
+    from mockserver.faults.ratelimit_spec import RateLimitSpec
+    from mockserver.faults.spec import FaultSpec
+    from mockserver.scenario.expectations import Expectations
+    from mockserver.streaming.schedule import Pacing
 
 
 @dataclass(frozen=True)
@@ -34,15 +42,14 @@ class Rule:
     when: tuple[Condition, ...] = ()
     times: int | None = None
     reply: tuple[Reply, ...] = ()
-    # Parsed by their subsystems at load time (mockserver.faults, mockserver.faults.ratelimit).
-    error: Any = None  # faults.catalogue.ErrorSpec
-    fault: tuple[Any, ...] | None = None  # faults.spec.FaultSpec, in order
-    rate_limits: Any = None  # ratelimit_spec.RateLimitSpec
-    chaos: Any = None  # faults.chaos.ChaosSpec
-    on_retry: str = "advance"  # a retried request takes the next step, or replays this one
-    expect: Any = None  # expectations.Expectations: what the request must contain
+    error: ErrorSpec | None = None
+    fault: tuple[FaultSpec, ...] | None = None  # in order
+    rate_limits: RateLimitSpec | None = None
+    chaos: ChaosSpec | None = None
+    on_retry: OnRetry = "advance"  # a retried request takes the next step, or replays this one
+    expect: Expectations | None = None  # what the request must contain
     latency_ms: float = 0.0
-    stream: Any = None  # pacing.Pacing, merged over the scenario's
+    stream: Pacing | None = None  # merged over the scenario's
     status: Literal["completed", "incomplete"] = "completed"
     incomplete_reason: str | None = None
     usage: Mapping[str, Any] | None = None
@@ -56,10 +63,10 @@ class Scenario:
     rules: tuple[Rule, ...]
     description: str = ""
     seed: int | None = None
-    stream: Any = None  # pacing.Pacing
-    rate_limits: Any = None  # ratelimit_spec.RateLimitSpec
-    chaos: Any = None  # faults.chaos.ChaosSpec
-    outage: Any = None  # faults.chaos.OutageSpec
+    stream: Pacing | None = None
+    rate_limits: RateLimitSpec | None = None
+    chaos: ChaosSpec | None = None
+    outage: OutageSpec | None = None
     fallback: Literal["error", "generate"] = "error"
     models: tuple[Mapping[str, Any], ...] = ()  # model catalogue entries (mockserver.catalog)
     strict_models: bool | None = None  # None: the server's --strict-models

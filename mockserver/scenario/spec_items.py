@@ -10,13 +10,10 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.scenario.problems import Path, did_you_mean, one_of
-from mockserver.scenario.schema import Finding, describe, unique
-
-if TYPE_CHECKING:  # imported when the first `item:` reply is checked
-    import jsonschema
+from mockserver.scenario.shapes import Finding, Schema
 
 # Items are scripted without ids (the renderer makes them); check them as if they had one.
 _PLACEHOLDER_ID = "placeholder_0"
@@ -34,11 +31,8 @@ def item_types(root: str = "OutputItem") -> list[str]:
 
 
 @functools.cache
-def _validator(definition: str) -> jsonschema.Draft202012Validator:
-    import jsonschema
-
-    defs = _spec()["$defs"]
-    return jsonschema.Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{definition}"})
+def _compiled() -> Schema:
+    return Schema(_spec())
 
 
 def check_item(item: dict[str, Any], path: Path) -> list[Finding]:
@@ -62,8 +56,5 @@ def _check(root: str, instance: dict[str, Any], path: Path) -> list[Finding]:
 
 
 def _findings(definition: str, instance: Any, path: Path, what: str) -> list[Finding]:
-    out: list[Finding] = []
-    for error in _validator(definition).iter_errors(instance):
-        for where, message, key in describe(error, path):
-            out.append((where, f"{message} (checked against {what})", key))
-    return unique(out)
+    found = _compiled().shape(f"#/$defs/{definition}").findings(instance, path)
+    return [(where, f"{message} (checked against {what})", key) for where, message, key in found]

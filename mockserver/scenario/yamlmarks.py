@@ -24,6 +24,8 @@ _VALUE = "tag:yaml.org,2002:value"
 _SPECIAL_KEYS = frozenset({_MERGE, _VALUE})  # keys that flatten_mapping rewrites
 _RESOLVED_MAX = 4096  # remembered tags of short plain scalars (keys, numbers, words)
 MAX_DEPTH = 100  # nesting allowed in a scenario document, as in a JSON request body
+# Values in one document, aliases expanded: `&a [*b, *b, ...]` chains grow tenfold per line.
+MAX_VALUES = 100_000
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -90,12 +92,19 @@ class _Builder:
         self.marks = Marks()
         self.problems: list[Problem] = []
         self._active: set[int] = set()  # node ids on the current branch: catches alias loops
+        self._left = MAX_VALUES  # values still allowed in this document
 
     def problem(self, node: yaml.Node, path: Path, message: str) -> None:
         line, col = _mark(node)
         self.problems.append(Problem(self.source, line, col, format_path(path), message))
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        self._left -= 1
+        if self._left < 0:
+            if self._left == -1:
+                too_many = f"more than {MAX_VALUES} values (YAML aliases expanded)"
+                self.problem(node, path, f"{too_many}; that is the limit")
+            return None
         values = self.marks.values
         if path not in values:  # inlined _mark: this runs for every node of every file
             values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)

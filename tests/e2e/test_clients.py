@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import RunningServer
 from openai import AsyncOpenAI, OpenAI
 
 from mockserver.config import Config
@@ -29,12 +30,12 @@ WEATHER_SCHEMA = {
 }
 
 
-async def test_agents_sdk_runs_a_tool_loop(mock):
+async def test_agents_sdk_runs_a_tool_loop(mock: RunningServer) -> None:
     agents = pytest.importorskip("agents")
     agents.set_tracing_disabled(True)
     calls: list[str] = []
 
-    @agents.function_tool
+    @agents.function_tool  # type: ignore[untyped-decorator]
     def get_weather(city: str) -> str:
         """Current weather for a city."""
         calls.append(city)
@@ -55,7 +56,7 @@ async def test_agents_sdk_runs_a_tool_loop(mock):
     assert isinstance(result.final_output, str) and result.final_output
 
 
-async def test_langchain_chat_openai_with_responses_api(mock):
+async def test_langchain_chat_openai_with_responses_api(mock: RunningServer) -> None:
     lc = pytest.importorskip("langchain_openai")
     llm = lc.ChatOpenAI(
         model="gpt-4o", base_url=mock.base_url, api_key="lc-key", use_responses_api=True
@@ -139,7 +140,7 @@ async def agents_model(scripted: ServerThread) -> AsyncIterator[Callable[[str, s
 def weather_tool(temp_c: int = 21) -> Any:
     agents = pytest.importorskip("agents")
 
-    @agents.function_tool
+    @agents.function_tool  # type: ignore[untyped-decorator]
     def get_weather(city: str) -> str:
         """Current weather for a city."""
         return json.dumps({"temp_c": temp_c, "sky": "sunny", "city": city})
@@ -290,7 +291,7 @@ def test_langchain_bind_tools_loop_with_tool_messages(scripted: ServerThread) ->
 def test_langchain_structured_output_json_schema(scripted: ServerThread) -> None:
     pydantic = pytest.importorskip("pydantic")
 
-    class Forecast(pydantic.BaseModel):
+    class Forecast(pydantic.BaseModel):  # type: ignore[name-defined,misc]
         city: str
         temp_c: float
         rain: bool

@@ -1,16 +1,19 @@
 """The Docker image, built and run with podman, driven by the official openai SDK.
 
-Needs root (podman is installed and configured by .ci/podman-setup, which is idempotent and
-caches the locally made base image under /var/tmp). Where podman cannot run this module
-skips with the reason; with CI=true a machine that could run it but fails to set it up fails
-the test instead. Select it alone with `pytest -m container`, or leave it out with
-`-m "not container"`. The first build takes about a minute; later builds reuse the layers.
+Opt-in, since building the image is slow: run it with `pytest -m container` (these tests
+alone) or with MOCKSERVER_CONTAINER_TESTS=1 in the environment (with the rest of the suite;
+.ci/run sets it); otherwise it is skipped with that reason. Needs root (podman is installed
+and configured by .ci/podman-setup, which is idempotent and caches the locally made base
+image under /var/tmp). Where podman cannot run this module skips with the reason; with
+CI=true a machine that could run it but fails to set it up fails the test instead. The first
+build takes about a minute; later builds reuse the layers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -36,6 +39,15 @@ IMAGE = "localhost/mockserver:test"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 API_KEY = "container-test-key"
+OPT_IN = "MOCKSERVER_CONTAINER_TESTS"
+
+
+def _opted_in(config: pytest.Config) -> bool:
+    """`-m container` (not `-m "not container"`), or MOCKSERVER_CONTAINER_TESTS=1."""
+    if os.environ.get(OPT_IN, "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    markexpr = str(config.getoption("markexpr", "") or "")
+    return re.search(r"(?<!not )\bcontainer\b", markexpr) is not None
 
 
 def _say(config: pytest.Config, message: str) -> None:
@@ -69,7 +81,9 @@ class Podman:
 
 
 @pytest.fixture(scope="module")
-def podman() -> Podman:
+def podman(pytestconfig: pytest.Config) -> Podman:
+    if not _opted_in(pytestconfig):
+        pytest.skip(f"builds the image (slow): opt in with `pytest -m container` or {OPT_IN}=1")
     if not sys.platform.startswith("linux"):
         pytest.skip("podman runs the image on Linux only")
     if os.geteuid() != 0:
@@ -146,7 +160,7 @@ def _wait_healthy(container: Container, timeout: float = 30) -> float:
     raise AssertionError(f"the container did not become healthy:\n{container.logs()}")
 
 
-def _compose_app_url() -> tuple[str, str]:
+def _compose_app_url() -> tuple[str, str | None]:
     """compose.yaml's app OPENAI_BASE_URL, and the service name it reaches the mock by."""
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     url: str = compose["services"]["app"]["environment"]["OPENAI_BASE_URL"]

@@ -11,6 +11,7 @@ import openai
 import pytest
 from aiohttp import ClientSession
 from conftest import RunningServer, StartServer
+from openai.types.responses import ResponseInputImageParam, ResponseInputMessageContentListParam
 from specschema import validate
 from streamcases import validate_event
 
@@ -117,7 +118,7 @@ async def test_context_length_follows_previous_response_id(client: openai.AsyncO
 
 # ---- reasoning models --------------------------------------------------------------------------
 
-REASONING_REQUEST = {
+REASONING_REQUEST: dict[str, Any] = {
     "model": "o3",
     "input": "Why is the sky blue?",
     "reasoning": {"effort": "high", "summary": "auto"},
@@ -205,17 +206,24 @@ async def test_reasoning_runs_have_empty_logprobs(client: openai.AsyncOpenAI) ->
 
 
 async def test_input_image_urls_only_when_included(client: openai.AsyncOpenAI) -> None:
-    image = {"type": "input_image", "image_url": "https://example.com/cat.png", "detail": "low"}
-    content = [{"type": "input_text", "text": "What is this?"}, image]
+    image: ResponseInputImageParam = {
+        "type": "input_image",
+        "image_url": "https://example.com/cat.png",
+        "detail": "low",
+    }
+    content: ResponseInputMessageContentListParam = [
+        {"type": "input_text", "text": "What is this?"},
+        image,
+    ]
     created = await client.responses.create(
         model="gpt-4o", input=[{"role": "user", "content": content}]
     )
     hidden = await client.responses.input_items.list(created.id)
-    assert hidden.data[0].content[1].image_url is None  # type: ignore[union-attr]
+    assert hidden.data[0].content[1].image_url is None  # type: ignore[index]
     shown = await client.responses.input_items.list(
         created.id, include=["message.input_image.image_url"]
     )
-    assert shown.data[0].content[1].image_url == "https://example.com/cat.png"  # type: ignore[union-attr]
+    assert shown.data[0].content[1].image_url == "https://example.com/cat.png"  # type: ignore[index]
     for page in (hidden, shown):
         validate(page.model_dump(mode="json", exclude_unset=True), "ResponseItemList")
     with pytest.raises(openai.BadRequestError) as info:

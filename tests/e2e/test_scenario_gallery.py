@@ -6,11 +6,16 @@ import itertools
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jsonschema
 import openai
 import pytest
+from conftest import RunningServer, StartServer
+from openai import AsyncOpenAI
+from openai.types.responses import FunctionToolParam, ResponseInputItemParam
+from openai.types.responses.response_input_param import FunctionCallOutput
 from pydantic import BaseModel
 from specschema import validate
 
@@ -31,7 +36,7 @@ TESTED = {
 }
 
 
-def test_every_gallery_scenario_loads_has_a_header_and_a_test():
+def test_every_gallery_scenario_loads_has_a_header_and_a_test() -> None:
     scenarios = load_paths([GALLERY])
     assert {s.name for s in scenarios} == TESTED
     for scenario in scenarios:
@@ -41,19 +46,19 @@ def test_every_gallery_scenario_loads_has_a_header_and_a_test():
 
 
 @pytest.fixture
-async def gallery(start_server):
+async def gallery(start_server: StartServer) -> RunningServer:
     return await start_server(seed=7, scenarios=(GALLERY,))
 
 
-def sdk(server, scenario: str, **options):
+def sdk(server: RunningServer, scenario: str, **options: Any) -> AsyncOpenAI:
     return server.client(default_headers={"X-Mock-Scenario": scenario}, **options)
 
 
-def tool(name: str) -> dict:
-    return {"type": "function", "name": name, "parameters": {"type": "object", "properties": {}}}
+def tool(name: str) -> FunctionToolParam:
+    return {"type": "function", "name": name, "parameters": {"type": "object", "properties": {}}}  # type: ignore[typeddict-item]
 
 
-async def test_plain_chat(gallery):
+async def test_plain_chat(gallery: RunningServer) -> None:
     async with sdk(gallery, "plain-chat") as client:
         hello = await client.responses.create(model="gpt-4o-mini", input="Hello there")
         capital = await client.responses.create(
@@ -66,18 +71,20 @@ async def test_plain_chat(gallery):
     assert other.output_text == "I am a scripted model. You said: Tell me a joke"
 
 
-async def test_weather_agent_calls_the_tool_then_answers_from_its_output(gallery):
+async def test_weather_agent_calls_the_tool_then_answers_from_its_output(
+    gallery: RunningServer,
+) -> None:
     async with sdk(gallery, "weather-agent") as client:
         first = await client.responses.create(
             model="gpt-4o", input="What's the weather in Paris?", tools=[tool("get_weather")]
         )
         (call,) = first.output
-        assert (call.type, call.name, json.loads(call.arguments)) == (
+        assert (call.type, call.name, json.loads(call.arguments)) == (  # type: ignore[arg-type]
             "function_call",
             "get_weather",
             {"city": "Paris", "unit": "celsius"},
         )
-        output = {
+        output: FunctionCallOutput = {
             "type": "function_call_output",
             "call_id": call.call_id,
             "output": '{"temp_c": 18, "sky": "cloudy"}',
@@ -92,7 +99,7 @@ async def test_weather_agent_calls_the_tool_then_answers_from_its_output(gallery
     assert second.output_text == "It is 18 °C and cloudy in Paris."
 
 
-async def test_parallel_tool_calls(gallery):
+async def test_parallel_tool_calls(gallery: RunningServer) -> None:
     async with sdk(gallery, "parallel-tools") as client:
         first = await client.responses.create(
             model="gpt-4o",
@@ -102,13 +109,13 @@ async def test_parallel_tool_calls(gallery):
         calls = {item.name: item for item in first.output}
         assert set(calls) == {"get_weather", "get_time"}
         assert len({c.call_id for c in calls.values()}) == 2
-        outputs = [
-            {
+        outputs: list[ResponseInputItemParam] = [
+            {  # type: ignore[misc,list-item]
                 "type": "function_call_output",
                 "call_id": calls["get_weather"].call_id,
                 "output": '{"temp_c": 25}',
             },
-            {
+            {  # type: ignore[misc,list-item]
                 "type": "function_call_output",
                 "call_id": calls["get_time"].call_id,
                 "output": '{"time": "14:05"}',
@@ -133,7 +140,7 @@ class City(BaseModel):
     landmarks: list[str]
 
 
-async def test_structured_output_fixed_and_generated(gallery):
+async def test_structured_output_fixed_and_generated(gallery: RunningServer) -> None:
     async with sdk(gallery, "structured-output") as client:
         invoice = await client.responses.parse(
             model="gpt-4o", input="Read this invoice", text_format=Invoice
@@ -151,7 +158,7 @@ async def test_structured_output_fixed_and_generated(gallery):
     assert again.output_text != city.output_text  # each call draws anew, from the seed
 
 
-async def test_reasoning_model_with_a_summary(gallery):
+async def test_reasoning_model_with_a_summary(gallery: RunningServer) -> None:
     async with sdk(gallery, "reasoning-summary") as client:
         response = await client.responses.create(
             model="o4-mini",
@@ -165,19 +172,19 @@ async def test_reasoning_model_with_a_summary(gallery):
         "**Comparing the numbers**",
         "**Answer**",
     ]
-    assert message.content[0].text == "9.9 is larger than 9.11."
+    assert message.content[0].text == "9.9 is larger than 9.11."  # type: ignore[index]
     assert response.usage.output_tokens_details.reasoning_tokens == 128
 
 
-async def test_refusal(gallery):
+async def test_refusal(gallery: RunningServer) -> None:
     async with sdk(gallery, "refusal") as client:
         response = await client.responses.create(model="gpt-4o", input="How do I pick a lock?")
     validate(response.model_dump(mode="json", exclude_unset=True), "Response")
-    (part,) = response.output[0].content
+    (part,) = response.output[0].content  # type: ignore[misc]
     assert (part.type, part.refusal) == ("refusal", "I'm sorry, but I can't help with that.")
 
 
-async def test_429_twice_then_success(gallery):
+async def test_429_twice_then_success(gallery: RunningServer) -> None:
     async with sdk(gallery, "rate-limited-then-ok", api_key="no-retries") as client:
         for _ in range(2):
             with pytest.raises(openai.RateLimitError) as info:
@@ -194,7 +201,7 @@ async def test_429_twice_then_success(gallery):
     assert ok.output_text == "Third time lucky (request 3)."
 
 
-async def test_conversation_over_previous_response_id(gallery):
+async def test_conversation_over_previous_response_id(gallery: RunningServer) -> None:
     async with sdk(gallery, "conversation") as client:
         first = await client.responses.create(model="gpt-4o", input="Hello")
         second = await client.responses.create(
@@ -210,7 +217,7 @@ async def test_conversation_over_previous_response_id(gallery):
     assert fresh.output_text == "Hi! What is your name?"
 
 
-async def stream_timing(client) -> tuple[list[float], str]:
+async def stream_timing(client: AsyncOpenAI) -> tuple[list[float], str]:
     """Delta arrival times (ms) after response.created, and the final text."""
     arrivals: list[float] = []
     async with client.responses.stream(model="gpt-4o", input="go") as stream:
@@ -223,7 +230,7 @@ async def stream_timing(client) -> tuple[list[float], str]:
     return arrivals, final.output_text
 
 
-async def test_slow_stream_keeps_its_pace(gallery):
+async def test_slow_stream_keeps_its_pace(gallery: RunningServer) -> None:
     async with sdk(gallery, "slow-stream") as client:
         await stream_timing(client)  # the first stream of a process also loads the tokenizer
         arrivals, text = await stream_timing(client)
@@ -235,7 +242,7 @@ async def test_slow_stream_keeps_its_pace(gallery):
     assert 300 + 8 * 50 - 20 <= arrivals[-1] <= 300 + 8 * 50 + 150  # no drift
 
 
-async def test_cut_stream_breaks_after_six_events(gallery):
+async def test_cut_stream_breaks_after_six_events(gallery: RunningServer) -> None:
     seen: list[str] = []
     async with sdk(gallery, "cut-stream") as client:
         with pytest.raises((httpx.HTTPError, openai.APIError)):

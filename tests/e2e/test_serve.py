@@ -159,7 +159,7 @@ async def test_sigterm_cuts_streams_that_outlive_the_grace(slow_server: Server) 
         with pytest.raises(openai.APIConnectionError):
             await sdk.models.list()
     assert await exit_code(slow_server, timeout=3) == 0
-    assert 0.9 <= cut_after < 2.5
+    assert 0.9 <= cut_after < 1.6  # the grace, not twice the grace
     log = await slow_server.rest_of_log()
     assert "stream_completed=false" in next(x for x in log if "rule=long" in x)
 
@@ -258,7 +258,7 @@ async def test_a_taken_port_fails_with_a_clear_message() -> None:
 
 
 def test_every_serve_flag_has_a_documented_environment_variable() -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs/sections/container.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs/container.md").read_text()
     rows = {
         line.split("|")[1].strip(" `"): line
         for line in doc.splitlines()

@@ -152,7 +152,7 @@ async def test_deleting_a_running_response_stops_it(
     streams: RunningServer, client: AsyncOpenAI
 ) -> None:
     created = await client.responses.create(**SLOW, background=True)
-    task = next(iter(streams.app[TASKS]))
+    task = next(iter(streams.app[TASKS]))  # type: ignore[index]
     await client.responses.delete(created.id)
     await asyncio.sleep(0)
     assert task.cancelled() or task.done()
@@ -170,7 +170,7 @@ async def test_shutdown_cancels_background_responses(tmp_path: Path) -> None:
         base_url=str(server.make_url("/v1")), api_key="k", max_retries=0
     ) as client:
         await client.responses.create(**SLOW, background=True)
-    tasks = list(app[TASKS])
+    tasks = list(app[TASKS])  # type: ignore[index]
     assert len(tasks) == 1
     await server.close()
     assert tasks[0].cancelled()

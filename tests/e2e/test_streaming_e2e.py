@@ -244,7 +244,7 @@ async def test_a_client_that_leaves_stops_the_writer_at_once(leaving: Any) -> No
     ):
         frames = await read_frames(resp, limit=6)
         left = time.monotonic()
-        resp.connection.transport.abort()  # type: ignore[union-attr]
+        resp.connection.transport.abort()
     while not [x for x in seen if x.stream]:
         await asyncio.sleep(0.01)
         assert time.monotonic() - left < 0.5, "the writer noticed the client left"
@@ -264,7 +264,7 @@ async def test_after_a_disconnect_the_response_still_completes_on_time(
 ) -> None:
     async with http.post("/v1/responses", json={**request_for("slow"), "stream": True}) as resp:
         frames = await read_frames(resp, limit=2)
-        resp.connection.transport.abort()  # type: ignore[union-attr]
+        resp.connection.transport.abort()
     rid = frames[0][2]["response"]["id"]
     await asyncio.sleep(0.5)  # the answer takes ~235 ms
     async with http.get(f"/v1/responses/{rid}") as got:

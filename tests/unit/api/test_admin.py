@@ -86,7 +86,9 @@ async def test_health_lists_version_and_scenarios(admin: ClientSession) -> None:
     }
 
 
-async def test_health_shows_the_last_reload_error(tmp_path: Path, start_server: StartServer):
+async def test_health_shows_the_last_reload_error(
+    tmp_path: Path, start_server: StartServer
+) -> None:
     from mockserver.appkeys import SCENARIOS
     from mockserver.scenario.reload import reload_once
 
@@ -362,7 +364,9 @@ async def test_reset_everything(server: RunningServer, admin: ClientSession) -> 
     assert (await body_of(await admin.get("/_mock/health"), 200))["scenarios"] == ["hello"]
 
 
-async def test_reset_restarts_a_tenants_counters(server: RunningServer, admin: ClientSession):
+async def test_reset_restarts_a_tenants_counters(
+    server: RunningServer, admin: ClientSession
+) -> None:
     once = {"name": "once", "rules": [{"name": "first", "times": 1, "reply": [{"message": "1"}]}]}
     await body_of(await admin.post("/_mock/scenarios", json=once), 201)
     headers = {"X-Mock-Scenario": "once"}

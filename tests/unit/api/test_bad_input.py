@@ -3,8 +3,13 @@ server keeps serving afterwards."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 import pytest
+from aiohttp import ClientSession
+from conftest import RunningServer, StartServer
+from openai import AsyncOpenAI
 from specschema import validate
 
 OK = {"model": "gpt-4o", "input": "hi"}
@@ -50,12 +55,28 @@ BAD_BODIES = [
     ("background-no-store", {**OK, "background": True, "store": False}, "invalid_value", "store"),
     ("service-tier", {**OK, "service_tier": "gold"}, "invalid_value", "service_tier"),
     ("stream-type", {**OK, "stream": "yes"}, "invalid_type", "stream"),
+    ("model-blank", {**OK, "model": " "}, "empty_string", "model"),
+    ("instructions-type", {**OK, "instructions": 1}, "invalid_type", "instructions"),
+    ("top-logprobs-high", {**OK, "top_logprobs": 21}, "integer_above_max_value", "top_logprobs"),
+    ("reasoning-effort", {**OK, "reasoning": {"effort": "huge"}}, "invalid_value",
+     "reasoning.effort"),
+    ("text-verbosity", {**OK, "text": {"verbosity": "loud"}}, "invalid_value", "text.verbosity"),
+    ("text-format-null", {**OK, "text": {"format": None}}, "invalid_type", "text.format"),
+    ("stream-options-flag", {**OK, "stream_options": {"include_obfuscation": "no"}},
+     "invalid_type", "stream_options.include_obfuscation"),
+    ("allowed-tools-no-mode", {**OK, "tool_choice": {"type": "allowed_tools", "tools": []}},
+     "missing_required_parameter", "tool_choice.mode"),
+    ("item-type", {**OK, "input": [{"type": "teleport"}]}, "invalid_value", "input[0].type"),
+    ("part-text-type", {**OK, "input": [{"role": "user", "content": [{"type": "input_text",
+     "text": 1}]}]}, "invalid_type", "input[0].content[0].text"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("body", "code", "param"), [c[1:] for c in BAD_BODIES],
                          ids=[c[0] for c in BAD_BODIES])  # fmt: skip
-async def test_bad_body_gets_the_api_error(http, body, code, param):
+async def test_bad_body_gets_the_api_error(
+    http: ClientSession, body: Any, code: str, param: str | None
+) -> None:
     async with http.post("/v1/responses", json=body) as resp:
         assert resp.status == 400
         error = await resp.json()
@@ -66,11 +87,11 @@ async def test_bad_body_gets_the_api_error(http, body, code, param):
         assert resp.status == 200  # and the server keeps serving
 
 
-async def test_sdk_raises_bad_request_with_code_and_param(client):
+async def test_sdk_raises_bad_request_with_code_and_param(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         await client.responses.create(model="gpt-4o", input="hi", temperature=3)
     assert (info.value.code, info.value.param) == ("decimal_above_max_value", "temperature")
-    assert info.value.request_id.startswith("req_")
+    assert info.value.request_id.startswith("req_")  # type: ignore[union-attr]
 
 
 RAW_BODIES = [
@@ -85,7 +106,7 @@ RAW_BODIES = [
 
 @pytest.mark.parametrize(("raw", "status"), [c[1:] for c in RAW_BODIES],
                          ids=[c[0] for c in RAW_BODIES])  # fmt: skip
-async def test_unparseable_bodies(http, raw, status):
+async def test_unparseable_bodies(http: ClientSession, raw: bytes, status: int) -> None:
     headers = {"Content-Type": "application/json"}
     async with http.post("/v1/responses", data=raw, headers=headers) as resp:
         assert resp.status == status
@@ -94,7 +115,7 @@ async def test_unparseable_bodies(http, raw, status):
     assert "Traceback" not in error["error"]["message"]
 
 
-async def test_body_over_the_limit_is_413(start_server):
+async def test_body_over_the_limit_is_413(start_server: StartServer) -> None:
     from aiohttp import ClientSession
 
     server = await start_server(max_body_bytes=1000)
@@ -105,7 +126,9 @@ async def test_body_over_the_limit_is_413(start_server):
             validate(await resp.json(), "ErrorResponse")
 
 
-async def test_unknown_fields_are_accepted_by_default_and_rejected_when_strict(start_server):
+async def test_unknown_fields_are_accepted_by_default_and_rejected_when_strict(
+    start_server: StartServer,
+) -> None:
     lenient = await start_server()
     strict = await start_server(strict=True)
     async with lenient.client() as sdk:
@@ -118,13 +141,13 @@ async def test_unknown_fields_are_accepted_by_default_and_rejected_when_strict(s
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
-async def test_id_of_the_wrong_form(http, method):
+async def test_id_of_the_wrong_form(http: ClientSession, method: str) -> None:
     async with http.request(method, "/v1/responses/msg_123") as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == "invalid_response_id"
 
 
-async def test_unknown_route_is_an_openai_404(http):
+async def test_unknown_route_is_an_openai_404(http: ClientSession) -> None:
     async with http.post("/v1/nothing", json={}) as resp:
         assert resp.status == 404
         error = await resp.json()
@@ -132,7 +155,7 @@ async def test_unknown_route_is_an_openai_404(http):
     assert error["error"]["message"] == "Invalid URL (POST /v1/nothing)"
 
 
-async def test_missing_key_is_401(mock):
+async def test_missing_key_is_401(mock: RunningServer) -> None:
     from aiohttp import ClientSession
 
     async with (
@@ -145,7 +168,7 @@ async def test_missing_key_is_401(mock):
     assert error["error"]["code"] == "authentication_required"
 
 
-async def test_api_key_restriction(start_server):
+async def test_api_key_restriction(start_server: StartServer) -> None:
     server = await start_server(api_keys=("good-key",))
     async with server.client("good-key") as sdk:
         assert (await sdk.responses.create(model="m", input="x")).status == "completed"
@@ -153,15 +176,15 @@ async def test_api_key_restriction(start_server):
         with pytest.raises(openai.AuthenticationError) as info:
             await sdk.responses.create(model="m", input="x")
     assert info.value.code == "invalid_api_key"
-    assert "sk-wrong-key-1234" not in info.value.body["message"]  # keys are never echoed
-    assert info.value.body["message"].startswith("Incorrect API key provided: sk-")
+    assert "sk-wrong-key-1234" not in info.value.body["message"]  # type: ignore[index]  # keys are never echoed
+    assert info.value.body["message"].startswith("Incorrect API key provided: sk-")  # type: ignore[index]
 
 
-async def test_conversations_are_not_emulated_and_say_so(client):
+async def test_conversations_are_not_emulated_and_say_so(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
         await client.responses.create(model="gpt-4o", input="x", conversation="conv_123")
     assert (info.value.code, info.value.param) == ("conversation_not_found", "conversation")
-    assert "previous_response_id" in info.value.body["message"]
+    assert "previous_response_id" in info.value.body["message"]  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -173,6 +196,8 @@ async def test_conversations_are_not_emulated_and_say_so(client):
          "Invalid value: 'yaml'. Supported values are: 'text', 'json_object', and 'json_schema'."),
     ],
 )  # fmt: skip
-async def test_enum_errors_read_like_the_api(http, body, message):
+async def test_enum_errors_read_like_the_api(
+    http: ClientSession, body: dict[str, Any], message: str
+) -> None:
     async with http.post("/v1/responses", json=body) as resp:
         assert (await resp.json())["error"]["message"] == message

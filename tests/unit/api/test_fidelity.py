@@ -1,7 +1,7 @@
 """Details where the mock follows recorded real traffic, field by field: the reasoning effort
 a model ran with, the service tier before and after the answer, and JSON written the way
 models write it (recordings: vercel/ai's openai-responses fixtures and others; see
-docs/sections/core.md). And every example scenario through the SDK's three stream paths."""
+docs/behaviour.md). And every example scenario through the SDK's three stream paths."""
 
 from __future__ import annotations
 

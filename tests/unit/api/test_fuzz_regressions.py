@@ -12,11 +12,13 @@ import json
 import logging
 import re
 import time
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
+from conftest import RunningServer
 from specschema import validate
 
 from mockserver.api.admin import JOURNAL
@@ -129,7 +131,9 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("body", "code", "param"), [c[1:] for c in BAD_BODIES],
                          ids=[c[0] for c in BAD_BODIES])  # fmt: skip
-async def test_malformed_parts_get_a_400_naming_them(http, body, code, param):
+async def test_malformed_parts_get_a_400_naming_them(
+    http: ClientSession, body: Any, code: str, param: str | None
+) -> None:
     async with http.post("/v1/responses", json=body) as resp:
         error = await resp.json()
         assert resp.status == 400, error
@@ -141,7 +145,7 @@ async def test_malformed_parts_get_a_400_naming_them(http, body, code, param):
         assert resp.status == 200
 
 
-def test_schema_errors_say_where_like_the_api():
+def test_schema_errors_say_where_like_the_api() -> None:
     from mockserver.openai.request_schemas import check_function_parameters
 
     with pytest.raises(InvalidRequest) as info:
@@ -168,7 +172,9 @@ GOOD_ITEMS = [
 
 
 @pytest.mark.parametrize("item", [c[1] for c in GOOD_ITEMS], ids=[c[0] for c in GOOD_ITEMS])
-async def test_well_formed_items_of_every_kind_are_accepted(http, item):
+async def test_well_formed_items_of_every_kind_are_accepted(
+    http: ClientSession, item: dict[str, Any]
+) -> None:
     async with http.post("/v1/responses", json=_input(item)) as resp:
         assert resp.status == 200, await resp.text()
 
@@ -191,7 +197,9 @@ HOSTILE_SCHEMAS = [
 
 @pytest.mark.parametrize("schema", [c[1] for c in HOSTILE_SCHEMAS],
                          ids=[c[0] for c in HOSTILE_SCHEMAS])  # fmt: skip
-async def test_hostile_schemas_are_answered_quickly(http, schema):
+async def test_hostile_schemas_are_answered_quickly(
+    http: ClientSession, schema: dict[str, Any]
+) -> None:
     start = time.perf_counter()
     async with http.post("/v1/responses", json=_tool(schema)) as resp:
         body = await resp.json()
@@ -213,7 +221,9 @@ SURROGATES = [
 
 @pytest.mark.parametrize(("raw", "param"), [c[1:] for c in SURROGATES],
                          ids=[c[0] for c in SURROGATES])  # fmt: skip
-async def test_lone_surrogates_are_refused_where_they_are(http, raw, param):
+async def test_lone_surrogates_are_refused_where_they_are(
+    http: ClientSession, raw: bytes, param: str
+) -> None:
     headers = {"Content-Type": "application/json"}
     async with http.post("/v1/responses", data=raw, headers=headers) as resp:
         error = await resp.json()
@@ -222,7 +232,7 @@ async def test_lone_surrogates_are_refused_where_they_are(http, raw, param):
     assert (error["error"]["code"], error["error"]["param"]) == ("invalid_encoding", param)
 
 
-async def test_escaped_surrogate_pairs_are_ordinary_characters(http):
+async def test_escaped_surrogate_pairs_are_ordinary_characters(http: ClientSession) -> None:
     raw = b'{"model": "gpt-4o", "input": "\\ud83e\\udd16", "metadata": {"k": "\\ud83d\\ude00"}}'
     async with http.post("/v1/responses", data=raw) as resp:
         assert resp.status == 200
@@ -230,7 +240,7 @@ async def test_escaped_surrogate_pairs_are_ordinary_characters(http):
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-async def test_a_body_that_does_not_decode_is_a_400(http, encoding):
+async def test_a_body_that_does_not_decode_is_a_400(http: ClientSession, encoding: str) -> None:
     headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
     async with http.post("/v1/responses", data=b"not compressed", headers=headers) as resp:
         error = await resp.json()
@@ -238,7 +248,9 @@ async def test_a_body_that_does_not_decode_is_a_400(http, encoding):
     assert error["error"]["code"] == "invalid_encoding"
 
 
-async def test_a_client_gone_mid_body_is_no_server_error(mock, caplog):
+async def test_a_client_gone_mid_body_is_no_server_error(
+    mock: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """Content-Length promises more than arrives, then the connection closes."""
     head = (
         "POST /v1/responses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer gone\r\n"
@@ -281,13 +293,13 @@ class _BrokenBody:
          "invalid_encoding"),
     ],
 )  # fmt: skip
-async def test_a_body_that_cannot_be_read_is_the_clients_400(error, code):
+async def test_a_body_that_cannot_be_read_is_the_clients_400(error: Exception, code: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         await read_body(_BrokenBody(error), 1000)  # type: ignore[arg-type]
     assert (info.value.status, info.value.code) == (400, code)
 
 
-async def test_deeply_nested_scenario_yaml_is_a_400(http):
+async def test_deeply_nested_scenario_yaml_is_a_400(http: ClientSession) -> None:
     raw = b"- " * 3000 + b"x"  # building it recursed past Python's limit: a 500
     async with http.post("/_mock/scenarios", data=raw) as resp:
         error = await resp.json()
@@ -306,7 +318,7 @@ def _record(exc: BaseException | None) -> logging.LogRecord:
     )  # fmt: skip
 
 
-def test_malformed_http_is_logged_as_one_line():
+def test_malformed_http_is_logged_as_one_line() -> None:
     record = _record(BadHttpMessage("Duplicate 'Content-Type' header found."))
     assert MalformedRequestFilter().filter(record)
     assert (record.levelno, record.exc_info) == (logging.WARNING, None)
@@ -319,7 +331,7 @@ def test_malformed_http_is_logged_as_one_line():
     assert (bug.levelno, bug.exc_info is not None) == (logging.ERROR, True)
 
 
-async def test_the_server_keeps_serving_after_all_of_it(mock):
+async def test_the_server_keeps_serving_after_all_of_it(mock: RunningServer) -> None:
     async with ClientSession(headers={"Authorization": "Bearer k"}) as session:
         bodies = [c[1] for c in BAD_BODIES] + [_tool(s) for _, s in HOSTILE_SCHEMAS]
         for body in bodies:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import random
+from collections.abc import Callable
+from typing import Any
 
 from mockserver.catalog import reasoning, rules
 from mockserver.catalog.includes import _json_copy, apply_includes
@@ -16,7 +18,7 @@ from mockserver.plan import MessagePlan, Plan
 from mockserver.zeroconfig import generate
 
 
-def test_lorem_sentences_are_fakers_sentences_draw_for_draw():
+def test_lorem_sentences_are_fakers_sentences_draw_for_draw() -> None:
     for seed in range(500):
         theirs, ours = random.Random(seed), random.Random(seed)
         nb = 1 + seed % 6
@@ -26,7 +28,7 @@ def test_lorem_sentences_are_fakers_sentences_draw_for_draw():
         assert theirs.random() == ours.random()  # the caller's stream is left where faker left it
 
 
-def test_zero_config_text_is_drawn_in_the_order_faker_drew_it():
+def test_zero_config_text_is_drawn_in_the_order_faker_drew_it() -> None:
     def faker_text(rng: random.Random) -> str:  # answer_text as it was written with faker
         fake = generate.faker_for(rng)
         return " ".join(fake.sentences(nb=rng.randint(2, 6)))
@@ -38,7 +40,7 @@ def test_zero_config_text_is_drawn_in_the_order_faker_drew_it():
         assert theirs.random() == ours.random()
 
 
-def test_canonical_content_is_json_dumps_sorted_compact():
+def test_canonical_content_is_json_dumps_sorted_compact() -> None:
     body = {"model": "m", "input": [{"b": 1.5e-7, "a": "é\n"}], "z": 10**30, "stream": True}
     content = {k: v for k, v in body.items() if k != "stream"}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -48,9 +50,14 @@ def test_canonical_content_is_json_dumps_sorted_compact():
     assert generate.content_rng(7, random.Random(0), body).random() == expected
 
 
-def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared():
-    shared = {"k": [1, 2, {"x": None}]}
-    value = {"a": shared, "b": shared, "c": [1.5, "s", True, (1, [2])], "d": {"e": []}}
+def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared() -> None:
+    shared: dict[str, Any] = {"k": [1, 2, {"x": None}]}
+    value: dict[str, Any] = {
+        "a": shared,
+        "b": shared,
+        "c": [1.5, "s", True, (1, [2])],
+        "d": {"e": []},
+    }
     copied = _json_copy(value, {})
     assert copied == copy.deepcopy(value)
     assert copied["a"] is copied["b"] and copied["a"] is not shared
@@ -59,7 +66,7 @@ def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared():
     assert shared["k"][2]["x"] is None
 
 
-def test_apply_includes_leaves_its_input_untouched():
+def test_apply_includes_leaves_its_input_untouched() -> None:
     part = {"type": "output_text", "text": "hi", "annotations": []}
     items = [{"type": "message", "content": [part]}, {"type": "message", "content": [part]}]
     before = copy.deepcopy(items)
@@ -68,8 +75,8 @@ def test_apply_includes_leaves_its_input_untouched():
     assert out[0]["content"][0]["logprobs"] == [] and out[1]["content"][0]["logprobs"] == []
 
 
-def test_bytes_bound_is_at_least_the_old_bound():
-    conversations = [
+def test_bytes_bound_is_at_least_the_old_bound() -> None:
+    conversations: list[list[dict[str, Any]]] = [
         [{"role": "user", "content": "hello " * 50}],
         [{"role": "user", "content": [{"type": "input_text", "text": "Grüße 世界"}]}] * 3,
         [{"type": "function_call_output", "call_id": "c", "output": '{"a": [1, 2, 3]}'}],
@@ -82,13 +89,13 @@ def test_bytes_bound_is_at_least_the_old_bound():
         assert rules._bytes_bound(body, conversation) >= old
 
 
-def test_with_reasoning_keeps_a_plan_it_does_not_change():
+def test_with_reasoning_keeps_a_plan_it_does_not_change() -> None:
     plan = Plan(items=(MessagePlan(text="hi"),), scenario="s", rule="r")
     assert reasoning.with_reasoning(plan, {}, unknown_model("x"), random.Random(0)) is plan
 
 
-def test_lazy_random_draws_what_random_random_draws():
-    draws = [
+def test_lazy_random_draws_what_random_random_draws() -> None:
+    draws: list[Callable[[random.Random], object]] = [
         lambda g: g.random(),
         lambda g: g.getrandbits(64),
         lambda g: g.randint(2, 6),
@@ -98,14 +105,14 @@ def test_lazy_random_draws_what_random_random_draws():
         lambda g: g.randbytes(5),
     ]
     for seed in ["answer/7/s/r/3", 12345, 2**70 + 3]:
-        for lazy in (LazyRandom(seed), LazyRandom.deferred(lambda seed=seed: seed)):
-            plain = random.Random(seed)
+        for lazy in (LazyRandom(seed), LazyRandom.deferred(lambda seed=seed: seed)):  # type: ignore[misc]
+            plain = random.Random(seed)  # type: ignore[arg-type]
             assert [d(lazy) for d in draws * 2] == [d(plain) for d in draws * 2]
             assert lazy.getstate() == plain.getstate()
     assert copy.deepcopy(LazyRandom("s")).random() == random.Random("s").random()
 
 
-def test_reserved_bits_come_first_whoever_asks_first():
+def test_reserved_bits_come_first_whoever_asks_first() -> None:
     plain = random.Random("s")
     first, then = plain.getrandbits(64), plain.random()
     lazy = LazyRandom("s", reserve_bits=64)
@@ -114,7 +121,7 @@ def test_reserved_bits_come_first_whoever_asks_first():
     assert (lazy.reserved(), lazy.random()) == (first, then)
 
 
-def test_a_deferred_content_digest_is_computed_once_and_only_when_drawn():
+def test_a_deferred_content_digest_is_computed_once_and_only_when_drawn() -> None:
     calls = []
 
     def material() -> str:

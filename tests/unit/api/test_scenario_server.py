@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 from aiohttp import ClientSession
+from conftest import RunningServer, StartServer
+from openai import AsyncOpenAI
+from openai.types.responses import Response
 
 from mockserver.appkeys import EXCHANGE_SINKS, STORE
 from mockserver.config import Config
+from mockserver.http.exchange import Exchange
 from mockserver.server import serve
 
 SCENARIOS = {
@@ -58,18 +63,18 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def server(start_server, folder):
+async def server(start_server: StartServer, folder: Path) -> RunningServer:
     return await start_server(seed=7, scenarios=(folder,), default_scenario="alpha")
 
 
-async def text_of(client, scenario: str | None = None, **body) -> str:
+async def text_of(client: AsyncOpenAI, scenario: str | None = None, **body: Any) -> str:
     headers = {"X-Mock-Scenario": scenario} if scenario else {}
     body = {"model": "gpt-4o", "input": "hi", **body}
-    response = await client.responses.create(**body, extra_headers=headers)
+    response: Response = await client.responses.create(**body, extra_headers=headers)
     return response.output_text
 
 
-async def test_selection_header_then_binding_then_default(server):
+async def test_selection_header_then_binding_then_default(server: RunningServer) -> None:
     async with server.client(api_key="sel") as client:
         assert await text_of(client) == "from alpha"  # --default-scenario
         server.app[STORE].tenant("sel").scenario_binding = "beta"
@@ -77,26 +82,30 @@ async def test_selection_header_then_binding_then_default(server):
         assert await text_of(client, "alpha") == "from alpha"  # the header wins
 
 
-async def test_without_any_scenario_the_generator_answers(start_server, folder):
+async def test_without_any_scenario_the_generator_answers(
+    start_server: StartServer, folder: Path
+) -> None:
     plain = await start_server(seed=7, scenarios=(folder,))
     async with plain.client() as client:
         response = await client.responses.create(model="gpt-4o", input="hi")
     assert response.output_text and "from" not in response.output_text
 
 
-async def test_an_unknown_scenario_is_a_400_listing_the_loaded_ones(server):
+async def test_an_unknown_scenario_is_a_400_listing_the_loaded_ones(server: RunningServer) -> None:
     async with server.client() as client:
         with pytest.raises(openai.BadRequestError) as info:
             await text_of(client, "gamma")
     assert info.value.code == "mock_unknown_scenario"
     assert info.value.param == "X-Mock-Scenario"
-    assert info.value.body["message"] == (
+    assert info.value.body["message"] == (  # type: ignore[index]
         "Unknown scenario 'gamma'. Loaded scenarios: alpha, beta, counted, lenient, seeded, strict."
     )
 
 
-async def test_no_matching_rule_is_a_400_that_explains_and_is_journaled(server):
-    exchanges = []
+async def test_no_matching_rule_is_a_400_that_explains_and_is_journaled(
+    server: RunningServer,
+) -> None:
+    exchanges: list[Exchange] = []
     server.app[EXCHANGE_SINKS].append(exchanges.append)
     async with server.client() as client:
         with pytest.raises(openai.BadRequestError) as info:
@@ -104,23 +113,23 @@ async def test_no_matching_rule_is_a_400_that_explains_and_is_journaled(server):
     assert info.value.code == "mock_no_rule_matched"
     assert info.value.type == "invalid_request_error"
     assert (
-        'rule \'weather\' (when.model expected "gpt-4o*", got "o3")' in info.value.body["message"]
+        'rule \'weather\' (when.model expected "gpt-4o*", got "o3")' in info.value.body["message"]  # type: ignore[index]
     )
     assert (
         "rule 'tool-answer' (when.has_tool_output expected \"lookup\", got false)"
-        in info.value.body["message"]
+        in info.value.body["message"]  # type: ignore[index]
     )
     (exchange,) = [e for e in exchanges if e.path == "/v1/responses"]
     assert exchange.scenario == "strict" and exchange.status == 400
-    assert exchange.unmatched[0] == {
+    assert exchange.unmatched[0] == {  # type: ignore[index]
         "rule": "weather",
         "index": 0,
         "misses": [{"key": "model", "expected": "gpt-4o*", "got": "o3"}],
     }
 
 
-async def test_fallback_generate_answers_unmatched_requests(server):
-    exchanges = []
+async def test_fallback_generate_answers_unmatched_requests(server: RunningServer) -> None:
+    exchanges: list[Exchange] = []
     server.app[EXCHANGE_SINKS].append(exchanges.append)
     async with server.client() as client:
         pong = await text_of(client, "lenient", input="ping")
@@ -130,29 +139,31 @@ async def test_fallback_generate_answers_unmatched_requests(server):
     assert pong == "pong"
     assert other.parse().output_text not in ("", "pong")
     assert other.headers["x-mock-scenario"] == "lenient"
-    assert exchanges[-1].unmatched[0]["misses"][0]["key"] == "input_contains"
+    assert exchanges[-1].unmatched[0]["misses"][0]["key"] == "input_contains"  # type: ignore[index]
 
 
-async def test_a_template_that_cannot_render_is_a_clear_400(server):
+async def test_a_template_that_cannot_render_is_a_clear_400(server: RunningServer) -> None:
     call = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}"}
     output = {"type": "function_call_output", "call_id": "c1", "output": '{"other": 1}'}
     async with server.client() as client:
         with pytest.raises(openai.BadRequestError) as info:
             await text_of(client, "strict", input=[call, output])
     assert info.value.code == "mock_template_error"
-    assert info.value.body["message"].startswith("Scenario 'strict', rule 'tool-answer' (")
-    assert "strict.yaml:6): " in info.value.body["message"]  # where the rule is written
+    assert info.value.body["message"].startswith("Scenario 'strict', rule 'tool-answer' (")  # type: ignore[index]
+    assert "strict.yaml:6): " in info.value.body["message"]  # type: ignore[index]  # where the rule is written
     assert (
         "{{ tool_output.lookup.value }}: tool_output.lookup has no 'value'; it has: other"
-        in (info.value.body["message"])
+        in (info.value.body["message"])  # type: ignore[index]
     )
 
 
-async def fire(client, n: int) -> list[str]:
+async def fire(client: AsyncOpenAI, n: int) -> list[str]:
     return await asyncio.gather(*(text_of(client, "counted") for _ in range(n)))
 
 
-async def test_counters_under_concurrent_requests_lose_and_double_nothing(server):
+async def test_counters_under_concurrent_requests_lose_and_double_nothing(
+    server: RunningServer,
+) -> None:
     async with server.client(api_key="t1") as one, server.client(api_key="t2") as two:
         first, second = await asyncio.gather(fire(one, 40), fire(two, 25))
     for texts, total in ((first, 40), (second, 25)):
@@ -166,7 +177,7 @@ async def test_counters_under_concurrent_requests_lose_and_double_nothing(server
         assert sorted(by_rule["c"]) == list(range(21, total + 1))
 
 
-async def raw_bodies(start_server, folder) -> list[bytes]:
+async def raw_bodies(start_server: StartServer, folder: Path) -> list[bytes]:
     server = await start_server(seed=11, freeze_time=1_700_000_000, scenarios=(folder,))
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     body = {
@@ -185,7 +196,7 @@ async def raw_bodies(start_server, folder) -> list[bytes]:
     return out
 
 
-async def test_same_seed_same_bytes(start_server, folder):
+async def test_same_seed_same_bytes(start_server: StartServer, folder: Path) -> None:
     first = await raw_bodies(start_server, folder)
     second = await raw_bodies(start_server, folder)
     assert first == second
@@ -195,12 +206,16 @@ async def test_same_seed_same_bytes(start_server, folder):
     assert isinstance(json.loads(structured["content"][0]["text"])["n"], int)
 
 
-async def test_an_unknown_default_scenario_stops_the_server(folder, caplog):
+async def test_an_unknown_default_scenario_stops_the_server(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert await serve(Config(port=0, scenarios=(folder,), default_scenario="nope")) == 1
     assert "--default-scenario:0:0: unknown scenario 'nope'; loaded scenarios: alpha" in caplog.text
 
 
-async def test_a_bad_scenario_file_stops_the_server_with_its_messages(tmp_path, caplog):
+async def test_a_bad_scenario_file_stops_the_server_with_its_messages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nrules: []\n", encoding="utf-8")
     status = await serve(Config(port=0, scenarios=(bad,)))

@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from bench import run as bench
 
 
-def test_the_suite_offers_every_section():
+def test_the_suite_offers_every_section() -> None:
     assert set(bench.SECTIONS) == {"1", "2", "3", "4", "5"}
     args = bench.parse_args(["--quick", "--only", "2,3"])
     assert args.quick and args.only == "2,3"
 
 
-def test_reference_frames_and_their_schedule():
+def test_reference_frames_and_their_schedule() -> None:
     from bench.bare import frame_offsets, split_frames
 
     raw = (
@@ -35,7 +35,7 @@ def test_reference_frames_and_their_schedule():
     assert frame_offsets(frames, 100.0, 20.0) == [0.0, 100.0, 120.0, 120.0]
 
 
-def test_timing_error_is_measured_from_response_created():
+def test_timing_error_is_measured_from_response_created() -> None:
     from bench.s_stream import stream_errors
     from bench.sse_client import StreamResult
 
@@ -45,7 +45,7 @@ def test_timing_error_is_measured_from_response_created():
     assert errors == pytest.approx([1.0, 0.0], abs=1e-6)
 
 
-def test_the_table_keeps_every_row_and_note():
+def test_the_table_keeps_every_row_and_note() -> None:
     from bench.report import Row, table
 
     text = table([Row("1 POST", "zero-config", "10 rps", "20 rps", "50%", note="why")])

@@ -17,7 +17,7 @@ from mockserver.catalog import (
 )
 from mockserver.catalog.table import BEGIN, END, catalogue_table
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "sections" / "models.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "models.md"
 
 
 @pytest.mark.parametrize(

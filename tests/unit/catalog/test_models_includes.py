@@ -17,7 +17,7 @@ from mockserver.catalog import (
 )
 from mockserver.errors import MockError
 
-MESSAGE = {
+MESSAGE: dict[str, Any] = {
     "id": "msg_1",
     "type": "message",
     "status": "completed",
@@ -26,21 +26,21 @@ MESSAGE = {
         {"type": "output_text", "text": "Hi there, friend.", "annotations": [], "logprobs": []}
     ],
 }
-REASONING = {"id": "rs_1", "type": "reasoning", "summary": []}
-FILE_SEARCH = {
+REASONING: dict[str, Any] = {"id": "rs_1", "type": "reasoning", "summary": []}
+FILE_SEARCH: dict[str, Any] = {
     "id": "fs_1",
     "type": "file_search_call",
     "status": "completed",
     "queries": ["refund policy"],
     "results": None,
 }
-WEB_SEARCH = {
+WEB_SEARCH: dict[str, Any] = {
     "id": "ws_1",
     "type": "web_search_call",
     "status": "completed",
     "action": {"type": "search", "query": "weather in Paris"},
 }
-CODE = {
+CODE: dict[str, Any] = {
     "id": "ci_1",
     "type": "code_interpreter_call",
     "status": "completed",
@@ -48,7 +48,7 @@ CODE = {
     "code": "print(6 * 7)",
     "outputs": [{"type": "logs", "logs": "42"}],
 }
-ITEMS = [REASONING, FILE_SEARCH, WEB_SEARCH, CODE, MESSAGE]
+ITEMS: list[dict[str, Any]] = [REASONING, FILE_SEARCH, WEB_SEARCH, CODE, MESSAGE]
 EVERYTHING = [
     "message.output_text.logprobs",
     "reasoning.encrypted_content",
@@ -78,7 +78,7 @@ def test_everything_included_is_filled_in_and_spec_valid() -> None:
 
 
 def test_nothing_included_hides_even_scripted_parts() -> None:
-    scripted = [
+    scripted: list[dict[str, Any]] = [
         {**REASONING, "encrypted_content": "gAAAAAscripted"},
         {**FILE_SEARCH, "results": [{"file_id": "file-1", "text": "t", "score": 0.5}]},
         {
@@ -130,7 +130,7 @@ def test_deterministic() -> None:
 
 
 def test_input_image_and_screenshot_urls_only_when_included() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "id": "msg_2",
             "type": "message",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 from specschema import validate
@@ -16,7 +17,7 @@ from mockserver.openai.events import render_events
 from mockserver.streaming.schedule import Pacing, schedule
 
 
-def stream(case: str = "message") -> tuple[list[dict], list[float]]:
+def stream(case: str = "message") -> tuple[list[dict[str, Any]], list[float]]:
     events = render_events(CASES[case], random.Random(1))
     offsets = schedule(
         Pacing(ttft_ms=100, interval_ms=10), events.roles, random.Random(2), events.delta_texts
@@ -24,17 +25,19 @@ def stream(case: str = "message") -> tuple[list[dict], list[float]]:
     return [dict(e) for e in events.events], offsets
 
 
-def plan(fault: object, case: str = "message") -> tuple[FaultedStream, list[dict], list[float]]:
+def plan(
+    fault: object, case: str = "message"
+) -> tuple[FaultedStream, list[dict[str, Any]], list[float]]:
     events, offsets = stream(case)
     ctx = ErrorContext(request_id="req_1")
     return fault_stream(events, offsets, parse_faults(fault), ctx), events, offsets
 
 
-def types(events: list[dict]) -> list[str]:
+def types(events: list[dict[str, Any]]) -> list[str]:
     return [e["type"] for e in events]
 
 
-def assert_sequence(events: list[dict]) -> None:
+def assert_sequence(events: list[dict[str, Any]]) -> None:
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
 
 
@@ -127,7 +130,7 @@ def test_failed_replaces_the_rest_with_response_failed() -> None:
     assert_sequence(result.events)
     failed = result.events[-1]
     validate(failed, "ResponseFailedEvent")
-    response = failed["response"]
+    response: dict[str, Any] = failed["response"]
     assert response is result.final and result.terminal_changed
     assert response["status"] == "failed"
     assert response["error"]["code"] == "server_error"
@@ -150,7 +153,7 @@ def test_failed_with_a_chosen_code() -> None:
 def test_failed_defaults_to_the_terminal_event() -> None:
     result, events, _ = plan("failed")
     assert types(result.events) == [*types(events[:-1]), "response.failed"]
-    assert [i["id"] for i in result.final["output"]] == [
+    assert [i["id"] for i in result.final["output"]] == [  # type: ignore[index]
         i["id"] for i in events[-1]["response"]["output"]
     ]
 

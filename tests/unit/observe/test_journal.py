@@ -90,7 +90,7 @@ async def test_an_entry_holds_the_request_and_what_answered_it(
     assert entry["request_id"].startswith("req_") and entry["expectations"] == []
 
 
-async def test_no_entry_ever_shows_an_api_key(server: RunningServer, admin: ClientSession):
+async def test_no_entry_ever_shows_an_api_key(server: RunningServer, admin: ClientSession) -> None:
     keys = ["sk-proj-abcdefghijklmnop", "sk-other-0123456789"]
     for key in keys:
         await ask(server, key, "hello")
@@ -111,7 +111,7 @@ async def test_unmatched_requests_say_why(server: RunningServer, admin: ClientSe
     assert await journal(admin, "?unmatched=false") == []
 
 
-async def test_errors_and_retries_are_recorded(server: RunningServer, admin: ClientSession):
+async def test_errors_and_retries_are_recorded(server: RunningServer, admin: ClientSession) -> None:
     # The SDK retries a 500 twice: `times: 2` is then used up and nothing matches (400).
     headers = {"X-Mock-Scenario": "script"}
     async with server.client("k", max_retries=2, default_headers=headers) as sdk:
@@ -125,7 +125,7 @@ async def test_errors_and_retries_are_recorded(server: RunningServer, admin: Cli
     ]
 
 
-async def test_streams_record_how_far_they_got(server: RunningServer, admin: ClientSession):
+async def test_streams_record_how_far_they_got(server: RunningServer, admin: ClientSession) -> None:
     async with server.client("k", default_headers={"X-Mock-Scenario": "script"}) as sdk:
         stream = await sdk.responses.create(model="gpt-4o", input="hello", stream=True)
         events = [event async for event in stream]
@@ -193,7 +193,9 @@ async def test_unknown_rule_message_lists_the_rules(admin: ClientSession) -> Non
     )
 
 
-async def test_a_deleted_scenario_stays_filterable(server: RunningServer, admin: ClientSession):
+async def test_a_deleted_scenario_stays_filterable(
+    server: RunningServer, admin: ClientSession
+) -> None:
     await ask(server, "k", "hello")
     assert (await admin.delete("/_mock/scenarios/script")).status == 200
     assert len(await journal(admin, "?scenario=script&rule=hello")) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -102,7 +103,7 @@ async def test_open_streams_gauge_follows_sse_responses(
     app.router.add_get("/sse", sse)
     app.router.add_get("/plain", plain)
     metrics = install(app)
-    client: TestClient = await aiohttp_client(app)
+    client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
 
     def open_now() -> float:
         return samples(metrics.exposition().decode())[("mockserver_streams_open", ())]
@@ -140,7 +141,9 @@ async def test_open_streams_gauge_follows_sse_responses(
 
 
 async def test_metrics_count_what_the_sdk_did(aiohttp_client: AiohttpClient) -> None:
-    client: TestClient = await aiohttp_client(create_app(Config(seed=3)))
+    client: TestClient[web.Request, web.Application] = await aiohttp_client(
+        create_app(Config(seed=3))
+    )
     base_url = str(client.make_url("/v1"))
     async with AsyncOpenAI(base_url=base_url, api_key="key-a", max_retries=0) as sdk:
         for _ in range(3):
@@ -183,7 +186,7 @@ async def test_metrics_count_scenarios_streams_faults_and_limits(
         ),
     )
 
-    def using(name: str) -> dict[str, dict[str, str]]:
+    def using(name: str) -> dict[str, Any]:
         return {"extra_headers": {"X-Mock-Scenario": name}}
 
     async with server.client() as sdk:

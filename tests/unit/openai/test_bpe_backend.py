@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import warnings
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def random_texts(n: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reference():  # the package's own Encoding, as tokens.py used it before
+def reference() -> Any:  # the package's own Encoding, as tokens.py used it before
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import bpe_openai
@@ -37,7 +38,7 @@ def reference():  # the package's own Encoding, as tokens.py used it before
         return bpe_openai.get_encoding("o200k_base")
 
 
-def reference_split(enc, text: str) -> list[str]:
+def reference_split(enc: Any, text: str) -> list[str]:
     pieces, pending = [], []
     for tok in enc.encode(text, disallowed_special=()):
         pending.append(tok)
@@ -50,7 +51,7 @@ def reference_split(enc, text: str) -> list[str]:
     return pieces
 
 
-def test_same_counts_and_splits_as_the_encoding(reference) -> None:
+def test_same_counts_and_splits_as_the_encoding(reference: Any) -> None:
     for text in TEXTS + random_texts(300):
         assert tokens.count(text) == len(reference.encode(text, disallowed_special=())), text
         assert tokens.split(text) == reference_split(reference, text), text

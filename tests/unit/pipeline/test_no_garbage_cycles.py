@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
+from conftest import StartServer
 
 from mockserver.config import Config
 
@@ -40,9 +41,11 @@ def _servers_objects(garbage: list[Any]) -> list[str]:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
 @pytest.mark.parametrize("scenario", [None, "garbage"], ids=["zero-config", "scripted"])
-async def test_create_requests_leave_no_cycles(start_server, tmp_path: Path, stream, scenario):
+async def test_create_requests_leave_no_cycles(
+    start_server: StartServer, tmp_path: Path, stream: bool, scenario: str | None
+) -> None:
     (tmp_path / "garbage.yaml").write_text(SCENARIO)
-    mock = await start_server(Config(seed=3, scenarios=[tmp_path]))
+    mock = await start_server(Config(seed=3, scenarios=(tmp_path,)))
     headers = {
         "Authorization": "Bearer gc-key",
         **({"X-Mock-Scenario": scenario} if scenario else {}),

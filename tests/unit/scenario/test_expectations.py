@@ -9,17 +9,18 @@ import pytest
 from aiohttp import ClientSession
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI
+from openai.types.responses import FunctionToolParam, ResponseInputItemParam
 
 from mockserver.pipeline.store import tenant_hash
 from mockserver.scenario import ScenarioLoadError, load_text
 from mockserver.scenario.expectations import diff_lines, report
 
-WEATHER_TOOL = {
+WEATHER_TOOL: FunctionToolParam = {  # type: ignore[typeddict-item]  # no "strict": the API defaults it
     "type": "function",
     "name": "get_weather",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
 }
-CLOCK_TOOL = {**WEATHER_TOOL, "name": "get_time"}
+CLOCK_TOOL: FunctionToolParam = {**WEATHER_TOOL, "name": "get_time"}
 AGENT = """
 name: agent
 rules:
@@ -68,7 +69,7 @@ async def verify(admin: ClientSession, tenant: str = "sk-agent") -> dict[str, An
     return body
 
 
-def outputs(*call_ids: str) -> list[dict[str, Any]]:
+def outputs(*call_ids: str) -> list[ResponseInputItemParam]:
     return [{"type": "function_call_output", "call_id": c, "output": "{}"} for c in call_ids]
 
 
@@ -163,7 +164,7 @@ async def test_verify_is_per_tenant(server: RunningServer, admin: ClientSession)
     assert everyone["violations"] == careless["violations"]
 
 
-async def test_a_tenant_reset_clears_its_violations(sdk: AsyncOpenAI, admin: ClientSession):
+async def test_a_tenant_reset_clears_its_violations(sdk: AsyncOpenAI, admin: ClientSession) -> None:
     await sdk.responses.create(model="gpt-4o", input="hi")
     assert (await verify(admin))["ok"] is False
     assert (await admin.post("/_mock/reset?tenant=sk-agent")).status == 200

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from mockserver.cli import main
@@ -27,13 +28,15 @@ rules:
 """
 
 
-def test_validate_accepts_the_gallery(capsys):
+def test_validate_accepts_the_gallery(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(GALLERY)]) == 0
     out, err = capsys.readouterr()
     assert err == "" and out.startswith("ok: ")
 
 
-def test_validate_lists_every_problem_and_exits_1(tmp_path, capsys):
+def test_validate_lists_every_problem_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text(BAD, encoding="utf-8")
     assert main(["validate", str(GALLERY), str(bad)]) == 1
@@ -51,7 +54,9 @@ def test_validate_lists_every_problem_and_exits_1(tmp_path, capsys):
     ]
 
 
-def test_validate_reports_missing_paths_and_empty_folders(tmp_path, capsys):
+def test_validate_reports_missing_paths_and_empty_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["validate", str(tmp_path / "nope.yaml"), str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"{tmp_path / 'nope.yaml'}:0:0: no such file or folder",
@@ -59,7 +64,7 @@ def test_validate_reports_missing_paths_and_empty_folders(tmp_path, capsys):
     ]
 
 
-def test_the_installed_command_validates(tmp_path):
+def test_the_installed_command_validates(tmp_path: Path) -> None:
     bad = tmp_path / "b.yaml"
     bad.write_text("name: b\nrules: []\n", encoding="utf-8")
     run = subprocess.run(
@@ -72,21 +77,21 @@ def test_the_installed_command_validates(tmp_path):
     assert run.stderr == f"{bad}:2:8: $.rules: empty list; a scenario needs at least one rule\n"
 
 
-def test_schema_prints_the_schema(capsys):
+def test_schema_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == schema()
     jsonschema.Draft202012Validator.check_schema(printed)
 
 
-def test_the_gallery_is_valid_for_editors_too():
+def test_the_gallery_is_valid_for_editors_too() -> None:
     """What a YAML language server checks with the printed schema: the root anyOf."""
     validator = jsonschema.Draft202012Validator(schema())
     for path in sorted(GALLERY.glob("*.yaml")):
         validator.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def test_the_schema_lists_exactly_the_registered_names():
+def test_the_schema_lists_exactly_the_registered_names() -> None:
     defs = schema()["$defs"]
     assert set(defs["when"]["properties"]) == set(WHEN)
     assert set(defs["reply_item"]["properties"]) == set(REPLIES)

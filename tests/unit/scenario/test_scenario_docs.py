@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -12,7 +13,7 @@ import yaml
 from mockserver.scenario import load_text
 from mockserver.scenario.schema import schema
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "sections" / "scenarios.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "scenarios.md"
 MARKER = re.compile(r"<!-- schema: (\S+) -->")
 
 
@@ -34,7 +35,7 @@ def tables() -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def node(pointer: str) -> dict:
+def node(pointer: str) -> Any:  # a node of the JSON Schema
     here = schema()["$defs"]
     for part in pointer.split("/"):
         here = here[int(part)] if isinstance(here, list) else here[part]
@@ -44,14 +45,14 @@ def node(pointer: str) -> dict:
 TABLES = tables()
 
 
-def test_the_reference_covers_every_object_of_the_schema():
+def test_the_reference_covers_every_object_of_the_schema() -> None:
     defs = schema()["$defs"]
     with_keys = {name for name, d in defs.items() if d.get("properties") and name != "counter"}
     assert with_keys <= set(TABLES)
 
 
 @pytest.mark.parametrize("pointer", TABLES, ids=list(TABLES))
-def test_a_table_lists_exactly_the_schema_keys(pointer):
+def test_a_table_lists_exactly_the_schema_keys(pointer: str) -> None:
     documented = [key for key, _ in TABLES[pointer]]
     assert sorted(documented) == sorted(node(pointer)["properties"])
     assert len(documented) == len(set(documented))
@@ -63,7 +64,7 @@ EXAMPLES = [(pointer, key, example) for pointer, rows in TABLES.items() for key,
 @pytest.mark.parametrize(
     ("pointer", "key", "example"), EXAMPLES, ids=[f"{p}.{k}" for p, k, _ in EXAMPLES]
 )
-def test_every_example_is_valid(pointer, key, example):
+def test_every_example_is_valid(pointer: str, key: str, example: str) -> None:
     fragment = yaml.safe_load(example)
     assert isinstance(fragment, dict) and list(fragment) == [key], example
     root = schema()
@@ -71,7 +72,7 @@ def test_every_example_is_valid(pointer, key, example):
     jsonschema.Draft202012Validator(target).validate(fragment[key])
 
 
-def test_the_full_examples_load():
+def test_the_full_examples_load() -> None:
     text = DOC.read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
     scenarios = [b for b in blocks if re.search(r"^name: ", b, flags=re.MULTILINE)]

@@ -74,7 +74,7 @@ def test_keyword_rules_keep_file_order(times_at: int | None) -> None:
             counters.fire("kw", rule.name)
     if times_at is not None:  # r3 fired once: exhausted, word07 comes next
         ctx = build_context({"model": "m"}, [user("word07 word03")], {}, call=2)
-        assert first_match(scenario, ctx, counters).name == "r7"
+        assert first_match(scenario, ctx, counters).name == "r7"  # type: ignore[union-attr]
 
 
 def test_rule_named_finds_each_rule() -> None:

@@ -38,7 +38,7 @@ def problems_of(text: str, source: str = "s.yaml") -> list[str]:
     return info.value.lines()
 
 
-def test_a_good_file_loads_into_frozen_values(tmp_path):
+def test_a_good_file_loads_into_frozen_values(tmp_path: Path) -> None:
     (scenario,) = load_paths([write(tmp_path, "hello.yaml", GOOD)])
     assert scenario.name == "hello" and scenario.description == "says hello"
     (rule,) = scenario.rules
@@ -48,7 +48,7 @@ def test_a_good_file_loads_into_frozen_values(tmp_path):
         rule.name = "other"  # type: ignore[misc]
 
 
-def test_folders_are_searched_recursively_for_yaml_and_yml(tmp_path):
+def test_folders_are_searched_recursively_for_yaml_and_yml(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", GOOD)
     write(tmp_path, "deep/er/b.yml", GOOD.replace("name: hello", "name: b"))
     write(tmp_path, "notes.txt", "not a scenario")
@@ -56,7 +56,7 @@ def test_folders_are_searched_recursively_for_yaml_and_yml(tmp_path):
     assert names == ["hello", "b"]
 
 
-def test_a_file_may_hold_a_list_of_scenarios(tmp_path):
+def test_a_file_may_hold_a_list_of_scenarios(tmp_path: Path) -> None:
     text = (
         "- name: one\n  rules: [{reply: [{message: a}]}]\n"
         "- name: two\n  rules: [{error: server_error}]\n"
@@ -64,7 +64,7 @@ def test_a_file_may_hold_a_list_of_scenarios(tmp_path):
     assert [s.name for s in load_paths([write(tmp_path, "l.yaml", text)])] == ["one", "two"]
 
 
-def test_rules_get_default_names_and_keep_file_order():
+def test_rules_get_default_names_and_keep_file_order() -> None:
     (scenario,) = load_text(
         "name: x\nrules: [{reply: [{message: a}]}, {reply: [{message: b}]}]", "t"
     )
@@ -159,6 +159,10 @@ BAD_INPUT = {
         "name: x\nrules:\n  - reply: [{message: {text: a, annotations: [{type: url_citation}]}}]\n",
         "s.yaml:3:47: $.rules[0].reply[0].message.annotations[0]: missing required key 'url'",
     ),
+    "usage-not-a-mapping": (  # once a TypeError: the rule was built despite the finding
+        "name: x\nrules:\n  - reply: [{message: a}]\n    usage: 0\n",
+        "s.yaml:4:12: $.rules[0].usage: expected a mapping, got 0",
+    ),
     "not-a-mapping": ("just text\n", "s.yaml:1:1: $: expected a scenario (a mapping) or a list"),
     "bad-name": (
         "name: my scenario\nrules: [{reply: [{message: a}]}]\n",
@@ -168,13 +172,13 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))
-def test_bad_input_gives_a_located_message(case):
+def test_bad_input_gives_a_located_message(case: str) -> None:
     text, expected = BAD_INPUT[case]
     lines = problems_of(text)
     assert any(line.startswith(expected) for line in lines), lines
 
 
-def test_a_file_that_is_not_utf8_is_named_with_its_position(tmp_path):
+def test_a_file_that_is_not_utf8_is_named_with_its_position(tmp_path: Path) -> None:
     path = write(tmp_path, "latin1.yaml", b"name: x\nrules:\n  - reply: [{message: 'caf\xe9'}]\n")
     loaded = collect([path])
     assert [str(p) for p in loaded.problems] == [
@@ -182,7 +186,7 @@ def test_a_file_that_is_not_utf8_is_named_with_its_position(tmp_path):
     ]
 
 
-def test_duplicate_scenario_names_across_files(tmp_path):
+def test_duplicate_scenario_names_across_files(tmp_path: Path) -> None:
     first = write(tmp_path, "a.yaml", GOOD)
     second = write(tmp_path, "b.yaml", "# same name\n" + GOOD)
     with pytest.raises(ScenarioLoadError) as info:
@@ -193,7 +197,7 @@ def test_duplicate_scenario_names_across_files(tmp_path):
     ]
 
 
-def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
+def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path) -> None:
     write(
         tmp_path,
         "a.yaml",
@@ -209,22 +213,22 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
     assert str(info.value).startswith("4 problems in scenario files:\n")
 
 
-def test_a_missing_path_is_a_problem(tmp_path):
+def test_a_missing_path_is_a_problem(tmp_path: Path) -> None:
     with pytest.raises(ScenarioLoadError, match="no such file or folder"):
         load_paths([tmp_path / "absent.yaml"])
 
 
-def test_load_text_reads_json_too():
+def test_load_text_reads_json_too() -> None:
     (scenario,) = load_text('{"name": "j", "rules": [{"reply": [{"message": "hi"}]}]}', "admin")
     assert scenario.name == "j"
 
 
-def test_load_text_names_its_source_in_messages():
+def test_load_text_names_its_source_in_messages() -> None:
     lines = problems_of("name: x\nrules: []\n", source="admin:PUT /_mock/scenarios")
     assert lines[0].startswith("admin:PUT /_mock/scenarios:2:8: $.rules: empty list")
 
 
-def test_anchors_and_merge_keys_work():
+def test_anchors_and_merge_keys_work() -> None:
     text = """\
     name: x
     rules:
@@ -235,3 +239,12 @@ def test_anchors_and_merge_keys_work():
     (scenario,) = load_text(textwrap.dedent(text), "t")
     assert [r.name for r in scenario.rules] == ["a", "b"]
     assert scenario.rules[1].when[0].raw == "gpt-4o*"
+
+
+def test_alias_chains_are_bounded() -> None:
+    """`&a [*b x10]` nine levels deep is 10**9 values: refused at the limit, not built."""
+    lines = ["  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    text = "name: x\nx:\n" + "\n".join(lines) + "\nrules: [{reply: [{message: a}]}]\n"
+    found = problems_of(text)
+    assert any("more than 100000 values (YAML aliases expanded)" in line for line in found)

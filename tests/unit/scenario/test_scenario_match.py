@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from mockserver.plan import MessagePlan, Plan
-from mockserver.scenario import Counters, NoRuleMatched, decide, load_text
+from mockserver.scenario import (
+    Counters,
+    Decision,
+    NoRuleMatched,
+    Scenario,
+    decide,
+    load_text,
+)
 from mockserver.zeroconfig.generate import json_for_schema
 
 SEQUENCE = """\
@@ -23,7 +30,9 @@ rules:
 """
 
 
-def run(scenario, text: str, counters: Counters, model: str = "gpt-4o", **body: object):
+def run(
+    scenario: Scenario, text: str, counters: Counters, model: str = "gpt-4o", **body: object
+) -> Decision:
     conversation = [{"type": "message", "role": "user", "content": text}]
     return decide(
         scenario,
@@ -38,27 +47,27 @@ def run(scenario, text: str, counters: Counters, model: str = "gpt-4o", **body: 
 
 
 @pytest.fixture
-def seq():
+def seq() -> Scenario:
     (scenario,) = load_text(SEQUENCE, "seq.yaml")
     return scenario
 
 
-def test_times_bounds_a_rule_then_the_next_rules_answer(seq):
+def test_times_bounds_a_rule_then_the_next_rules_answer(seq: Scenario) -> None:
     counters = Counters()
-    rules = [run(seq, "hello", counters).rule.name for _ in range(4)]
+    rules = [run(seq, "hello", counters).rule.name for _ in range(4)]  # type: ignore[union-attr]
     assert rules == ["fail-twice", "fail-twice", "greet", "greet"]
     assert counters.snapshot() == {"seq": {"calls": 4, "rules": {"fail-twice": 2, "greet": 2}}}
 
 
-def test_counters_are_per_tenant(seq):
+def test_counters_are_per_tenant(seq: Scenario) -> None:
     a, b = Counters(), Counters()
-    assert run(seq, "hello", a).rule.name == "fail-twice"
+    assert run(seq, "hello", a).rule.name == "fail-twice"  # type: ignore[union-attr]
     run(seq, "hello", a)
-    assert run(seq, "hello", b).rule.name == "fail-twice"
+    assert run(seq, "hello", b).rule.name == "fail-twice"  # type: ignore[union-attr]
     assert run(seq, "hello", a).plan.items == (MessagePlan("hi #3, fired 1"),)
 
 
-def test_no_match_names_the_closest_rules_and_why(seq):
+def test_no_match_names_the_closest_rules_and_why(seq: Scenario) -> None:
     counters = Counters()
     run(seq, "x", counters)
     run(seq, "x", counters)
@@ -88,7 +97,7 @@ def test_no_match_names_the_closest_rules_and_why(seq):
     }
 
 
-def test_fallback_generate_answers_and_still_explains():
+def test_fallback_generate_answers_and_still_explains() -> None:
     (scenario,) = load_text(
         "name: fb\nfallback: generate\nrules: [{when: {call: 5}, reply: [{message: five}]}]", "t"
     )
@@ -100,7 +109,7 @@ def test_fallback_generate_answers_and_still_explains():
     ]
 
 
-def test_probability_fires_reproducibly():
+def test_probability_fires_reproducibly() -> None:
     text = (
         "name: p\nrules: [{name: flaky, when: {probability: 0.5}, error: server_error},"
         " {reply: [{message: ok}]}]"
@@ -109,7 +118,7 @@ def test_probability_fires_reproducibly():
 
     def pattern() -> list[str]:
         counters = Counters()
-        return [run(scenario, "q", counters).rule.name for _ in range(40)]
+        return [run(scenario, "q", counters).rule.name for _ in range(40)]  # type: ignore[union-attr]
 
     first = pattern()
     assert first == pattern()

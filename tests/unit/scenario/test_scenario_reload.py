@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import StartServer
 
 from mockserver.scenario import Registry, ScenarioLoadError, UnknownScenario
 from mockserver.scenario.reload import reload_once, stamp, watch
@@ -26,7 +27,7 @@ def write(path: Path, text: str) -> None:
 
 def text_of(registry: Registry) -> str:
     reply = registry.get("live").rules[0].reply[0]
-    return reply.text.source  # type: ignore[attr-defined]
+    return reply.text.source  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def live(tmp_path: Path) -> tuple[Registry, Path]:
     return registry, path
 
 
-async def test_a_good_change_is_applied(live):
+async def test_a_good_change_is_applied(live: tuple[Registry, Path]) -> None:
     registry, path = live
     write(path, V2)
     assert await reload_once(registry) is True
@@ -46,7 +47,9 @@ async def test_a_good_change_is_applied(live):
     assert registry.last_error is None
 
 
-async def test_a_bad_change_is_logged_and_the_old_set_keeps_serving(live, caplog):
+async def test_a_bad_change_is_logged_and_the_old_set_keeps_serving(
+    live: tuple[Registry, Path], caplog: pytest.LogCaptureFixture
+) -> None:
     registry, path = live
     before = registry.scenarios
     write(path, BROKEN)
@@ -58,7 +61,9 @@ async def test_a_bad_change_is_logged_and_the_old_set_keeps_serving(live, caplog
     assert registry.last_error is not None and len(registry.last_error.problems) == 1
 
 
-async def test_the_watcher_notices_edits_additions_and_removals(live):
+async def test_the_watcher_notices_edits_additions_and_removals(
+    live: tuple[Registry, Path],
+) -> None:
     registry, path = live
     ticks: asyncio.Queue[None] = asyncio.Queue()
 
@@ -91,13 +96,13 @@ async def test_the_watcher_notices_edits_additions_and_removals(live):
         task.cancel()
 
 
-def test_stamp_sees_only_scenario_files(tmp_path):
+def test_stamp_sees_only_scenario_files(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(V1, encoding="utf-8")
     (tmp_path / "notes.md").write_text("x", encoding="utf-8")
     assert list(stamp((tmp_path,))) == [str(tmp_path / "a.yaml")]
 
 
-async def test_reload_through_the_server(start_server, tmp_path):
+async def test_reload_through_the_server(start_server: StartServer, tmp_path: Path) -> None:
     path = tmp_path / "live.yaml"
     write(path, V1)
     server = await start_server(seed=1, scenarios=(tmp_path,), default_scenario="live", reload=True)
@@ -112,7 +117,7 @@ async def test_reload_through_the_server(start_server, tmp_path):
     assert (first.output_text, second.output_text) == ("version one", "version two")
 
 
-def test_runtime_scenarios_are_validated_and_survive_reloads(live):
+def test_runtime_scenarios_are_validated_and_survive_reloads(live: tuple[Registry, Path]) -> None:
     registry, _path = live
     registry.put_text("name: added\nrules: [{reply: [{message: hi}]}]\n", "admin")
     with pytest.raises(ScenarioLoadError, match=r"admin:2:8: \$.rules: empty list"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import textwrap
+from typing import Any
 
 import pytest
 
-from mockserver.plan import FunctionCallPlan, MessagePlan, ReasoningPlan, VerbatimPlan
+from mockserver.plan import FunctionCallPlan, MessagePlan, Plan, ReasoningPlan, VerbatimPlan
 from mockserver.scenario import Counters, ScenarioAnswerError, decide, load_text
 from mockserver.scenario.reply import REPLIES
 from mockserver.scenario.schema import schema
@@ -25,14 +26,14 @@ BODY = {
     "metadata": {"user": "ada"},
     "text": {"format": {"type": "json_schema", "name": "w", "schema": SCHEMA}},
 }
-CONVERSATION = [
+CONVERSATION: list[dict[str, Any]] = [
     {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather?"}]},
     {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
     {"type": "function_call_output", "call_id": "c1", "output": '{"temp_c": 21, "sky": ["sun"]}'},
 ]
 
 
-def plan_of(reply_yaml: str, body: dict | None = None, **rule: object):
+def plan_of(reply_yaml: str, body: dict[str, Any] | None = None, **rule: object) -> Plan:
     items = textwrap.indent(textwrap.dedent(reply_yaml), "      ")
     text = f"name: s\nseed: 3\nrules:\n  - reply:\n{items}"
     for key, value in rule.items():
@@ -104,26 +105,26 @@ REPLY_CASES = {
 }
 
 
-def test_every_reply_kind_is_in_the_schema_and_has_a_case():
+def test_every_reply_kind_is_in_the_schema_and_has_a_case() -> None:
     kinds = set(schema()["$defs"]["reply_item"]["properties"])
     assert kinds == set(REPLIES)
     assert {case.split("-")[0] for case in REPLY_CASES} | {"json"} == kinds
 
 
 @pytest.mark.parametrize("case", REPLY_CASES, ids=list(REPLY_CASES))
-def test_reply_kind_becomes_its_plan(case):
+def test_reply_kind_becomes_its_plan(case: str) -> None:
     reply, expected = REPLY_CASES[case]
     assert plan_of(reply).items == (expected,)
 
 
-def test_json_auto_generates_from_the_request_schema():
+def test_json_auto_generates_from_the_request_schema() -> None:
     (item,) = plan_of("- json: auto\n").items
-    value = json.loads(item.text)
+    value = json.loads(item.text)  # type: ignore[union-attr]
     assert set(value) == {"city", "temp"} and isinstance(value["temp"], int)
     assert plan_of("- json: auto\n").items == (item,)  # seeded
 
 
-def test_json_auto_without_a_schema_is_a_clear_400():
+def test_json_auto_without_a_schema_is_a_clear_400() -> None:
     with pytest.raises(
         ScenarioAnswerError,
         match=r"json: auto generates from the request's text\.format json_schema",
@@ -132,12 +133,12 @@ def test_json_auto_without_a_schema_is_a_clear_400():
     assert (info.value.status, info.value.code) == (400, "mock_template_error")
 
 
-def test_several_function_calls_are_parallel_calls_in_order():
+def test_several_function_calls_are_parallel_calls_in_order() -> None:
     plan = plan_of("- function_call: {name: a}\n- function_call: {name: b, arguments: {x: 1}}\n")
-    assert [(i.name, i.arguments) for i in plan.items] == [("a", "{}"), ("b", '{"x":1}')]
+    assert [(i.name, i.arguments) for i in plan.items] == [("a", "{}"), ("b", '{"x":1}')]  # type: ignore[union-attr]
 
 
-def test_rule_level_settings_reach_the_plan():
+def test_rule_level_settings_reach_the_plan() -> None:
     plan = plan_of(
         "- message: cut\n",
         status="incomplete",
@@ -153,12 +154,13 @@ def test_rule_level_settings_reach_the_plan():
         250,
     )
     assert plan.usage == {"input_tokens": 1000, "output_tokens_details": {"reasoning_tokens": 5}}
+    assert plan.stream is not None
     assert (plan.stream.ttft_ms, plan.stream.chunk, plan.stream.chunk_size) == (100, "fixed", 4)
     assert [f.name for f in plan.fault] == ["disconnect@after_events=3"]
     assert (plan.scenario, plan.rule) == ("s", "rule-1")
 
 
-def test_an_error_rule_carries_its_parsed_spec():
+def test_an_error_rule_carries_its_parsed_spec() -> None:
     (scenario,) = load_text(
         "name: e\nrules: [{error: {preset: rate_limit_exceeded, retry_after: 2}}]", "t"
     )
@@ -170,8 +172,9 @@ def test_an_error_rule_carries_its_parsed_spec():
         counters=Counters(),
         seed=1,
         json_for_schema=json_for_schema,
-        generate=lambda: None,
+        generate=lambda: None,  # type: ignore[arg-type,return-value]
     ).plan
+    assert plan.error is not None
     assert (plan.error.status, plan.error.code, plan.error.retry_after) == (
         429,
         "rate_limit_exceeded",
@@ -180,7 +183,7 @@ def test_an_error_rule_carries_its_parsed_spec():
     assert plan.items == ()
 
 
-def test_a_missing_template_value_is_a_clear_400_naming_rule_and_line():
+def test_a_missing_template_value_is_a_clear_400_naming_rule_and_line() -> None:
     with pytest.raises(ScenarioAnswerError) as info:
         plan_of("- message: '{{ tool_output.search.hits }}'\n")
     assert info.value.message == (
@@ -189,7 +192,7 @@ def test_a_missing_template_value_is_a_clear_400_naming_rule_and_line():
     )
 
 
-def test_faker_text_is_seeded_by_seed_rule_and_call():
+def test_faker_text_is_seeded_by_seed_rule_and_call() -> None:
     (scenario,) = load_text(
         "name: f\nrules: [{reply: [{message: '{{ faker.name }} in {{ faker.city }}'}]}]", "t"
     )
@@ -205,10 +208,10 @@ def test_faker_text_is_seeded_by_seed_rule_and_call():
                 counters=counters,
                 seed=seed,
                 json_for_schema=json_for_schema,
-                generate=lambda: None,
+                generate=lambda: None,  # type: ignore[arg-type,return-value]
             )
             .plan.items[0]
-            .text
+            .text  # type: ignore[union-attr]
             for _ in range(3)
         ]
 

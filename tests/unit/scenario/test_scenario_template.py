@@ -38,11 +38,11 @@ def run(source: str) -> str:
         ("{{ '{{' }} literal", "{{ literal"),
     ],
 )
-def test_render(source, expected):
+def test_render(source: str, expected: str) -> None:
     assert run(source) == expected
 
 
-def test_a_lone_expression_keeps_its_json_type():
+def test_a_lone_expression_keeps_its_json_type() -> None:
     scope = Scope(VALUES, lambda name: name)
     assert render_value(parse("{{ tool_output.get_weather.temp_c }}"), scope) == 21
     assert render_value(parse("{{ tool_output.get_weather.tags }}"), scope) == ["sun", "wind"]
@@ -68,13 +68,13 @@ def test_a_lone_expression_keeps_its_json_type():
         ("{{ nope }} and {{ input | shout }}", "unknown name 'nope'"),
     ],
 )
-def test_load_time_errors(source, message):
+def test_load_time_errors(source: str, message: str) -> None:
     with pytest.raises(TemplateError) as info:
         parse(source)
     assert message in str(info.value)
 
 
-def test_all_errors_of_one_template_are_reported_together():
+def test_all_errors_of_one_template_are_reported_together() -> None:
     with pytest.raises(TemplateError) as info:
         parse("{{ nope }} and {{ input | shout }}")
     assert "unknown name 'nope'" in str(info.value) and "unknown filter 'shout'" in str(info.value)
@@ -98,7 +98,7 @@ def test_all_errors_of_one_template_are_reported_together():
         ("{{ call | length }}", "length of int is undefined"),
     ],
 )
-def test_answer_time_errors_are_template_errors(source, message):
+def test_answer_time_errors_are_template_errors(source: str, message: str) -> None:
     with pytest.raises(TemplateError) as info:
         run(source)
     assert message in str(info.value)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from mockserver.scenario import load_text
 from mockserver.scenario.context import build_context
-from mockserver.scenario.when import WHEN, chance
+from mockserver.scenario.when import WHEN, Miss, chance
 
 
-def user(text: str) -> dict:
+def user(text: str) -> dict[str, Any]:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
-def tool_round(name: str, output: str, call_id: str = "call_1") -> list[dict]:
+def tool_round(name: str, output: str, call_id: str = "call_1") -> list[dict[str, Any]]:
     return [
         {"type": "function_call", "call_id": call_id, "name": name, "arguments": "{}"},
         {"type": "function_call_output", "call_id": call_id, "output": output},
@@ -66,7 +67,7 @@ CASES = {
 }
 
 
-def check(key: str, value: object):
+def check(key: str, value: object) -> Miss | None:
     (scenario,) = load_text(
         json.dumps({"name": "s", "rules": [{"when": {key: value}, "error": "server_error"}]}), "t"
     )
@@ -75,17 +76,17 @@ def check(key: str, value: object):
     return WHEN[key].check(condition, ctx, "s/rule-1")
 
 
-def test_every_when_key_has_a_case():
+def test_every_when_key_has_a_case() -> None:
     assert set(CASES) == set(WHEN)
 
 
 @pytest.mark.parametrize("key", CASES, ids=list(CASES))
-def test_when_key_holds(key):
+def test_when_key_holds(key: str) -> None:
     assert check(key, CASES[key][0]) is None
 
 
 @pytest.mark.parametrize("key", CASES, ids=list(CASES))
-def test_when_key_explains_a_miss(key):
+def test_when_key_explains_a_miss(key: str) -> None:
     _, failing, got = CASES[key]
     miss = check(key, failing)
     assert miss is not None
@@ -96,7 +97,7 @@ def test_when_key_explains_a_miss(key):
         assert miss.got == got
 
 
-def test_has_tool_output_true_and_false_look_at_the_current_step_only():
+def test_has_tool_output_true_and_false_look_at_the_current_step_only() -> None:
     fresh = [*CONVERSATION, user("And in Rome?")]
     ctx = build_context(BODY, fresh, {}, call=1)
     assert ctx.recent_outputs == ()
@@ -105,17 +106,17 @@ def test_has_tool_output_true_and_false_look_at_the_current_step_only():
     assert [o.name for o in ctx.recent_outputs] == ["get_weather"]
 
 
-def test_string_input_and_easy_messages_count_as_user_text():
+def test_string_input_and_easy_messages_count_as_user_text() -> None:
     ctx = build_context(BODY, [{"role": "user", "content": "plain"}], {}, call=1)
     assert (ctx.latest_user_text, ctx.turn) == ("plain", 1)
 
 
-def test_tool_output_that_is_not_json_stays_text():
+def test_tool_output_that_is_not_json_stays_text() -> None:
     items = [user("q"), *tool_round("echo", "not json")]
     assert build_context(BODY, items, {}, call=1).outputs_by_tool["echo"] == "not json"
 
 
-def test_probability_is_seeded_per_rule_and_call():
+def test_probability_is_seeded_per_rule_and_call() -> None:
     draws = [chance(5, "s/r", call) for call in range(1, 201)]
     assert draws == [chance(5, "s/r", call) for call in range(1, 201)]
     assert draws != [chance(6, "s/r", call) for call in range(1, 201)]

@@ -4,6 +4,7 @@ import asyncio
 import json
 import random
 import time
+from typing import Any
 
 import pytest
 from streamcases import CASES
@@ -14,7 +15,7 @@ from mockserver.streaming.runs import Run
 from mockserver.streaming.schedule import Pacing, schedule
 
 
-def stored_run(case: str = "web-search", background: bool = False, **pacing: float) -> Run:
+def stored_run(case: str = "web-search", background: bool = False, **pacing: Any) -> Run:
     final = {**CASES[case], "background": background}
     rendered = render_events(final, random.Random(0), StreamOptions(background=background))
     offsets = schedule(Pacing(**pacing), rendered.roles, random.Random(0), rendered.delta_texts)

@@ -74,7 +74,7 @@ def test_sync_client_round_trip(thread: ServerThread, admin: AdminClient) -> Non
     assert admin.reset(tenant="sk-a") == 0
 
 
-def test_put_scenario_from_a_file(tmp_path: Path, admin: AdminClient, thread: ServerThread):
+def test_put_scenario_from_a_file(tmp_path: Path, admin: AdminClient, thread: ServerThread) -> None:
     path = tmp_path / "greeting.yaml"
     path.write_text("name: greeting\nrules:\n  - name: r\n    reply: [{message: From a file.}]\n")
     info = admin.put_scenario("renamed", path)

@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "test_example_app.py"
-DOC = ROOT / "docs" / "sections" / "harness.md"
+DOC = ROOT / "docs" / "testing.md"
 INI = """
 [pytest]
 asyncio_mode = auto

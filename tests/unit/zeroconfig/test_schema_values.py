@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
@@ -19,7 +20,7 @@ from mockserver.zeroconfig.regex_values import string_matching
 from mockserver.zeroconfig.schema_check import checker
 
 SEEDS = range(12)
-SCHEMAS = [
+SCHEMAS: list[tuple[str, Any]] = [  # JSON Schemas: objects, and booleans
     ("pattern-digits", {"type": "string", "pattern": "^[0-9]{3}-[0-9]{4}$"}),
     ("pattern-phone", {"type": "string", "pattern": "^\\+?[1-9]\\d{1,14}$"}),
     ("pattern-hex", {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}),
@@ -430,7 +431,7 @@ SCHEMAS = [
 ]
 
 
-def _validator(schema):
+def _validator(schema: dict[str, Any]) -> Draft7Validator | Draft202012Validator:
     draft7 = isinstance(schema, dict) and (
         "draft-07" in schema.get("$schema", "") or isinstance(schema.get("items"), list)
     )
@@ -439,7 +440,7 @@ def _validator(schema):
 
 
 @pytest.mark.parametrize("schema", [c[1] for c in SCHEMAS], ids=[c[0] for c in SCHEMAS])
-def test_values_validate_against_their_schema(schema):
+def test_values_validate_against_their_schema(schema: dict[str, Any]) -> None:
     validator = _validator(schema)
     for seed in SEEDS:
         value = json_for_schema(schema, random.Random(seed))
@@ -448,7 +449,7 @@ def test_values_validate_against_their_schema(schema):
         json.dumps(value, allow_nan=False)  # and it is JSON
 
 
-def test_values_are_deterministic_and_vary_with_the_seed():
+def test_values_are_deterministic_and_vary_with_the_seed() -> None:
     schema = dict(SCHEMAS)["ref-defs"]
     first = [json_for_schema(schema, random.Random(s)) for s in SEEDS]
     assert first == [json_for_schema(schema, random.Random(s)) for s in SEEDS]
@@ -488,7 +489,9 @@ UNSATISFIABLE = [
 
 @pytest.mark.parametrize("schema", [c[1] for c in UNSATISFIABLE],
                          ids=[c[0] for c in UNSATISFIABLE])  # fmt: skip
-def test_impossible_or_hostile_schemas_still_get_a_value_quickly(schema):
+def test_impossible_or_hostile_schemas_still_get_a_value_quickly(
+    schema: dict[str, Any],
+) -> None:
     start = time.perf_counter()
     for seed in range(3):
         json.dumps(json_for_schema(schema, random.Random(seed)), allow_nan=False)
@@ -509,7 +512,9 @@ def test_impossible_or_hostile_schemas_still_get_a_value_quickly(schema):
         ({"$id": "https://x.test/root", "type": "object"}, False),
     ],
 )  # fmt: skip
-def test_values_are_only_checked_where_checking_terminates(schema, checked):
+def test_values_are_only_checked_where_checking_terminates(
+    schema: dict[str, Any], checked: bool
+) -> None:
     assert (checker(schema) is not None) == checked
 
 
@@ -524,7 +529,7 @@ def test_values_are_only_checked_where_checking_terminates(schema, checked):
         ("[^a-z\\s]{4}", 0, None),
     ],
 )  # fmt: skip
-def test_strings_matching_a_pattern(pattern, low, high):
+def test_strings_matching_a_pattern(pattern: str, low: int, high: int | None) -> None:
     import re
 
     for seed in SEEDS:
@@ -534,5 +539,5 @@ def test_strings_matching_a_pattern(pattern, low, high):
 
 
 @pytest.mark.parametrize("pattern", ["((", "^\\p{L}$", "^a{99999999}$", "^a$"])
-def test_patterns_that_cannot_be_drawn_give_none(pattern):
+def test_patterns_that_cannot_be_drawn_give_none(pattern: str) -> None:
     assert string_matching(pattern, random.Random(1), min_length=5) is None

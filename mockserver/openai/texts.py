@@ -1,0 +1,17 @@
+"""The text of input items, as the matcher, the generator and token counting read it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def message_text(item: Mapping[str, Any]) -> str:
+    """The text parts of a message, joined by newlines (images and files have none)."""
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    texts = [p.get("text") for p in content if isinstance(p, Mapping)]
+    return "\n".join(t for t in texts if isinstance(t, str))
