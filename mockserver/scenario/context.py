@@ -1,18 +1,49 @@
-"""What the matcher and the templates see of one request, built once from plain data.
+"""What the matcher and the templates see of one request, computed only when first read.
 
 The core hands over the raw body, the whole conversation (earlier turns followed through
-previous_response_id, then this request's input, as normalized item dicts), the headers
-(lowercased names) and the tenant's call number for the scenario. Everything a `when` key
-or a template needs is derived here, once, so each condition is a cheap lookup.
+previous_response_id, then this request's input, as normalized item dicts), the headers and
+the tenant's call number for the scenario. Building a MatchContext stores those and nothing
+else; each derived field (the latest user text, the tool outputs, the lowercased
+instructions...) is computed the first time a `when` key or a template reads it, then kept
+for the rest of the request. A rule that reads nothing costs nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
+
+from mockserver.openai.texts import message_text
+
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):
+    """A field computed on first read and stored on the instance (then a plain attribute).
+
+    functools.cached_property does the same behind a lock on Python 3.11 (~1 us a read);
+    a request is read by one thread only."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> lazy[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> lazy[T] | T:
+        if obj is None:
+            return self
+        value = self.compute(obj)
+        obj.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -22,27 +53,97 @@ class ToolOutput:
     value: Any  # parsed JSON when the output is JSON text, else the text
 
 
-@dataclass(frozen=True)
 class MatchContext:
-    body: Mapping[str, Any]
-    conversation: tuple[Mapping[str, Any], ...]
-    headers: Mapping[str, str]
-    call: int
-    model: str
-    stream: bool
-    instructions: str
-    latest_user_text: str
-    turn: int  # user messages in the conversation
-    tool_names: frozenset[str]
-    metadata: Mapping[str, str]
-    # Tool outputs after the latest user message: this agent step's results.
-    recent_outputs: tuple[ToolOutput, ...]
-    # The latest output of each tool anywhere in the conversation (for templates).
-    outputs_by_tool: Mapping[str, Any] = field(default_factory=dict)
-    seed: int = 0  # for `probability`: draws depend on seed, rule and call only
-    # Lowercased once per request, not once per rule (case-insensitive `*_contains`).
-    input_lower: str = ""
-    instructions_lower: str = ""
+    """One request as the `when` keys and templates read it; every derived field is lazy."""
+
+    def __init__(
+        self,
+        body: Mapping[str, Any],
+        conversation: Sequence[Mapping[str, Any]],
+        headers: Mapping[str, str],
+        call: int,
+        seed: int = 0,
+    ) -> None:
+        self.body = body
+        # A snapshot of the list (pointers only): the caller may append to it afterwards.
+        self._items = conversation if isinstance(conversation, tuple) else tuple(conversation)
+        self._headers = headers  # read-only for the request's life
+        self.call = call
+        self.seed = seed  # for `probability`: draws depend on seed, rule and call only
+
+    @lazy
+    def conversation(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(i for i in self._items if isinstance(i, Mapping))
+
+    @lazy
+    def headers(self) -> Mapping[str, str]:
+        """Lowercased names."""
+        return MappingProxyType({k.lower(): v for k, v in self._headers.items()})
+
+    @lazy
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+    @lazy
+    def stream(self) -> bool:
+        return self.body.get("stream") is True
+
+    @lazy
+    def instructions(self) -> str:
+        instructions = self.body.get("instructions")
+        return instructions if isinstance(instructions, str) else ""
+
+    @lazy
+    def instructions_lower(self) -> str:
+        return self.instructions.lower()
+
+    @lazy
+    def _last_user(self) -> int:
+        """Index of the latest user message in the conversation (-1: none)."""
+        items = self.conversation
+        for index in range(len(items) - 1, -1, -1):
+            if _is_user_message(items[index]):
+                return index
+        return -1
+
+    @lazy
+    def latest_user_text(self) -> str:
+        last = self._last_user
+        return message_text(self.conversation[last]) if last >= 0 else ""
+
+    @lazy
+    def input_lower(self) -> str:
+        """Lowercased once per request, not once per rule (case-insensitive `*_contains`)."""
+        return self.latest_user_text.lower()
+
+    @lazy
+    def turn(self) -> int:
+        """User messages in the conversation."""
+        return sum(1 for i in self.conversation if _is_user_message(i))
+
+    @lazy
+    def tool_names(self) -> frozenset[str]:
+        return _tool_names(self.body.get("tools"))
+
+    @lazy
+    def metadata(self) -> Mapping[str, str]:
+        metadata = self.body.get("metadata")
+        return MappingProxyType(dict(metadata) if isinstance(metadata, Mapping) else {})
+
+    @lazy
+    def _outputs(self) -> list[tuple[int, ToolOutput]]:
+        return _tool_outputs(self.conversation)
+
+    @lazy
+    def recent_outputs(self) -> tuple[ToolOutput, ...]:
+        """Tool outputs after the latest user message: this agent step's results."""
+        last = self._last_user
+        return tuple(o for index, o in self._outputs if index > last)
+
+    @lazy
+    def outputs_by_tool(self) -> Mapping[str, Any]:
+        """The latest output of each tool anywhere in the conversation (for templates)."""
+        return MappingProxyType({o.name: o.value for _, o in self._outputs if o.name is not None})
 
 
 def build_context(
@@ -52,56 +153,13 @@ def build_context(
     call: int,
     seed: int = 0,
 ) -> MatchContext:
-    items = tuple(i for i in conversation if isinstance(i, Mapping))
-    last_user = _last_user_index(items)
-    outputs = _tool_outputs(items)
-    recent = tuple(o for index, o in outputs if index > last_user)
-    by_tool = {o.name: o.value for _, o in outputs if o.name is not None}
-    metadata = body.get("metadata")
-    instructions = body.get("instructions")
-    instructions = instructions if isinstance(instructions, str) else ""
-    latest = message_text(items[last_user]) if last_user >= 0 else ""
-    return MatchContext(
-        body=body,
-        conversation=items,
-        headers=MappingProxyType({k.lower(): v for k, v in headers.items()}),
-        call=call,
-        model=str(body.get("model", "")),
-        stream=body.get("stream") is True,
-        instructions=instructions,
-        latest_user_text=latest,
-        turn=sum(1 for i in items if _is_user_message(i)),
-        tool_names=_tool_names(body.get("tools")),
-        metadata=MappingProxyType(dict(metadata) if isinstance(metadata, Mapping) else {}),
-        recent_outputs=recent,
-        outputs_by_tool=MappingProxyType(by_tool),
-        seed=seed,
-        input_lower=latest.lower(),
-        instructions_lower=instructions.lower(),
-    )
+    """The request's context; nothing is derived until read."""
+    return MatchContext(body, conversation, headers, call, seed)
 
 
 def _is_user_message(item: Mapping[str, Any]) -> bool:
     # EasyInputMessage has no `type`; a full input message has type "message".
     return item.get("role") == "user" and item.get("type", "message") == "message"
-
-
-def _last_user_index(items: tuple[Mapping[str, Any], ...]) -> int:
-    for index in range(len(items) - 1, -1, -1):
-        if _is_user_message(items[index]):
-            return index
-    return -1
-
-
-def message_text(item: Mapping[str, Any]) -> str:
-    """The text parts of a message, joined by newlines (images and files have none)."""
-    content = item.get("content")
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        return ""
-    texts = [p.get("text") for p in content if isinstance(p, Mapping)]
-    return "\n".join(t for t in texts if isinstance(t, str))
 
 
 def _tool_names(tools: Any) -> frozenset[str]:

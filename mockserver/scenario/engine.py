@@ -1,5 +1,8 @@
 """One request against one scenario -> a Plan, in a single synchronous step.
 
+A rule whose reply reads nothing of the request is planned once, when the scenario loads
+(static_plan, kept by the scenario's Matcher); other rules are planned per request.
+
 Counting the call, matching, counting the firing and rendering the reply happen without an
 await in between: on one event loop, concurrent requests cannot interleave them, so no count
 is lost or doubled. Everything random here derives from (seed, scenario, rule, call), so the
@@ -10,20 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import InvalidRequest
 from mockserver.lazy_random import LazyRandom
-from mockserver.plan import Plan
+from mockserver.plan import ItemPlan, Plan
 from mockserver.scenario import template as tpl
 from mockserver.scenario.context import MatchContext, build_context
 from mockserver.scenario.counters import Counters
 from mockserver.scenario.fakers import SeededFaker
 from mockserver.scenario.match import NoRuleMatched, explain, first_match
-from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.reply import AnswerError, Env
+
+if TYPE_CHECKING:  # model.py builds each Scenario's Matcher, which imports this module
+    from mockserver.scenario.model import Rule, Scenario
 
 JsonForSchema = Callable[[dict[str, Any], random.Random], Any]
 
@@ -44,6 +49,9 @@ class Decision:
     rule: Rule | None  # None: no rule matched and the scenario falls back to generating
     call: int
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, for the journal
+    # The request as matching read it (lazy): reuse it (e.g. for `expect:`) instead of
+    # building another.
+    context: MatchContext | None = None
 
 
 def decide(
@@ -67,9 +75,12 @@ def decide(
             raise NoRuleMatched(scenario.name, misses)
         plan = generate()
         named = dataclasses.replace(plan, scenario=scenario.name, rule=None)
-        return Decision(named, None, call, [m.as_dict() for m in misses])
+        return Decision(named, None, call, [m.as_dict() for m in misses], ctx)
     fired = counters.fire(scenario.name, rule.name)
-    return Decision(plan_for(scenario, rule, ctx, fired, json_for_schema), rule, call)
+    plan = scenario.matcher.static_plan(rule) or plan_for(
+        scenario, rule, ctx, fired, json_for_schema
+    )
+    return Decision(plan, rule, call, None, ctx)
 
 
 def answer_rng(seed: int, scenario: str, rule: str, call: int) -> random.Random:
@@ -82,7 +93,7 @@ def plan_for(
     scenario: Scenario, rule: Rule, ctx: MatchContext, fired: int, json_for_schema: JsonForSchema
 ) -> Plan:
     rng = answer_rng(ctx.seed, scenario.name, rule.name, ctx.call)
-    scope = tpl.Scope(_names(scenario, rule, ctx, fired), SeededFaker(rng))
+    scope = tpl.Scope(_Names(scenario, rule, ctx, fired), SeededFaker(rng))
     text = ctx.body.get("text")
     fmt = text.get("format") if isinstance(text, Mapping) else None
     env = Env(scope, rng, fmt if isinstance(fmt, Mapping) else None, json_for_schema)
@@ -90,6 +101,27 @@ def plan_for(
         items = tuple(reply.plan(env) for reply in rule.reply)
     except (tpl.TemplateError, AnswerError) as exc:
         raise ScenarioAnswerError(scenario, rule, str(exc)) from None
+    return _plan(scenario.name, rule, items)
+
+
+def static_plan(scenario: str, rule: Rule) -> Plan | None:
+    """The rule's Plan when its replies read nothing of the request, else None.
+
+    Derived, not declared: the replies are planned once against an Env that refuses every
+    read (template names, the random source, the request's text.format, the JSON
+    generator); a reply that reads any of them is planned per request instead. A rule with
+    `usage` is too: openai/usage.py merges those dicts into each response, so each answer
+    gets its own copy."""
+    if rule.usage is not None:
+        return None
+    try:
+        items = tuple(reply.plan(_REFUSING_ENV) for reply in rule.reply)
+    except Exception:  # _Reads, or an error the per-request plan reports in context
+        return None
+    return _plan(scenario, rule, items)
+
+
+def _plan(scenario: str, rule: Rule, items: tuple[ItemPlan, ...]) -> Plan:
     return Plan(
         items=items,
         status=rule.status,
@@ -99,26 +131,97 @@ def plan_for(
         stream=rule.stream,
         fault=rule.fault or (),
         error=rule.error,
-        scenario=scenario.name,
+        scenario=scenario,
         rule=rule.name,
     )
 
 
-def _names(scenario: Scenario, rule: Rule, ctx: MatchContext, fired: int) -> dict[str, Any]:
-    """What template roots resolve to (see template.ROOTS)."""
-    return {
-        "request": dict(ctx.body),
-        "model": ctx.model,
-        "instructions": ctx.instructions,
-        "input": ctx.latest_user_text,
-        "metadata": dict(ctx.metadata),
-        "tool_output": dict(ctx.outputs_by_tool),
-        "call": ctx.call,
-        "turn": ctx.turn,
-        "fired": fired,
-        "scenario": scenario.name,
-        "rule": rule.name,
-    }
+class _Reads(Exception):
+    """A reply read something of the request: it is not static."""
+
+
+def _refuse(*_args: Any) -> Any:
+    raise _Reads
+
+
+class _RefusingScope(tpl.Scope):
+    def __init__(self) -> None:
+        super().__init__({}, _refuse)
+
+    def lookup(self, expr: tpl.Expr) -> Any:
+        raise _Reads
+
+
+class _RefusingRandom(random.Random):
+    def random(self) -> float:
+        raise _Reads
+
+    def getrandbits(self, k: int) -> int:
+        raise _Reads
+
+
+class _RefusingMapping(Mapping[str, Any]):
+    def __getitem__(self, key: str) -> Any:
+        raise _Reads
+
+    def __iter__(self) -> Iterator[str]:
+        raise _Reads
+
+    def __len__(self) -> int:
+        raise _Reads
+
+
+_REFUSING_ENV = Env(_RefusingScope(), _RefusingRandom(0), _RefusingMapping(), _refuse)
+
+
+class _Names(Mapping[str, Any]):
+    """What template roots resolve to (see template.ROOTS), each read from the request only
+    when a template names it."""
+
+    ROOTS: tuple[str, ...] = (
+        *("request", "model", "instructions", "input", "metadata", "tool_output"),
+        *("call", "turn", "fired", "scenario", "rule"),
+    )
+
+    def __init__(self, scenario: Scenario, rule: Rule, ctx: MatchContext, fired: int) -> None:
+        self._scenario, self._rule, self._ctx, self._fired = scenario, rule, ctx, fired
+
+    def __getitem__(self, root: str) -> Any:
+        ctx = self._ctx
+        match root:
+            case "request":
+                return _as_dict(ctx.body)
+            case "model":
+                return ctx.model
+            case "instructions":
+                return ctx.instructions
+            case "input":
+                return ctx.latest_user_text
+            case "metadata":
+                return dict(ctx.metadata)
+            case "tool_output":
+                return dict(ctx.outputs_by_tool)
+            case "call":
+                return ctx.call
+            case "turn":
+                return ctx.turn
+            case "fired":
+                return self._fired
+            case "scenario":
+                return self._scenario.name
+            case "rule":
+                return self._rule.name
+        raise KeyError(root)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ROOTS)
+
+    def __len__(self) -> int:
+        return len(self.ROOTS)
+
+
+def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return value if isinstance(value, dict) else dict(value)
 
 
 def _plain(value: Any) -> Any:

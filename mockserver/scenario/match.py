@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import InvalidRequest
 from mockserver.scenario.context import MatchContext
 from mockserver.scenario.counters import Counters
-from mockserver.scenario.matchplan import Single
-from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.when import WHEN, Miss
+
+if TYPE_CHECKING:  # model.py builds each Scenario's Matcher, which imports this module
+    from mockserver.scenario.model import Rule, Scenario
 
 SHOWN_IN_MESSAGE = 3  # closest rules named in the error message (the journal gets all)
 
@@ -30,17 +31,9 @@ def _exhausted(scenario: Scenario, rule: Rule, counters: Counters) -> bool:
 
 
 def first_match(scenario: Scenario, ctx: MatchContext, counters: Counters) -> Rule | None:
-    # The hot path (every request, every rule until one fits): the rules prepared at load
-    # time (matchplan.py), no Miss built; explain() says why when none fits.
-    for step in scenario.steps:
-        if isinstance(step, Single):
-            if step.holds(ctx, step.rule_id) and not _exhausted(scenario, step.rule, counters):
-                return step.rule
-        else:  # a block of keyword rules (no `times` among them)
-            found = step.first(ctx)
-            if found is not None:
-                return found
-    return None
+    """The hot path (every request): the rules prepared at load time (matcher.py), no Miss
+    built; explain() says why when none fits."""
+    return scenario.matcher.first(ctx, counters)
 
 
 @dataclass(frozen=True)

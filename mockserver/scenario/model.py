@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
-from mockserver.scenario import matchplan
-from mockserver.scenario.matchplan import Step
+from mockserver.scenario.matcher import Matcher
 from mockserver.scenario.reply import Reply
 from mockserver.scenario.when import Condition
 
@@ -72,15 +71,15 @@ class Scenario:
     strict_models: bool | None = None  # None: the server's --strict-models
     # The scenario as written (plain JSON), for the admin API's listing.
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
-    # The rules prepared for matching (matchplan.py), and the rules by name: built once here,
-    # not per request.
-    steps: tuple[Step, ...] = field(init=False, compare=False, repr=False, default=())
+    # The rules prepared for matching and answering (matcher.py), and the rules by name:
+    # built once here, not per request.
+    matcher: Matcher = field(init=False, compare=False, repr=False)
     _by_name: Mapping[str, Rule] = field(
         init=False, compare=False, repr=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "steps", matchplan.plan(self.name, self.rules))
+        object.__setattr__(self, "matcher", Matcher(self.name, self.rules))
         object.__setattr__(self, "_by_name", {r.name: r for r in reversed(self.rules)})
 
     def rule_named(self, name: str) -> Rule | None:

@@ -9,7 +9,25 @@
 No code runs: a name is looked up by key in plain JSON data (dicts and lists), never by
 attribute in Python objects. Roots and faker providers are checked when the file loads;
 a value missing at answer time raises TemplateError, which the caller turns into a clear
-OpenAI-shaped error (never a traceback).
+OpenAI-shaped error (never a traceback). Parsing is one linear pass; rendering costs one
+lookup per name and filter.
+
+Why hand-written rather than jinja2's SandboxedEnvironment with StrictUndefined (measured
+for issue 12, jinja2 3.1.6, same templates, same loaded 2-core machine):
+- render: 0.8-23 us here against 12-63 us (a static text is returned as is); compile:
+  1-80 us against 0.2-5 ms per template (a scenario file compiles every template at load);
+- load-time errors: jinja2 reports an unknown filter at load, but an unknown name
+  (`{{ nope }}`, `{{ faker.nme }}`) only when an answer renders it; here both are load
+  errors with "did you mean";
+- what a user can write: jinja2 adds loops, conditionals, arithmetic and method calls,
+  whose cost a template controls (`{{ 'a' * 10000000 }}` renders 10 MB, nested
+  `range(3000)` loops run 2 s; the sandbox refuses neither), while this language is names,
+  literals and six filters, each bounded by its input;
+- safety: no attribute access at all here (a name is a key in JSON data), against a
+  sandbox that blocks attributes case by case (code-execution breakouts fixed as late as
+  3.1.5 and 3.1.6: CVE-2024-56326, CVE-2025-27516);
+- bounded parsing: 20,000 unclosed `{{` made jinja2's parser recurse until RecursionError;
+  here it is one str.find scan (the old regex scan was quadratic: 17-36 s).
 """
 
 from __future__ import annotations
@@ -39,7 +57,9 @@ ROOTS: dict[str, str] = {
     "faker": "faker",  # faker.PROVIDER
 }
 
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+OPEN, CLOSE = "{{", "}}"
+# A quoted run, a run without quotes or pipes, or a pipe: each character read once.
+_PIECE = re.compile(r"""'[^']*'?|"[^"]*"?|[^|'"]+|\|""")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*|\d+")
 _FILTER = re.compile(r"^\s*([a-z_]+)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
@@ -86,25 +106,30 @@ class Template:
 
 
 def parse(source: str) -> Template:
-    """Compile a template; TemplateError says what is wrong and what is allowed."""
+    """Compile a template; TemplateError says what is wrong and what is allowed.
+
+    One left-to-right pass with str.find (linear in the source): each `{{` is closed by the
+    first `}}` after it, and an unclosed `{{` ends the scan.
+    """
     parts: list[str | Expr] = []
     errors: list[str] = []
     pos = 0
-    for match in _TAG.finditer(source):
-        if match.start() > pos:
-            parts.append(source[pos : match.start()])
+    while (start := source.find(OPEN, pos)) >= 0:
+        end = source.find(CLOSE, start + len(OPEN))
+        if end < 0:
+            errors.append("'{{' is not closed by '}}'")
+            break
+        if start > pos:
+            parts.append(source[pos:start])
         try:
-            parts.append(_expr(match.group(1).strip()))
+            parts.append(_expr(source[start + len(OPEN) : end].strip()))
         except TemplateError as exc:
             errors.append(str(exc))
-        pos = match.end()
-    rest = source[pos:]
-    if "{{" in rest:
-        errors.append("'{{' is not closed by '}}'")
+        pos = end + len(CLOSE)
     if errors:
         raise TemplateError("; ".join(errors))
-    if rest:
-        parts.append(rest)
+    if pos < len(source):
+        parts.append(source[pos:])
     return Template(source, tuple(parts))
 
 
@@ -121,19 +146,16 @@ def _expr(text: str) -> Expr:
 
 
 def _split_pipes(text: str) -> list[str]:
-    """Split on | outside quotes."""
-    pieces, current, quote = [], "", ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "|":
-            pieces.append(current.strip())
-            current = ""
-            continue
-        current += char
-    pieces.append(current.strip())
+    """Split on | outside quotes (an unclosed quote runs to the end)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for token in _PIECE.findall(text):
+        if token == "|":
+            pieces.append("".join(current).strip())
+            current = []
+        else:
+            current.append(token)
+    pieces.append("".join(current).strip())
     return pieces
 
 

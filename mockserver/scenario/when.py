@@ -1,18 +1,27 @@
-"""The `when` keys: a registry of small conditions, each explaining itself when it fails.
+"""The `when` keys: a registry of small conditions, each defined once, explaining itself.
 
-Each key has a `compile` step (run once at load time: regexes, globs and ranges are built and
-checked there, so a bad one is a load error with its location) and a `check` that returns
-None when the request satisfies it, or a Miss saying what was expected and what came.
+A key is four plain functions (WhenKey):
+- `compile`, run once at load time: regexes, globs and ranges are built and checked there,
+  so a bad one is a load error with its location;
+- `read`: what the request has for this key (e.g. the latest user text, lowercased), read
+  from the lazy MatchContext, the same for every rule of one request;
+- `test`: does the compiled value hold for what was read (the rule id seeds `probability`);
+- `got`: what an explanation shows as "got" when the test fails (default: what was read).
+
+The explaining path (`WhenKey.check`, a Miss or None) and the matcher's fast path
+(`WhenKey.holds`, a bool, no Miss built) are both made of `read` and `test`, so they cannot
+disagree; tests/unit/scenario/test_scenario_holds.py checks it for every key of WHEN.
 schema.json lists exactly these names (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import operator
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mockserver.scenario.context import MatchContext
@@ -38,26 +47,37 @@ class Condition:
     key: str
     raw: Any  # as written in the file: what explanations show as "expected"
     compiled: Any
-    # Same verdict as `WHEN[key].check(...) is None`, made for this condition at load time
-    # (compile_when); without one, the check itself decides.
-    holds: Holds | None = field(default=None, compare=False, repr=False)
 
     def predicate(self) -> Holds:
-        return self.holds or self._checked
+        """The fast path for this condition (WhenKey.holds)."""
+        return WHEN[self.key].holds(self.compiled)
 
-    def _checked(self, ctx: MatchContext, rule_id: str) -> bool:
-        return WHEN[self.key].check(self, ctx, rule_id) is None
+
+def _seen(_compiled: Any, seen: Any, _ctx: MatchContext, _rule_id: str) -> Any:
+    return seen
 
 
 @dataclass(frozen=True)
 class WhenKey:
-    compile: Callable[[Any], Any]
-    check: Callable[[Condition, MatchContext, str], Miss | None]
-    holds: Callable[[Any], Holds]  # compiled value -> predicate (agrees with check)
+    """One `when` key: the only definition of what it reads and when it holds."""
 
+    compile: Callable[[Any], Any]  # the file's value -> compiled (ValueError: a load problem)
+    read: Callable[[MatchContext], Any]  # what the request has: the same for every rule
+    test: Callable[[Any, Any, str], bool]  # (compiled, what was read, rule id) -> holds
+    # (compiled, what was read, request, rule id) -> what a miss shows as "got"
+    got: Callable[[Any, Any, MatchContext, str], Any] = _seen
 
-def _miss(cond: Condition, got: Any) -> Miss:
-    return Miss(cond.key, cond.raw, got)
+    def check(self, cond: Condition, ctx: MatchContext, rule_id: str) -> Miss | None:
+        """The explaining path: None when the condition holds, else what was expected and got."""
+        seen = self.read(ctx)
+        if self.test(cond.compiled, seen, rule_id):
+            return None
+        return Miss(cond.key, cond.raw, self.got(cond.compiled, seen, ctx, rule_id))
+
+    def holds(self, compiled: Any) -> Holds:
+        """The fast path for one condition, derived from `read` and `test` (no Miss built)."""
+        read, test = self.read, self.test
+        return lambda ctx, rule_id: test(compiled, read(ctx), rule_id)
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -100,10 +120,6 @@ def _count_range(raw: Any) -> CountRange:
     return CountRange(gte=gte, lte=lte)
 
 
-def _json_path(raw: Mapping[str, Any]) -> tuple[tuple[tuple[str, ...], Any], ...]:
-    return tuple((tuple(path.split(".")), value) for path, value in raw.items())
-
-
 _ABSENT = "<absent>"
 
 
@@ -118,147 +134,124 @@ def _dig(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def _check_model(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    return None if c.compiled.fullmatch(ctx.model) else _miss(c, ctx.model)
-
-
-def _check_input_contains(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    text = ctx.input_lower
-    ok = all(part in text for part in c.compiled)
-    return None if ok else _miss(c, _short(ctx.latest_user_text))
-
-
-def _check_input_matches(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    found = c.compiled.search(ctx.latest_user_text)
-    return None if found else _miss(c, _short(ctx.latest_user_text))
-
-
-def _check_instructions(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    ok = c.compiled in ctx.instructions_lower
-    return None if ok else _miss(c, _short(ctx.instructions))
-
-
-def _check_tools(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    ok = set(c.compiled) <= ctx.tool_names
-    return None if ok else _miss(c, sorted(ctx.tool_names))
-
-
-def _check_has_tool_output(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    names = [o.name or f"<unknown call {o.call_id}>" for o in ctx.recent_outputs]
-    ok = bool(names) == c.compiled if isinstance(c.compiled, bool) else c.compiled in names
-    return None if ok else _miss(c, names or False)
-
-
-def _check_metadata(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    ok = all(ctx.metadata.get(k) == v for k, v in c.compiled)
-    return None if ok else _miss(c, {k: ctx.metadata.get(k) for k, _v in c.compiled})
-
-
-def _check_headers(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    ok = all(name in ctx.headers and glob.fullmatch(ctx.headers[name]) for name, glob in c.compiled)
-    return None if ok else _miss(c, {name: ctx.headers.get(name) for name, _g in c.compiled})
-
-
-def _check_stream(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    return None if ctx.stream == c.compiled else _miss(c, ctx.stream)
-
-
-def _check_call(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    return None if c.compiled.holds(ctx.call) else _miss(c, ctx.call)
-
-
-def _check_turn(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    return None if c.compiled.holds(ctx.turn) else _miss(c, ctx.turn)
-
-
-def _check_json(c: Condition, ctx: MatchContext, _: str) -> Miss | None:
-    got = {".".join(path): _dig(ctx.body, path) for path, _v in c.compiled}
-    ok = all(got[".".join(path)] == value for path, value in c.compiled)
-    return None if ok else _miss(c, got)
-
-
 def chance(seed: int, rule_id: str, call: int) -> float:
     """The seeded draw for one rule at one call: the same whatever other requests interleave."""
     return random.Random(f"{seed}/{rule_id}/{call}").random()
 
 
-def _check_probability(c: Condition, ctx: MatchContext, rule_id: str) -> Miss | None:
-    draw = chance(ctx.seed, rule_id, ctx.call)
-    return None if draw < c.compiled else _miss(c, f"draw {draw:.3f}")
+# ---- the tests: (compiled, what was read, rule id) -> bool -----------------------------------
 
 
-def _holds_model(glob: re.Pattern[str]) -> Holds:
-    fullmatch = glob.fullmatch
-    return lambda ctx, _: fullmatch(ctx.model) is not None
+def all_in(needles: tuple[Any, ...], have: Any, _rule_id: str) -> bool:
+    """Every needle is in what the request has (text: substrings; a set: members).
+
+    The matcher scans runs of one-needle rules of an `all_in` key in C (matcher.py)."""
+    return all(map(have.__contains__, needles))
 
 
-def _holds_input_contains(parts: tuple[str, ...]) -> Holds:
-    if len(parts) == 1:
-        (part,) = parts
-        return lambda ctx, _: part in ctx.input_lower
-    return lambda ctx, _: all(p in ctx.input_lower for p in parts)
+def _fullmatch(glob: re.Pattern[str], text: str, _rule_id: str) -> bool:
+    return glob.fullmatch(text) is not None
 
 
-def _holds_input_matches(regex: re.Pattern[str]) -> Holds:
-    search = regex.search
-    return lambda ctx, _: search(ctx.latest_user_text) is not None
+def _search(regex: re.Pattern[str], text: str, _rule_id: str) -> bool:
+    return regex.search(text) is not None
 
 
-def _holds_has_tool_output(wanted: bool | str) -> Holds:
-    if isinstance(wanted, bool):
-        return lambda ctx, _: bool(ctx.recent_outputs) == wanted
-    return lambda ctx, _: (
-        wanted in [o.name or f"<unknown call {o.call_id}>" for o in ctx.recent_outputs]
-    )
+def _equals(want: Any, have: Any, _rule_id: str) -> bool:
+    return bool(want == have)
 
 
-def _holds_tools(names: tuple[str, ...]) -> Holds:
-    needed = frozenset(names)
-    return lambda ctx, _: needed <= ctx.tool_names
+def _in_range(counts: CountRange, n: int, _rule_id: str) -> bool:
+    return counts.holds(n)
 
 
-def _holds_headers(globs: tuple[tuple[str, re.Pattern[str]], ...]) -> Holds:
-    def holds(ctx: MatchContext, _: str) -> bool:
-        got = ctx.headers
-        return all(name in got and glob.fullmatch(got[name]) for name, glob in globs)
-
-    return holds
+def _tool_output(wanted: bool | str, names: list[str], _rule_id: str) -> bool:
+    return bool(names) == wanted if isinstance(wanted, bool) else wanted in names
 
 
-def _holds_json(paths: tuple[tuple[tuple[str, ...], Any], ...]) -> Holds:
-    return lambda ctx, _: all(_dig(ctx.body, path) == value for path, value in paths)
+def _pairs_equal(pairs: tuple[tuple[str, Any], ...], have: Mapping[str, Any], _: str) -> bool:
+    return all(have.get(name) == value for name, value in pairs)
+
+
+def _headers_match(globs: tuple[tuple[str, re.Pattern[str]], ...], have: Any, _: str) -> bool:
+    return all(name in have and glob.fullmatch(have[name]) for name, glob in globs)
+
+
+def _json_equal(paths: tuple[tuple[tuple[str, ...], Any], ...], body: Any, _: str) -> bool:
+    return all(_dig(body, path) == value for path, value in paths)
+
+
+def _drawn_below(p: float, seed_call: tuple[int, int], rule_id: str) -> bool:
+    seed, call = seed_call
+    return chance(seed, rule_id, call) < p
+
+
+# ---- what a miss shows as "got", where it is not simply what was read ------------------------
+
+
+def _pairs_got(pairs: Any, have: Mapping[str, Any], _c: MatchContext, _r: str) -> Any:
+    return {name: have.get(name) for name, _value in pairs}
+
+
+def _json_got(paths: Any, body: Any, _c: MatchContext, _r: str) -> Any:
+    return {".".join(path): _dig(body, path) for path, _value in paths}
+
+
+def _draw_got(_p: Any, seed_call: tuple[int, int], _c: MatchContext, rule_id: str) -> Any:
+    seed, call = seed_call
+    return f"draw {chance(seed, rule_id, call):.3f}"
+
+
+def _lower_parts(raw: Any) -> tuple[str, ...]:
+    return tuple(s.lower() for s in ([raw] if isinstance(raw, str) else raw))
+
+
+def _output_names(ctx: MatchContext) -> list[str]:
+    return [o.name or f"<unknown call {o.call_id}>" for o in ctx.recent_outputs]
 
 
 WHEN: dict[str, WhenKey] = {
-    "model": WhenKey(_glob, _check_model, _holds_model),
+    "model": WhenKey(_glob, operator.attrgetter("model"), _fullmatch),
     "input_contains": WhenKey(
-        lambda raw: tuple(s.lower() for s in ([raw] if isinstance(raw, str) else raw)),
-        _check_input_contains,
-        _holds_input_contains,
+        _lower_parts,
+        operator.attrgetter("input_lower"),
+        all_in,
+        lambda _c, _s, ctx, _r: _short(ctx.latest_user_text),
     ),
-    "input_matches": WhenKey(_regex, _check_input_matches, _holds_input_matches),
+    "input_matches": WhenKey(
+        _regex, operator.attrgetter("latest_user_text"), _search, lambda _c, s, _x, _r: _short(s)
+    ),
     "instructions_contains": WhenKey(
-        str.lower, _check_instructions, lambda part: lambda ctx, _: part in ctx.instructions_lower
+        lambda raw: (raw.lower(),),
+        operator.attrgetter("instructions_lower"),
+        all_in,
+        lambda _c, _s, ctx, _r: _short(ctx.instructions),
     ),
-    "tools": WhenKey(tuple, _check_tools, _holds_tools),
-    "has_tool_output": WhenKey(lambda raw: raw, _check_has_tool_output, _holds_has_tool_output),
+    "tools": WhenKey(
+        tuple, operator.attrgetter("tool_names"), all_in, lambda _c, s, _x, _r: sorted(s)
+    ),
+    "has_tool_output": WhenKey(
+        lambda raw: raw, _output_names, _tool_output, lambda _c, s, _x, _r: s or False
+    ),
     "metadata": WhenKey(
-        lambda raw: tuple(raw.items()),
-        _check_metadata,
-        lambda pairs: lambda ctx, _: all(ctx.metadata.get(k) == v for k, v in pairs),
+        lambda raw: tuple(raw.items()), operator.attrgetter("metadata"), _pairs_equal, _pairs_got
     ),
     "headers": WhenKey(
         lambda raw: tuple((k.lower(), _glob(v)) for k, v in raw.items()),
-        _check_headers,
-        _holds_headers,
+        operator.attrgetter("headers"),
+        _headers_match,
+        _pairs_got,
     ),
-    "stream": WhenKey(bool, _check_stream, lambda want: lambda ctx, _: ctx.stream == want),
-    "call": WhenKey(_count_range, _check_call, lambda r: lambda ctx, _: r.holds(ctx.call)),
-    "turn": WhenKey(_count_range, _check_turn, lambda r: lambda ctx, _: r.holds(ctx.turn)),
-    "json": WhenKey(_json_path, _check_json, _holds_json),
-    "probability": WhenKey(
-        float, _check_probability, lambda p: lambda ctx, rid: chance(ctx.seed, rid, ctx.call) < p
+    "stream": WhenKey(bool, operator.attrgetter("stream"), _equals),
+    "call": WhenKey(_count_range, operator.attrgetter("call"), _in_range),
+    "turn": WhenKey(_count_range, operator.attrgetter("turn"), _in_range),
+    "json": WhenKey(
+        lambda raw: tuple((tuple(path.split(".")), value) for path, value in raw.items()),
+        operator.attrgetter("body"),
+        _json_equal,
+        _json_got,
     ),
+    "probability": WhenKey(float, operator.attrgetter("seed", "call"), _drawn_below, _draw_got),
 }
 
 
@@ -272,5 +265,5 @@ def compile_when(raw: Mapping[str, Any]) -> tuple[tuple[Condition, ...], list[tu
         except ValueError as exc:
             problems.append((key, str(exc)))
             continue
-        conditions.append(Condition(key, value, compiled, when.holds(compiled)))
+        conditions.append(Condition(key, value, compiled))
     return tuple(conditions), problems

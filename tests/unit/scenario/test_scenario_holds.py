@@ -1,4 +1,7 @@
-"""The matcher's fast predicates give the same verdict as the explaining checks, key by key."""
+"""The matcher's fast paths give the same verdict as the explaining checks, key by key.
+
+Parametrized over the WHEN registry itself: a new `when` key is covered as soon as it is
+registered (test_scenario_when.py requires a case for it in CASES)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from mockserver.scenario import load_text
 from mockserver.scenario.context import MatchContext, build_context
 from mockserver.scenario.counters import Counters
 from mockserver.scenario.match import first_match
-from mockserver.scenario.matchplan import Keywords
+from mockserver.scenario.matcher import SCAN_MIN, Scan
 from mockserver.scenario.when import WHEN
 
 CONTEXTS: list[MatchContext] = [
@@ -33,6 +36,43 @@ def test_predicate_agrees_with_check(key: str) -> None:
         explained = WHEN[key].check(condition, ctx, "s/rule-1") is None
         assert condition.predicate()(ctx, "s/rule-1") is explained, (value, ctx.call)
         assert (first_match(scenario, ctx, Counters()) is not None) is explained
+
+
+def load_rules(rules: list[dict[str, Any]]) -> Any:
+    (scenario,) = load_text(json.dumps({"name": "s", "rules": rules}), "t")
+    return scenario
+
+
+@pytest.mark.parametrize("key", sorted(WHEN))
+def test_every_registered_key_fast_path_agrees_with_its_explanation(key: str) -> None:
+    holding, failing, _got = CASES[key]
+    for value, ctx in itertools.product((holding, failing), CONTEXTS):
+        scenario = load_rules([{"name": "r", "when": {key: value}, "error": "server_error"}])
+        (condition,) = scenario.rules[0].when
+        explained = WHEN[key].check(condition, ctx, "s/r") is None
+        assert condition.predicate()(ctx, "s/r") is explained, (value, ctx.call)
+        assert WHEN[key].holds(condition.compiled)(ctx, "s/r") is explained
+
+
+@pytest.mark.parametrize("key", sorted(WHEN))
+def test_every_registered_key_scan_agrees_with_its_explanation(key: str) -> None:
+    """A run of one-condition rules of one key is scanned; it picks the first rule whose
+    explanation is empty, as the rules one by one would."""
+    holding, failing, _got = CASES[key]
+    for first_holding, ctx in itertools.product((0, 3, SCAN_MIN - 1, None), CONTEXTS):
+        values = [holding if i == first_holding else failing for i in range(SCAN_MIN)]
+        values += [holding]  # the last rule holds when the request fits `holding`
+        rules = [
+            {"name": f"r{i}", "when": {key: v}, "error": "server_error"}
+            for i, v in enumerate(values)
+        ]
+        scenario = load_rules(rules)
+        assert any(isinstance(step, Scan) for step in scenario.matcher.steps)
+        expected = next(
+            (r for r in scenario.rules if WHEN[key].check(r.when[0], ctx, f"s/{r.name}") is None),
+            None,
+        )
+        assert first_match(scenario, ctx, Counters()) is expected, (first_holding, ctx.call)
 
 
 def test_all_conditions_of_a_rule_must_hold() -> None:
@@ -60,7 +100,7 @@ def keyword_scenario(words: list[str], times_at: int | None = None) -> Any:
 def test_keyword_rules_keep_file_order(times_at: int | None) -> None:
     words = [f"word{i:02d}" for i in range(20)]
     scenario = keyword_scenario(words, times_at)
-    assert any(isinstance(step, Keywords) for step in scenario.steps)
+    assert any(isinstance(step, Scan) for step in scenario.matcher.steps)
     counters = Counters()
     for text, expected in [
         ("say WORD07 and word03", "r3"),  # both present: the earlier rule wins

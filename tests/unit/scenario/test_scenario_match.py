@@ -123,3 +123,77 @@ def test_probability_fires_reproducibly() -> None:
     first = pattern()
     assert first == pattern()
     assert 8 < first.count("flaky") < 32
+
+
+STATIC_AND_NOT = """\
+name: static
+rules:
+  - name: fixed
+    when: {input_contains: fixed}
+    reply: [{message: always the same}, {function_call: {name: f, arguments: {a: 1}}}]
+  - name: error-only
+    when: {input_contains: boom}
+    error: server_error
+  - name: counted
+    when: {input_contains: counted}
+    reply: [{message: "call {{ call }}"}]
+  - name: fake
+    when: {input_contains: fake}
+    reply: [{message: "{{ faker.city }}"}]
+  - name: generated
+    when: {input_contains: schema}
+    reply: [{json: auto}]
+"""
+
+
+def test_a_static_reply_is_planned_once_at_load_time() -> None:
+    (scenario,) = load_text(STATIC_AND_NOT, "t")
+    static = {r.name for r in scenario.rules if scenario.matcher.static_plan(r) is not None}
+    assert static == {"fixed", "error-only"}
+    counters = Counters()
+    first, second = run(scenario, "fixed", counters), run(scenario, "fixed", counters)
+    assert first.rule is not None
+    assert first.plan is second.plan is scenario.matcher.static_plan(first.rule)
+    assert (first.plan.scenario, first.plan.rule) == ("static", "fixed")
+    assert run(scenario, "counted", counters).plan.items == (MessagePlan("call 3"),)
+    assert run(scenario, "counted", counters).plan.items == (MessagePlan("call 4"),)
+
+
+def test_the_context_computes_only_what_the_rules_read() -> None:
+    (scenario,) = load_text(
+        "name: lazy\nrules: [{when: {model: 'gpt-4o*'}, reply: [{message: hi}]}]", "t"
+    )
+    decision = run(scenario, "a question", Counters(), tools=[{"type": "web_search"}])
+    ctx = decision.context
+    assert ctx is not None and decision.rule is scenario.rules[0]
+    computed = set(vars(ctx)) - {"body", "call", "seed", "_items", "_headers"}
+    assert computed == {"model"}
+    assert ctx.latest_user_text == "a question"  # still there when read later
+    assert ctx.tool_names == frozenset({"web_search"})
+
+
+def test_every_template_root_resolves_when_named() -> None:
+    from mockserver.scenario.template import ROOTS
+
+    names = "{{ request.model }}|{{ model }}|{{ instructions }}|{{ input }}|{{ metadata.k }}"
+    names += "|{{ tool_output.f.v }}|{{ call }}|{{ turn }}|{{ fired }}|{{ scenario }}|{{ rule }}"
+    assert {n.split(".")[0].strip("{ }") for n in names.split("|")} == set(ROOTS) - {"faker"}
+    (scenario,) = load_text(
+        f"name: roots\nrules: [{{name: r, reply: [{{message: '{names}'}}]}}]", "t"
+    )
+    conversation = [
+        {"type": "message", "role": "user", "content": "q"},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": '{"v": 7}'},
+    ]
+    decision = decide(
+        scenario,
+        body={"model": "m1", "instructions": "be brief", "metadata": {"k": "v"}},
+        conversation=conversation,
+        headers={},
+        counters=Counters(),
+        seed=1,
+        json_for_schema=json_for_schema,
+        generate=lambda: Plan(()),
+    )
+    assert decision.plan.items == (MessagePlan("m1|m1|be brief|q|v|7|1|1|1|roots|r"),)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import pytest
 
 from mockserver.scenario.template import Scope, TemplateError, parse, render, render_value
@@ -102,3 +105,22 @@ def test_answer_time_errors_are_template_errors(source: str, message: str) -> No
     with pytest.raises(TemplateError) as info:
         run(source)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ " * 20_000,  # unclosed: once quadratic (17-22 s), now one linear scan
+        "{{ '" * 20_000,
+        "{{ input }} {{ " * 20_000,
+        "{{ nope! }}" * 2_000,  # 2,000 errors, each reported
+        "{{" * 20_000 + "}}",
+        "{{ input | upper }}" * 2_000,  # valid: 2,000 expressions
+    ],
+    ids=["unclosed", "unclosed-quote", "closed-then-unclosed", "all-bad", "nested", "valid"],
+)
+def test_parse_is_linear_within_a_time_budget(source: str) -> None:
+    started = time.perf_counter()
+    with contextlib.suppress(TemplateError):
+        parse(source)
+    assert time.perf_counter() - started < 2.0  # quadratic was 17-36 s; linear is milliseconds
