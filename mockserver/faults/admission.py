@@ -1,7 +1,7 @@
 """Failure injection as steps of the create pipeline, each a plain call on typed values.
 
     begin(...)                       the request's RequestFaults; ties a retry to its attempt
-    admit(rf, limits, scenario)      server and scenario rate limits, outage, chaos
+    admit(rf, config, scenario)      server and scenario rate limits, outage, chaos
     replayed(rf, scenario)           the earlier attempt's Plan, for an `on_retry: replay` rule
     admit_rule(rf, plan, rule)       the rule's rate limits and chaos
     arm(rf, plan)                    a scripted error (raised), the rule's faults joined
@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mockserver.config import Config
 from mockserver.faults import transport
-from mockserver.faults.chaos import ChaosSpec, Choice, draw, fingerprint
+from mockserver.faults.chaos import ChaosSpec, Choice, draw, fingerprint, server_chaos
 from mockserver.faults.error_catalog import build_error
-from mockserver.faults.ratelimit import LimitScope
+from mockserver.faults.ratelimit import server_scope
 from mockserver.faults.request import RequestFaults, admit_scopes, fail, name_faults, record
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
@@ -57,14 +58,9 @@ def begin(
     return rf
 
 
-def admit(
-    rf: RequestFaults,
-    server_limits: Sequence[LimitScope],
-    server_chaos: ChaosSpec | None,
-    scenario: Scenario | None,
-) -> Choice | None:
+def admit(rf: RequestFaults, config: Config, scenario: Scenario | None) -> Choice | None:
     """Rate limits (a 429 is raised), then an outage window, then chaos: server's, scenario's."""
-    scopes = list(server_limits)
+    scopes = server_scope(config.requests_per_minute, config.tokens_per_minute)
     if scenario is not None and scenario.rate_limits is not None:
         scopes.append(scenario.rate_limits.scope(("scenario", scenario.name), rf.model))
     admit_scopes(rf, scopes)
@@ -72,7 +68,7 @@ def admit(
         now = rf.state.limiter.clock.monotonic()
         if scenario.outage.covers(rf.state.since_first_ms(scenario.name, now)):
             return _strike(rf, scenario.outage.choice, "outage")
-    choice = _draw(rf, server_chaos, "server")
+    choice = _draw(rf, server_chaos(config.chaos), "server")
     if choice is None and scenario is not None:
         choice = _draw(rf, scenario.chaos, f"scenario:{scenario.name}")
     return _strike(rf, choice, "chaos") if choice is not None else None

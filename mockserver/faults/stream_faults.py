@@ -136,7 +136,7 @@ def _apply(stream: FaultedStream, fault: FaultSpec, ctx: ErrorContext) -> Faulte
         # The model paused: everything after the stall comes that much later.
         offsets = [o + fault.ms if i > index else o for i, o in enumerate(offsets)]
     if index < len(events) and at < offsets[index]:
-        offsets = [*offsets[:index], at, *offsets[index + 1 :]]  # the hook fires at `at`
+        offsets = [*offsets[:index], at, *offsets[index + 1 :]]  # the action fires at `at`
     return FaultedStream(events, offsets, actions, stream.final, stream.terminal_changed, applied)
 
 

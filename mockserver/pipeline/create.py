@@ -34,8 +34,7 @@ from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.faults import admission, transport
-from mockserver.faults.chaos import Choice, server_chaos
-from mockserver.faults.ratelimit import server_scope
+from mockserver.faults.chaos import Choice
 from mockserver.faults.request import REQUEST_FAULTS, RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults, clock_of
@@ -74,19 +73,18 @@ class Chosen:
 async def create_response(request: web.Request) -> web.StreamResponse:
     app, ex = request.app, exchange_of(request)
     config = app[CONFIG]
-    raw = await read_body(request, config.max_body_bytes)
+    raw = await read_body(request, config.max_body_bytes)  # 1
     await _warmed_up(app)
-    turn = open_turn(raw, config, tenant_of(request), ex, request.headers)
-    scenario = select_scenario(app[SCENARIOS], request.headers.get(SCENARIO_HEADER), turn)
-    model = check_model(app[MODELS], scenario, turn)
-    rf = begin_faults(turn, raw, request.get(API_KEY, ""), clock_of(app))
+    turn = open_turn(raw, config, tenant_of(request), ex, request.headers)  # 2
+    scenario = select_scenario(app[SCENARIOS], request.headers.get(SCENARIO_HEADER), turn)  # 3
+    model = check_model(app[MODELS], scenario, turn)  # 4
+    rf = begin_faults(turn, raw, request.get(API_KEY, ""), clock_of(app))  # 5
     request[REQUEST_FAULTS] = rf  # what the x-ratelimit-* headers say (on_response_prepare)
-    hit = admission.admit(rf, server_scope(config.requests_per_minute, config.tokens_per_minute),
-                          server_chaos(config.chaos), scenario)  # fmt: skip
+    hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
         return dropped
-    chosen = choose(scenario, model, turn, rf)
-    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)
+    chosen = choose(scenario, model, turn, rf)  # 6
+    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
     if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
         return dropped
     faults = admission.arm(rf, chosen.plan)
@@ -94,8 +92,8 @@ async def create_response(request: web.Request) -> web.StreamResponse:
         return dropped
     if chosen.plan.latency_ms:
         await asyncio.sleep(chosen.plan.latency_ms / 1000)
-    created = finish(turn, chosen.plan, model, rf, app[STORE])
-    return await answer(request, created)
+    created = finish(turn, chosen.plan, model, rf, app[STORE])  # 8
+    return await answer(request, created)  # 9
 
 
 async def _warmed_up(app: web.Application) -> None:
@@ -139,10 +137,11 @@ def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scena
     """The header's scenario, else the tenant's binding, else --default-scenario, else None
     (zero-config). An unknown name is a 400."""
     name = header or turn.tenant.scenario_binding or turn.config.default_scenario
+    scenario = registry.get(name) if name else None
     # Named at once, so answers refused before a rule is chosen (rate limits, chaos) still
     # show their scenario in the access log, journal and metrics.
     turn.exchange.scenario = name or None
-    return registry.get(name) if name else None
+    return scenario
 
 
 def check_model(catalogue: Catalogue, scenario: Scenario | None, turn: Turn) -> ModelInfo:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -80,10 +81,9 @@ def _start_run(created: Created) -> tuple[Run, list[bytes]]:
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
     # Stream faults reshape the timeline (cut short, failed, incomplete).
     faulted = admission.shape_stream(created.faults, rendered.events, offsets)
+    events: Sequence[dict[str, Any]] = rendered.events if faulted is None else faulted.events
     if faulted is not None:
-        events, offsets = faulted.events, faulted.offsets
-    else:
-        events, offsets = list(rendered.events), list(offsets)
+        offsets = faulted.offsets
     run = Run(events, offsets, stored)
     if stored is not None:
         stored.live = run
