@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 
 from aiohttp import web
@@ -27,9 +26,9 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Turn
-from mockserver.streaming.pacer import can_pace, pace
 from mockserver.streaming.runs import Run
-from mockserver.streaming.schedule import Hook, Pacing, schedule, write_paced
+from mockserver.streaming.schedule import Hook, Pacing, schedule
+from mockserver.streaming.writer import ResponseSink, write_paced
 
 TASKS = web.AppKey("stream_tasks", set[asyncio.Task[None]])
 _POLL_S = 0.05  # how soon a wait notices that the client left
@@ -99,18 +98,15 @@ async def _write_foreground(turn: Turn, run: Run, frames: list[bytes]) -> web.St
         ex.events_sent = n
 
     try:
-        if not hooks and run.clock is time.monotonic and can_pace(response, run.offsets, run.t0):
-            await pace(request, response, frames, run.offsets, run.t0, progress)
-        else:
-            await write_paced(
-                frames,
-                run.offsets,
-                response.write,
-                alive=_connected(request),
-                start=run.t0,
-                hooks=hooks,
-                on_written=progress,
-            )
+        await write_paced(
+            frames,
+            run.offsets,
+            ResponseSink(request, response),
+            clock=run.clock,
+            start=run.t0,
+            hooks=hooks,
+            on_written=progress,
+        )
         await faults.stream_end(turn, response)  # a slow close holds the end back
         await response.write_eof()
         ex.stream_completed = True
