@@ -12,12 +12,7 @@ from mockserver.api import admin, models, responses
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, SCENARIOS, STORE, WARMUP
 from mockserver.config import Config
 from mockserver.faults.request import ratelimit_headers
-from mockserver.http.middleware import (
-    add_openai_headers,
-    auth_middleware,
-    error_middleware,
-    exchange_middleware,
-)
+from mockserver.http.middleware import add_openai_headers, exchange_middleware
 from mockserver.observe import metrics
 from mockserver.observe.accesslog import log_exchange
 from mockserver.openai import tokens
@@ -43,7 +38,7 @@ def _load_heavy_parts() -> None:
 def create_app(config: Config | None = None) -> web.Application:
     config = config or Config()
     app = web.Application(
-        middlewares=[exchange_middleware, error_middleware, auth_middleware],
+        middlewares=[exchange_middleware],
         client_max_size=config.max_body_bytes,
         handler_args={"max_field_size": 65536},
     )

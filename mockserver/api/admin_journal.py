@@ -66,7 +66,7 @@ async def verify(request: web.Request) -> web.Response:
 
 
 def _dumps(value: Any) -> str:
-    # Bodies are the client's JSON, so this only guards odd values a fault hook might add.
+    # Bodies are the client's JSON, so this only guards odd values a fault might add.
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

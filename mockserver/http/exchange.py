@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 
-@dataclass
+@dataclass(slots=True)  # kept by the journal (thousands): no __dict__ each
 class Exchange:
     request_id: str
     method: str

@@ -1,8 +1,10 @@
-"""The middlewares every request passes: exchange record, OpenAI headers, errors, auth.
+"""The one middleware every request passes, and the OpenAI headers of every answer.
 
-Order (outermost first): exchange (times the request, hands the record to the sinks), errors
-(every exception becomes an OpenAI error body; a bug is a logged 500, never a traceback to the
-client), auth (the API key names the tenant, on /v1/ only).
+`exchange_middleware`, in order: the exchange record (timed; handed to the sinks once the
+answer is out or the client left), auth (the API key names the tenant, on /v1/ only), the
+handler, and errors (every exception becomes an OpenAI error body; a bug is a logged 500,
+never a traceback to the client). One middleware, not three: each layer is a coroutine
+frame and a call on every request.
 """
 
 from __future__ import annotations
@@ -37,48 +39,57 @@ _NO_KEY = (
 
 @web.middleware
 async def exchange_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rng = request.app[REQUEST_RNG]
+    """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
+    app = request.app
+    path = request.path
     ex = Exchange(
-        request_id=f"req_{rng.getrandbits(128):032x}",
+        request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
         method=request.method,
-        path=request.path,
+        path=path,
         started_at=time.time(),
         retry_count=_retry_count(request),
     )
     request[EXCHANGE_KEY] = ex
     start = time.perf_counter()
     try:
-        response = await handler(request)
+        try:
+            if path.startswith("/v1/"):
+                _enter_tenant(request, app, ex)
+            response = await handler(request)
+        except MockError as exc:
+            response = error_response(request, exc)
+        except web.HTTPException as exc:
+            if exc.status not in (404, 405):
+                raise
+            response = error_response(request, NotFound(f"Invalid URL ({request.method} {path})"))
+        except Exception:  # a bug in the mock must not kill the connection or leak a traceback
+            log.exception("unhandled error on %s %s", request.method, path)
+            response = error_response(request, ServerError(_SERVER_ERROR))
         ex.status = response.status
         return response
     finally:
         ex.duration_ms = (time.perf_counter() - start) * 1000
-        for sink in request.app[EXCHANGE_SINKS]:
+        for sink in app[EXCHANGE_SINKS]:
             sink(ex)
 
 
 def _retry_count(request: web.Request) -> int:
+    raw = request.headers.get("x-stainless-retry-count")
+    if raw is None:
+        return 0
     try:
-        return int(request.headers.get("x-stainless-retry-count", "0"))
+        return int(raw)
     except ValueError:
         return 0
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except MockError as exc:
-        return error_response(request, exc)
-    except web.HTTPException as exc:
-        if exc.status in (404, 405):
-            return error_response(
-                request, NotFound(f"Invalid URL ({request.method} {request.path})")
-            )
-        raise
-    except Exception:  # a bug in the mock must not kill the connection or leak a traceback
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(request, ServerError(_SERVER_ERROR))
+def _enter_tenant(request: web.Request, app: web.Application, ex: Exchange) -> None:
+    """The API key names the tenant (raises AuthenticationError without a valid one)."""
+    key = authenticate(request)
+    request[API_KEY] = key
+    tenant = app[STORE].tenant(key)
+    request[TENANT_KEY] = tenant
+    ex.tenant = tenant.name
 
 
 def error_response(request: web.Request, exc: MockError) -> web.Response:
@@ -87,17 +98,6 @@ def error_response(request: web.Request, exc: MockError) -> web.Response:
         ex.error_code = exc.code or exc.type
         ex.status = exc.status
     return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/v1/"):
-        key = authenticate(request)
-        request[API_KEY] = key
-        tenant = request.app[STORE].tenant(key)
-        request[TENANT_KEY] = tenant
-        request[EXCHANGE_KEY].tenant = tenant.name
-    return await handler(request)
 
 
 def authenticate(request: web.Request) -> str:

@@ -53,15 +53,28 @@ def log_exchange(ex: Exchange) -> None:
     if not logger.isEnabledFor(level):
         return
     summary = f"{ex.method} {ex.path} {ex.status if ex.status is not None else '-'}"
-    logger.log(level, summary, extra={FIELDS_ATTR: access_fields(ex)})
+    # The record is made here rather than by logger.log(): that would walk the stack to
+    # find its caller (always this line) on every request.
+    extra = {FIELDS_ATTR: access_fields(ex)}
+    logger.handle(
+        logger.makeRecord(logger.name, level, __file__, _LINE, summary, (), None, extra=extra)
+    )
+
+
+_LINE = log_exchange.__code__.co_firstlineno
 
 
 def _logfmt_value(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        text = str(value)
+        if isinstance(value, int | float):
+            return text  # a number is always plain
     # Quote only when needed, so that the common line stays easy to read and to grep.
     if _PLAIN.fullmatch(text) and text.isprintable():
         return text
@@ -69,6 +82,7 @@ def _logfmt_value(value: Any) -> str:
 
 
 _PLAIN = re.compile(r'[^\s"=\\]+')
+_SKIP = frozenset({"method", "path", "status"})  # the summary of an access line names them
 
 
 @functools.lru_cache(maxsize=4)
@@ -91,8 +105,7 @@ class TextFormatter(logging.Formatter):
         fields: dict[str, Any] | None = getattr(record, FIELDS_ATTR, None)
         if fields:
             # The summary already names method, path and status.
-            skip = ("method", "path", "status")
-            pairs = (f"{k}={_logfmt_value(v)}" for k, v in fields.items() if k not in skip)
+            pairs = [f"{k}={_logfmt_value(v)}" for k, v in fields.items() if k not in _SKIP]
             line += " " + " ".join(pairs)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)

@@ -105,27 +105,29 @@ class Query:
 class Journal:
     def __init__(self, size: int) -> None:
         self.size = max(size, 0)
-        self._entries: deque[Entry] = deque()
+        # Plain (seq, exchange) pairs: recording is on every request's path, an Entry is made
+        # only for who reads the journal (a frozen dataclass costs a microsecond to build).
+        self._entries: deque[tuple[int, Exchange]] = deque(maxlen=self.size or None)
         self._seq = itertools.count(1)
 
     def record(self, ex: Exchange) -> None:
         """The exchange sink: keep API traffic (the admin API's own calls are not journaled)."""
         if not ex.path.startswith("/v1/") or self.size == 0:
             return
-        self._entries.append(Entry(next(self._seq), ex))
-        if len(self._entries) > self.size:
-            self._entries.popleft()
+        self._entries.append((next(self._seq), ex))
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(tuple(self._entries))
+        return iter([Entry(seq, ex) for seq, ex in self._entries])
 
     def query(self, query: Query | None = None) -> list[Entry]:
         query = query or Query()
-        found = [e for e in self._entries if query.matches(e.exchange)]
-        return found[-query.limit :] if query.limit else found
+        found = [(seq, ex) for seq, ex in self._entries if query.matches(ex)]
+        if query.limit:
+            found = found[-query.limit :]
+        return [Entry(seq, ex) for seq, ex in found]
 
     def clear(self, tenant: str | None = None) -> int:
         """Forget everyone's entries, or one tenant's (by hash); how many went."""
@@ -133,21 +135,22 @@ class Journal:
         if tenant is None:
             self._entries.clear()
         else:
-            self._entries = deque(e for e in self._entries if e.exchange.tenant != tenant)
+            kept = (e for e in self._entries if e[1].tenant != tenant)
+            self._entries = deque(kept, maxlen=self._entries.maxlen)
         return before - len(self._entries)
 
     def knows(self, *, tenant: str | None = None, scenario: str | None = None) -> bool:
         """Whether any entry names this tenant or scenario (for 404s on filters)."""
         return any(
-            (tenant is None or e.exchange.tenant == tenant)
-            and (scenario is None or e.exchange.scenario == scenario)
-            for e in self._entries
+            (tenant is None or ex.tenant == tenant)
+            and (scenario is None or ex.scenario == scenario)
+            for _, ex in self._entries
         )
 
     def rules_of(self, scenario: str | None) -> set[str]:
         """Rule names that answered entries (of one scenario, or any)."""
         return {
-            e.exchange.rule
-            for e in self._entries
-            if e.exchange.rule and (scenario is None or e.exchange.scenario == scenario)
+            ex.rule
+            for _, ex in self._entries
+            if ex.rule and (scenario is None or ex.scenario == scenario)
         }

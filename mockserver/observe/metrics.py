@@ -66,6 +66,7 @@ class Metrics:
         # labels() takes a lock and validates on every call; the children are cached here
         # because the label sets are few (scenarios x rules x statuses).
         self._children: dict[tuple[Any, ...], Any] = {}
+        self._request_children: dict[tuple[str | None, str | None, int | None], Any] = {}
         self.open_streams = 0  # the gauge's value, readable without the registry (shutdown logs)
 
     def _child(self, metric: Counter, *labels: str) -> Any:
@@ -79,16 +80,21 @@ class Metrics:
         """Count one finished exchange."""
         if ex.path.startswith(_ADMIN_PREFIX):
             return
-        scenario = ex.scenario or ""
-        status = str(ex.status) if ex.status is not None else ""
-        self._child(self._requests, scenario, ex.rule or "", status).inc()
+        # The request counter's child by the exchange's own values (no label strings built).
+        key = (ex.scenario, ex.rule, ex.status)
+        child = self._request_children.get(key)
+        if child is None:
+            status = str(ex.status) if ex.status is not None else ""
+            child = self._child(self._requests, ex.scenario or "", ex.rule or "", status)
+            self._request_children[key] = child
+        child.inc()
         if ex.events_sent:
-            self._child(self._events, scenario).inc(ex.events_sent)
+            self._child(self._events, ex.scenario or "").inc(ex.events_sent)
         if ex.fault:
             for kind in _fault_kinds(ex.fault):
-                self._child(self._faults, scenario, kind).inc()
+                self._child(self._faults, ex.scenario or "", kind).inc()
         if ex.status == _RATE_LIMIT_STATUS and RATE_LIMITED_NOTE in ex.notes:
-            self._child(self._rate_limited, scenario).inc()
+            self._child(self._rate_limited, ex.scenario or "").inc()
 
     def stream_opened(self) -> None:
         self.open_streams += 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -29,9 +28,9 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Created
-from mockserver.streaming.pacer import can_pace, pace
 from mockserver.streaming.runs import Run
-from mockserver.streaming.schedule import Hook, Pacing, schedule, write_paced
+from mockserver.streaming.schedule import Pacing, schedule
+from mockserver.streaming.writer import EventAction, ResponseSink, write_paced
 
 TASKS = web.AppKey("stream_tasks", set[asyncio.Task[None]])
 _POLL_S = 0.05  # how soon a wait notices that the client left
@@ -99,7 +98,7 @@ async def _write_foreground(
     response = await _open(request, ex)
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
     # What the stream faults do on the wire before given events (cut, stall, raw frames).
-    hooks: dict[int, Hook] = (
+    actions: dict[int, EventAction] = (
         stream_actions.before_events(faulted, request, response, clock) if faulted else {}
     )
 
@@ -108,18 +107,15 @@ async def _write_foreground(
         ex.events_sent = n
 
     try:
-        if not hooks and run.clock is time.monotonic and can_pace(response, run.offsets, run.t0):
-            await pace(request, response, frames, run.offsets, run.t0, progress)
-        else:
-            await write_paced(
-                frames,
-                run.offsets,
-                response.write,
-                alive=_connected(request),
-                start=run.t0,
-                hooks=hooks,
-                on_written=progress,
-            )
+        await write_paced(
+            frames,
+            run.offsets,
+            ResponseSink(request, response),
+            clock=run.clock,
+            start=run.t0,
+            actions=actions,
+            on_written=progress,
+        )
         if faulted is not None:  # a slow close holds the end back
             await stream_actions.at_end(faulted, request, response, clock)
         await response.write_eof()

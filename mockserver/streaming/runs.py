@@ -26,7 +26,7 @@ from typing import Any, Literal
 from mockserver.http import sse
 from mockserver.openai.events import snapshot
 from mockserver.pipeline.store import StoredResponse
-from mockserver.streaming.schedule import write_paced
+from mockserver.streaming.writer import DiscardSink, write_paced
 
 Event = dict[str, Any]
 State = Literal["running", "finished", "cancelled"]
@@ -131,10 +131,11 @@ class Run:
         return self.task
 
     async def _produce(self) -> None:
+        # Progress only: the timer moves the Run along; this task wakes once, at the end.
         await write_paced(
             [b""] * len(self.frames),
             self.offsets,
-            _discard,
+            DiscardSink(),
             clock=self.clock,
             start=self.t0,
             first=self.published,
@@ -158,7 +159,3 @@ def _first_response(events: Sequence[Event]) -> dict[str, Any]:
             response: dict[str, Any] = event["response"]
             return response
     raise ValueError("a stream starts with response.created")
-
-
-async def _discard(_: bytes) -> None:
-    return None

@@ -1,20 +1,15 @@
-"""Stream pacing: when each event of a stream is due, and a writer that keeps to it.
+"""Stream pacing: when each event of a stream is due.
 
 Deadlines are absolute offsets (ms) from the stream's start, computed once up front from
-the settings and a seeded random source; the writer sleeps until each deadline rather
-than for each gap, so sleep overshoot never accumulates into drift. Events already due
-are written together in one write, so a late or busy loop costs one timer, not one per
-event, and hundreds of concurrent streams stay cheap.
+the settings and a seeded random source; the writer (streaming/writer.py) keeps to them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import math
 import random
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -231,76 +226,3 @@ def schedule(
         prev = at if at > prev else prev
         offsets.append(prev)
     return offsets
-
-
-Hook = Callable[[], Awaitable[None]]
-_SLACK_MS = 0.25
-_POLL_S = 0.05  # how soon a long wait notices that the client left (with `alive`)
-_NO_HOOKS: Mapping[int, Hook] = {}
-
-
-async def write_paced(
-    frames: Sequence[bytes],
-    offsets: Sequence[float],
-    write: Callable[[bytes], Awaitable[None]],
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    start: float | None = None,
-    first: int = 0,
-    hooks: Mapping[int, Hook] | None = None,
-    on_written: Callable[[int], None] | None = None,
-    alive: Callable[[], bool] | None = None,
-) -> int:
-    """Write frames[i] at start + offsets[i] ms, from frames[first]; returns the index reached.
-
-    Frames already due are joined into one write. `hooks[i]` runs (awaited) once event
-    i is due and everything before it is written, before event i itself: the place for
-    faults (stall, disconnect, injected error). `on_written(n)` reports progress after
-    each write, so a caller still knows how far it got when a write raises. `alive()`
-    false (the client left) ends the writer with ConnectionResetError, checked before
-    each wait and every 50 ms of a long one.
-    """
-    t0 = clock() if start is None else start
-    hooks = hooks or _NO_HOOKS
-    i, n = first, len(frames)
-    while i < n:
-        now = clock()
-        due = t0 + offsets[i] / 1000.0
-        if due > now:
-            # Checked inline, not in a sleep wrapper: this runs for every event of every stream.
-            if alive is not None and (not alive() or due - now > _POLL_S):
-                await _wait_alive(due, clock, sleep, alive)
-                now = clock()
-            if due > now:
-                await sleep(due - now)
-                now = clock()
-        if hooks and i in hooks:
-            await hooks[i]()
-            now = clock()
-        # What is due by now joins this write (offsets[i] itself counts as due, whatever
-        # float rounding says; a fraction of a ms early is not worth another timer).
-        horizon = max((now - t0) * 1000.0, offsets[i]) + _SLACK_MS
-        j = i + 1
-        while j < n and offsets[j] <= horizon and not (hooks and j in hooks):
-            j += 1
-        await write(b"".join(frames[i:j]) if j - i > 1 else frames[i])
-        i = j
-        if on_written is not None:
-            on_written(i)
-    return i
-
-
-async def _wait_alive(
-    due: float,
-    clock: Callable[[], float],
-    sleep: Callable[[float], Awaitable[None]],
-    alive: Callable[[], bool],
-) -> None:
-    """Wait until `due` is under 50 ms away, raising ConnectionResetError once not alive()."""
-    while True:
-        if not alive():
-            raise ConnectionResetError("the client left")
-        if due - clock() <= _POLL_S:
-            return
-        await sleep(_POLL_S)

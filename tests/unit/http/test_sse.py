@@ -68,3 +68,13 @@ def test_dumps_matches_json_and_falls_back_for_what_orjson_refuses() -> None:
     )
     huge = {"type": "x", "n": 2**70}
     assert jsonbytes.dumps(huge) == b'{"type":"x","n":1180591620717411303424}'
+
+
+def test_frames_is_frame_of_each_event() -> None:
+    """`frames` inlines `frame` for speed: both must give the same bytes, whatever the event."""
+    big = {"type": "x.delta", "n": 1 << 70, "obfuscation": "abc"}  # past orjson's integers
+    for case in CASES:
+        events = [*render_events(CASES[case], random.Random(3)).events, big]
+        for obfuscation in (True, False):
+            want = [sse.frame(e, obfuscation=obfuscation) for e in events]
+            assert sse.frames(events, obfuscation=obfuscation) == want

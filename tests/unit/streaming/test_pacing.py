@@ -12,8 +12,8 @@ from mockserver.streaming.schedule import (
     Role,
     delta_deadlines,
     schedule,
-    write_paced,
 )
+from mockserver.streaming.writer import write_paced
 
 S, D, Q, X = Role.START, Role.DELTA, Role.DEQUEUE, Role.OTHER
 
@@ -235,7 +235,7 @@ async def test_hooks_run_before_their_event_and_progress_is_reported() -> None:
         sink,
         clock=clock,
         sleep=clock.sleep,
-        hooks={2: stall},
+        actions={2: stall},
         on_written=progress.append,
     )
     assert seen == ["hook at 2 bytes"]

@@ -1,0 +1,42 @@
+"""The one middleware: exchange record, auth on /v1/, errors as API errors, OpenAI headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.app import create_app
+from mockserver.appkeys import EXCHANGE_SINKS
+from mockserver.config import Config
+from mockserver.http.exchange import Exchange
+from mockserver.http.middleware import exchange_middleware
+
+
+async def test_one_middleware_records_auth_errors_and_not_found(aiohttp_client: Any) -> None:
+    app = create_app(Config(seed=7, api_keys=("good",)))
+    assert list(app.middlewares) == [exchange_middleware]
+    seen: list[Exchange] = []
+    app[EXCHANGE_SINKS].append(seen.append)
+    client = await aiohttp_client(app)
+
+    missing = await client.post("/v1/responses", json={"model": "gpt-4o", "input": "hi"})
+    assert missing.status == 401
+    assert (await missing.json())["error"]["code"] == "authentication_required"
+    assert missing.headers["x-request-id"].startswith("req_")
+    assert missing.headers["openai-version"] and "openai-processing-ms" in missing.headers
+
+    wrong = await client.get("/v1/models", headers={"Authorization": "Bearer bad-key-123"})
+    assert (await wrong.json())["error"]["code"] == "invalid_api_key"
+
+    headers = {"Authorization": "Bearer good", "x-stainless-retry-count": "2"}
+    nowhere = await client.get("/v1/nowhere", headers=headers)
+    assert nowhere.status == 404
+    assert (await nowhere.json())["error"]["message"] == "Invalid URL (GET /v1/nowhere)"
+
+    assert [(e.status, e.error_code) for e in seen] == [
+        (401, "authentication_required"),
+        (401, "invalid_api_key"),
+        (404, seen[2].error_code),
+    ]
+    assert seen[2].tenant is not None and seen[2].retry_count == 2
+    assert all(e.duration_ms is not None for e in seen)
+    assert missing.headers["x-request-id"] == seen[0].request_id
