@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from mockserver.api import admin, models, responses
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, SCENARIOS, STORE, WARMUP
 from mockserver.config import Config
-from mockserver.faults.request import ratelimit_headers
-from mockserver.http.middleware import add_openai_headers, exchange_middleware
 from mockserver.observe import metrics
 from mockserver.observe.accesslog import log_exchange
 from mockserver.openai import tokens
+from mockserver.pipeline import streamed
+from mockserver.pipeline.middleware import (
+    add_openai_headers,
+    exchange_middleware,
+    ratelimit_headers,
+)
 from mockserver.pipeline.store import Store
 from mockserver.scenario.problems import Problem, ScenarioLoadError
 from mockserver.scenario.registry import Registry
-from mockserver.scenario.reload import watcher
-from mockserver.streaming import answer as streaming
+from mockserver.scenario.reload import watch
 from mockserver.zeroconfig import generate
 
 
@@ -50,17 +55,30 @@ def create_app(config: Config | None = None) -> web.Application:
     app.on_response_prepare.append(add_openai_headers)
     app.on_response_prepare.append(ratelimit_headers)  # on every create answer, streams too
     app.on_startup.append(_warm_up)
-    app.cleanup_ctx.append(streaming.track_background_tasks)  # background responses
+    app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
     app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
     if config.reload and config.scenarios:
-        app.cleanup_ctx.append(watcher(app[SCENARIOS]))
+        app.cleanup_ctx.append(_watching(app[SCENARIOS]))
     admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)
     app[EXCHANGE_SINKS].append(log_exchange)
     return app
+
+
+def _watching(registry: Registry) -> Callable[[web.Application], AsyncIterator[None]]:
+    """--reload: a cleanup_ctx that polls the scenario files for the app's lifetime."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(watch(registry), name="scenario-reload")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run
 
 
 def load_scenarios(config: Config) -> Registry:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from mockserver.catalog.models import Catalogue
+from mockserver.clock import SYSTEM_CLOCK, Clock
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
 from mockserver.pipeline.store import Store
@@ -26,3 +27,10 @@ EXCHANGE_SINKS = web.AppKey("exchange_sinks", list[Callable[[Exchange], None]])
 WARMUP = web.AppKey("warmup", asyncio.Future[None])
 # Request ids (x-request-id), reproducible when a seed is set.
 REQUEST_RNG = web.AppKey("request_rng", random.Random)
+# The clock of rate limits, outage windows and fault delays: tests put a ManualClock here
+# (before the first request) to move time by hand.
+CLOCK = web.AppKey("faults_clock", Clock)
+
+
+def clock_of(app: web.Application) -> Clock:
+    return app.get(CLOCK, SYSTEM_CLOCK)

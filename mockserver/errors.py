@@ -141,3 +141,10 @@ def json_kind(value: object) -> str:
 
 def _json_type(value: object) -> str:
     return API_TYPE_WORDS[json_kind(value)]
+
+
+def mask_key(key: str) -> str:
+    """An API key as the API's messages show it: `sk-abc***xyz`, never whole."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * min(len(key) - 7, 20)}{key[-4:]}"

@@ -17,10 +17,9 @@ from openai import AsyncOpenAI
 from openai._models import FinalRequestOptions
 
 from mockserver.app import create_app
-from mockserver.appkeys import EXCHANGE_SINKS
+from mockserver.appkeys import CLOCK, EXCHANGE_SINKS
 from mockserver.clock import Clock
 from mockserver.config import Config
-from mockserver.faults.state import CLOCK
 from mockserver.http.exchange import Exchange
 
 

@@ -24,9 +24,14 @@ from aiohttp import web
 
 from mockserver import __version__
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, SCENARIOS, STORE
-from mockserver.errors import AuthenticationError, InvalidRequest, NotFound, PermissionDenied
+from mockserver.errors import (
+    AuthenticationError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    mask_key,
+)
 from mockserver.http.body import read_json_object
-from mockserver.http.middleware import mask_key
 from mockserver.observe.journal import Journal
 from mockserver.pipeline.store import Tenant, tenant_hash
 from mockserver.scenario.model import Scenario

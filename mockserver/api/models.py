@@ -10,9 +10,9 @@ from mockserver.catalog.effects import counted_body
 from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.http.body import read_json_object
-from mockserver.http.middleware import tenant_of
 from mockserver.openai.request import parse_request
 from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.middleware import tenant_of
 
 routes = web.RouteTableDef()
 

@@ -17,18 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
-from mockserver.errors import MockError
+from mockserver.errors import MockError, mask_key
 from mockserver.faults.chaos import Attempt
 from mockserver.faults.error_catalog import ErrorContext
 from mockserver.faults.ratelimit import Admission, LimitScope, Snapshot, refusal_error
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.faults.stream_faults import FaultedStream
-from mockserver.http.exchange import Exchange
-from mockserver.http.middleware import mask_key
-from mockserver.observe.metrics import RATE_LIMITED_NOTE
+from mockserver.http.exchange import RATE_LIMITED_NOTE, Exchange
 from mockserver.plan import Plan
 
 ORGANIZATION = "org-mockserver"
@@ -69,9 +65,6 @@ class RequestFaults:
             request_id=self.exchange.request_id,
             api_key=mask_key(self.api_key),
         )
-
-
-REQUEST_FAULTS = web.RequestKey("faults", RequestFaults)
 
 
 def admit_scopes(rf: RequestFaults, scopes: list[LimitScope]) -> None:
@@ -151,14 +144,3 @@ def settle(rf: RequestFaults) -> None:
     rf.settled = True
     for admission in rf.admissions:
         rf.state.limiter.settle(admission, rf.used_tokens - rf.estimate)
-
-
-async def ratelimit_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: x-ratelimit-* on every answer to a create request, streams too."""
-    rf = request.get(REQUEST_FAULTS)
-    if rf is None:
-        return
-    settle(rf)
-    snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
-    for name, value in snapshot.headers().items():
-        response.headers.setdefault(name, value)

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
-from mockserver.clock import SYSTEM_CLOCK, Clock
+from mockserver.clock import Clock
 from mockserver.faults.chaos import RetryTracker
 from mockserver.faults.ratelimit import RateLimiter
-
-# Tests put a ManualClock here (before the first request) to move time by hand.
-CLOCK = web.AppKey("faults_clock", Clock)
 
 
 @dataclass
@@ -40,7 +35,3 @@ class TenantFaults:
         """Milliseconds since the tenant's first request to a scenario (0 for that one)."""
         first = self.first_seen.setdefault(scenario, now)
         return (now - first) * 1000
-
-
-def clock_of(app: web.Application) -> Clock:
-    return app.get(CLOCK, SYSTEM_CLOCK)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+# The note a request refused by a live rate limit carries (not a scripted 429).
+RATE_LIMITED_NOTE = "rate_limited"
 
 
 @dataclass(slots=True)  # kept by the journal (thousands): no __dict__ each
@@ -42,11 +43,3 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     # Expectations (a rule's `expect:`) the request did not meet: mockserver.scenario.expectations.
     expectations: list[dict[str, Any]] = field(default_factory=list)
-
-
-EXCHANGE_KEY = web.RequestKey("exchange", Exchange)
-
-
-def exchange_of(request: web.Request) -> Exchange:
-    """The Exchange the outer middleware attached to this request."""
-    return request[EXCHANGE_KEY]

@@ -18,7 +18,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import choose_encoder
 
-from mockserver.http.exchange import Exchange
+from mockserver.http.exchange import RATE_LIMITED_NOTE, Exchange
 
 METRICS_PATH = "/_mock/metrics"
 _ADMIN_PREFIX = "/_mock/"
@@ -26,7 +26,6 @@ _SSE = "text/event-stream"
 _RATE_LIMIT_STATUS = 429
 # Set by the rate limiter (not by a scripted `error: rate_limit_exceeded` rule, which is a
 # fault the scenario asked for): the Exchange note that marks a limiter rejection.
-RATE_LIMITED_NOTE = "rate_limited"
 
 
 class Metrics:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import base64
+import enum
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.openai.chunking import Chunking
-from mockserver.streaming.schedule import Role
 
 Event = dict[str, Any]
 Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
 _POOL_BYTES = 768  # 1024 base64 characters
 _ALNUM_ONLY = str.maketrans("+/", "xQ")  # base64 -> letters and digits, as real padding is
+
+
+class Role(enum.Enum):
+    """What an event is for pacing (set by openai/events.py, read by streaming/schedule.py)."""
+
+    START = "start"  # response.created (and queued): due at once
+    DEQUEUE = "dequeue"  # response.in_progress of a background response: after queued_ms
+    DELTA = "delta"  # a text/arguments delta: ttft, then interval/tokens/delays
+    OTHER = "other"  # rides with its neighbours (see schedule)
+
+
 _DELTA = Role.DELTA
 
 

@@ -18,9 +18,8 @@ from typing import Any, Literal
 
 from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
-from mockserver.openai.event_builder import Event, EventList
+from mockserver.openai.event_builder import Event, EventList, Role
 from mockserver.openai.event_items import item_events
-from mockserver.streaming.schedule import Role
 
 ErrorEvent = Literal["none", "flat", "nested"]
 TERMINAL_EVENTS: dict[str, str] = {

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP
+from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP, clock_of
 from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
@@ -35,16 +35,17 @@ from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
-from mockserver.faults.request import REQUEST_FAULTS, RequestFaults, estimate, note_usage
+from mockserver.faults.request import RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
-from mockserver.faults.state import TenantFaults, clock_of
+from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
-from mockserver.http.exchange import Exchange, exchange_of
-from mockserver.http.middleware import API_KEY, tenant_of
+from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
+from mockserver.pipeline import streamed
 from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
@@ -54,7 +55,6 @@ from mockserver.scenario.engine import decide
 from mockserver.scenario.match import NoRuleMatched
 from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.registry import Registry
-from mockserver.streaming import answer as streaming
 from mockserver.zeroconfig import generate
 
 SCENARIO_HEADER = "X-Mock-Scenario"
@@ -257,10 +257,10 @@ def _input_resource(item: dict[str, Any], item_id: str) -> dict[str, Any]:
 
 
 async def answer(request: web.Request, created: Created) -> web.StreamResponse:
-    """The HTTP answer: SSE or background (streaming.answer), else the JSON body."""
+    """The HTTP answer: SSE or background (streamed.answer), else the JSON body."""
     req = created.turn.req
     if req.stream or req.background:
-        return await streaming.answer(request, created)
+        return await streamed.answer(request, created)
     body = created.stored.body if created.stored is not None else dumps(created.response)
     fault = admission.body_fault(created.faults)
     if fault is not None:

@@ -2,7 +2,7 @@
 
 Each finds the tenant's response (another tenant's is a 404), then does one thing; a
 streamed or background response's Run answers GET ?stream=true, stops on delete, and is
-cancelled on cancel (mockserver.streaming.answer).
+cancelled on cancel (mockserver.pipeline.streamed).
 """
 
 from __future__ import annotations
@@ -14,25 +14,24 @@ from aiohttp import web
 from mockserver.appkeys import STORE
 from mockserver.catalog import effects
 from mockserver.errors import InvalidRequest, NotFound
-from mockserver.http.exchange import exchange_of
-from mockserver.http.middleware import tenant_of
+from mockserver.pipeline import streamed
+from mockserver.pipeline.middleware import exchange_of, tenant_of
 from mockserver.pipeline.store import StoredResponse
-from mockserver.streaming import answer as streaming
 
 JSON = "application/json"
 
 
 async def retrieve(request: web.Request) -> web.StreamResponse:
     stored = find_response(request)
-    if streaming.wants_stream(request.query):  # replays a stream's events (resume)
-        return await streaming.replay(request, stored)
+    if streamed.wants_stream(request.query):  # replays a stream's events (resume)
+        return await streamed.replay(request, stored)
     return web.Response(body=stored.body, content_type=JSON)
 
 
 def delete(request: web.Request) -> web.Response:
     stored = find_response(request)
     rid = request.match_info["response_id"]
-    streaming.stop(stored)  # a running background response stops
+    streamed.stop(stored)  # a running background response stops
     request.app[STORE].delete(stored.tenant, rid)
     return web.json_response({"id": rid, "object": "response", "deleted": True})
 
@@ -45,7 +44,7 @@ def cancel(request: web.Request) -> web.Response:
             code="invalid_request",
             param=None,
         )
-    return web.Response(body=streaming.cancel(stored), content_type=JSON)
+    return web.Response(body=streamed.cancel(stored), content_type=JSON)
 
 
 def input_items(request: web.Request) -> list[dict[str, Any]]:

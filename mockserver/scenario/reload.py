@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-from aiohttp import web
 
 from mockserver.scenario import fakers
 from mockserver.scenario.load import SUFFIXES, collect
@@ -71,18 +69,3 @@ async def watch(
         if now != last:
             last = now
             await reload_once(registry)
-
-
-def watcher(
-    registry: Registry, interval: float = 0.5
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp cleanup_ctx that runs watch() for the app's lifetime."""
-
-    async def run(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(watch(registry, interval), name="scenario-reload")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return run

@@ -21,12 +21,14 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.http import sse
 from mockserver.openai.events import snapshot
-from mockserver.pipeline.store import StoredResponse
 from mockserver.streaming.writer import DiscardSink, write_paced
+
+if TYPE_CHECKING:  # a Run updates the stored response it belongs to (pipeline/ makes both)
+    from mockserver.pipeline.store import StoredResponse
 
 Event = dict[str, Any]
 State = Literal["running", "finished", "cancelled"]

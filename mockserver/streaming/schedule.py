@@ -6,7 +6,6 @@ the settings and a seeded random source; the writer (streaming/writer.py) keeps 
 
 from __future__ import annotations
 
-import enum
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from mockserver.openai import tokens
 from mockserver.openai.chunking import CHUNK_MODES, Chunking, ChunkMode
+from mockserver.openai.event_builder import Role
 
 JitterShape = Literal["uniform", "lognormal"]
 JITTER_SHAPES = ("uniform", "lognormal")
@@ -27,15 +27,6 @@ class PacingError(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-class Role(enum.Enum):
-    """What an event is for pacing (set by render/events.py)."""
-
-    START = "start"  # response.created (and queued): due at once
-    DEQUEUE = "dequeue"  # response.in_progress of a background response: after queued_ms
-    DELTA = "delta"  # a text/arguments delta: ttft, then interval/tokens/delays
-    OTHER = "other"  # rides with its neighbours (see schedule)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from streamcases import SCENARIO, request_for, validate_event, validate_response
 
 from mockserver.app import create_app
 from mockserver.config import Config
-from mockserver.streaming.answer import TASKS
+from mockserver.pipeline.streamed import TASKS
 
 # The "slow" rule: queued 150 ms, first delta 100 ms later, then 9 more every 15 ms.
 SLOW = request_for("slow")

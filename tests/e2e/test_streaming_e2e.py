@@ -21,7 +21,7 @@ from mockserver.app import create_app
 from mockserver.appkeys import EXCHANGE_SINKS
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
-from mockserver.streaming.answer import TASKS
+from mockserver.pipeline.streamed import TASKS
 
 Frame = tuple[float, str, dict[str, Any]]
 

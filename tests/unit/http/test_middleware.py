@@ -8,7 +8,7 @@ from mockserver.app import create_app
 from mockserver.appkeys import EXCHANGE_SINKS
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
-from mockserver.http.middleware import exchange_middleware
+from mockserver.pipeline.middleware import exchange_middleware
 
 
 async def test_one_middleware_records_auth_errors_and_not_found(aiohttp_client: Any) -> None:

@@ -18,8 +18,8 @@ from pytest_aiohttp import AiohttpClient
 
 from mockserver.app import create_app
 from mockserver.config import Config
-from mockserver.http.exchange import Exchange
-from mockserver.observe.metrics import RATE_LIMITED_NOTE, Metrics, install
+from mockserver.http.exchange import RATE_LIMITED_NOTE, Exchange
+from mockserver.observe.metrics import Metrics, install
 
 REPO = Path(__file__).resolve().parents[3]
 

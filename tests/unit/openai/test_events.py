@@ -13,8 +13,8 @@ from openai.types.responses import ResponseStreamEvent
 from streamcases import CASES, LOGPROBS, validate_event, without_parsed
 
 from mockserver.openai.chunking import Chunking
+from mockserver.openai.event_builder import Role
 from mockserver.openai.events import StreamOptions, render_events, snapshot
-from mockserver.streaming.schedule import Role
 
 OPTIONS = {
     "default": StreamOptions(),

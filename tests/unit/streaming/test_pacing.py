@@ -6,10 +6,10 @@ import statistics
 
 import pytest
 
+from mockserver.openai.event_builder import Role
 from mockserver.streaming.schedule import (
     Pacing,
     PacingError,
-    Role,
     delta_deadlines,
     schedule,
 )

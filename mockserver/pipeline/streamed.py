@@ -19,13 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
+from mockserver.appkeys import clock_of
 from mockserver.errors import InvalidRequest, invalid_type
 from mockserver.faults import admission, stream_actions
-from mockserver.faults.state import clock_of
 from mockserver.http import sse
-from mockserver.http.exchange import Exchange, exchange_of
+from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.openai.events import StreamOptions, render_events
+from mockserver.pipeline.middleware import exchange_of
 from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Created
 from mockserver.streaming.runs import Run

@@ -16,14 +16,18 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
-from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError
-from mockserver.http.exchange import EXCHANGE_KEY, Exchange
+from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError, mask_key
+from mockserver.faults.request import RequestFaults, settle
+from mockserver.http.exchange import Exchange
 from mockserver.pipeline.store import Tenant
 
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TENANT_KEY = web.RequestKey("tenant", Tenant)
+EXCHANGE_KEY = web.RequestKey("exchange", Exchange)
+# A create request's failure-injection state: what its x-ratelimit-* headers say.
+REQUEST_FAULTS = web.RequestKey("faults", RequestFaults)
 API_KEY = web.RequestKey("api_key", str)
 OPENAI_VERSION = "2020-10-01"
 
@@ -116,12 +120,6 @@ def authenticate(request: web.Request) -> str:
     return key
 
 
-def mask_key(key: str) -> str:
-    if len(key) <= 8:
-        return "*" * len(key)
-    return f"{key[:3]}{'*' * min(len(key) - 7, 20)}{key[-4:]}"
-
-
 def tenant_of(request: web.Request) -> Tenant:
     return request[TENANT_KEY]
 
@@ -140,3 +138,19 @@ async def add_openai_headers(request: web.Request, response: web.StreamResponse)
             headers.setdefault("x-mock-rule", ex.rule)
     headers.setdefault("openai-version", OPENAI_VERSION)
     headers.setdefault("openai-organization", "mockserver")
+
+
+def exchange_of(request: web.Request) -> Exchange:
+    """The Exchange the middleware attached to this request."""
+    return request[EXCHANGE_KEY]
+
+
+async def ratelimit_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: x-ratelimit-* on every answer to a create request, streams too."""
+    rf = request.get(REQUEST_FAULTS)
+    if rf is None:
+        return
+    settle(rf)
+    snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
+    for name, value in snapshot.headers().items():
+        response.headers.setdefault(name, value)
