@@ -56,6 +56,7 @@ from mockserver.scenario.match import NoRuleMatched
 from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.registry import Registry
 from mockserver.zeroconfig import generate
+from mockserver.zeroconfig.budget import Budget
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 _SECRET_HEADERS = frozenset({"authorization", "api-key"})
@@ -175,18 +176,20 @@ def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestF
     """The plan that answers (counted by the scenario engine); a reasoning model's plan
     starts with a reasoning item."""
     rule: Rule | None = None
+    budget = generate.budget_for(turn.req)  # what generated values may cost (time, bytes)
     if (replay := admission.replayed(rf, scenario)) is not None:
         plan, rule = replay
     elif scenario is None:
-        plan = generate.plan_for(turn.req, turn.rng)
+        plan = generate.plan_for(turn.req, turn.rng, budget)
     else:
-        plan, rule = decide_rule(scenario, turn)
+        plan, rule = decide_rule(scenario, turn, budget)
+    turn.exchange.notes.extend(budget.notes)  # a bound that cut a generated value
     plan = with_reasoning(plan, turn.req.raw, model, turn.rng)
     turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
     return Chosen(scenario, rule, plan)
 
 
-def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
+def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, Rule | None]:
     """The scenario engine's answer (its first matching rule, or its fallback), with the
     journal's facts: why no rule matched, the rule's unmet expectations."""
     seed = scenario.seed if scenario.seed is not None else turn.config.seed
@@ -199,8 +202,8 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
             headers=ex.headers,  # lowercased, the API key redacted
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
-            json_for_schema=generate.json_for_schema,
-            generate=functools.partial(generate.plan_for, req, turn.rng),
+            json_for_schema=functools.partial(generate.json_for_schema, budget=budget),
+            generate=functools.partial(generate.plan_for, req, turn.rng, budget),
         )
     except NoRuleMatched as exc:
         ex.unmatched = exc.unmatched
