@@ -1,4 +1,4 @@
-"""One create request's failure-injection bookkeeping, and the x-ratelimit-* headers.
+"""One create request's failure-injection bookkeeping: admissions, the estimate, the seeded draws.
 
 RequestFaults holds what the steps of admission.py share: the tenant's state, the rate-limit
 scopes and admissions behind the headers, the faults to apply, the faulted stream. It keeps

@@ -1,4 +1,4 @@
-"""What failure injection keeps: the server's clock (an AppKey) and each tenant's state.
+"""What failure injection keeps per tenant: rate-limit buckets, retry memory, first-seen times.
 
 A tenant's TenantFaults lives on its Tenant (`Tenant.faults`, made on first use), so
 resetting a tenant (admin API) forgets its buckets, chaos counts, outage start and retry

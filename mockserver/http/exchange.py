@@ -9,6 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Headers whose values are never kept (credentials a client or a proxy may send).
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie", "x-mock-admin-token"}
+)
+REDACTED = "<redacted>"
+
+
+def redacted(headers: dict[str, str]) -> dict[str, str]:
+    """The headers with credential values replaced by "<redacted>" (names kept, lowercased)."""
+    return {k: REDACTED if k in SECRET_HEADERS else v for k, v in headers.items()}
+
+
 # The note a request refused by a live rate limit carries (not a scripted 429).
 RATE_LIMITED_NOTE = "rate_limited"
 

@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.http.exchange import Exchange
-
-_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-mock-admin-token", "cookie"})
-REDACTED = "<redacted>"
+from mockserver.http.exchange import Exchange, redacted
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ def _stream(ex: Exchange) -> dict[str, Any] | None:
 
 def redact(headers: dict[str, str]) -> dict[str, str]:
     """Headers with credentials hidden (the handler already redacts; this is the last line)."""
-    return {k: REDACTED if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()}
+    return redacted({k.lower(): v for k, v in headers.items()})
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from mockserver.faults.request import RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
-from mockserver.http.exchange import Exchange
+from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
@@ -59,7 +59,6 @@ from mockserver.zeroconfig import generate
 from mockserver.zeroconfig.budget import Budget
 
 SCENARIO_HEADER = "X-Mock-Scenario"
-_SECRET_HEADERS = frozenset({"authorization", "api-key"})
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,7 @@ def open_turn(
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
     ex.body = body
-    ex.headers = {k.lower(): v for k, v in headers.items()}
-    for name in _SECRET_HEADERS.intersection(ex.headers):
-        ex.headers[name] = "<redacted>"
+    ex.headers = redacted({k.lower(): v for k, v in headers.items()})
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     _refuse_conversation(req.raw.get("conversation"))

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import ClientSession
 from conftest import RunningServer, StartServer
 
-from mockserver.http.exchange import Exchange
-from mockserver.observe.journal import REDACTED, Journal, Query
+from mockserver.http.exchange import REDACTED, Exchange
+from mockserver.observe.journal import Journal, Query
 from mockserver.pipeline.store import tenant_hash
 
 SCRIPT = {
