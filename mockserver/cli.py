@@ -176,14 +176,14 @@ def _serve(config: Config) -> int:
 
 
 def _validate(paths: list[Path]) -> int:
-    from mockserver.scenario.cli import validate_paths
+    from mockserver.scenario.cli import check_paths
 
-    errors = validate_paths(paths)
-    for line in errors:
+    checked = check_paths(paths)
+    for line in checked.errors:
         print(line, file=sys.stderr)
-    if not errors:
-        print(f"ok: {', '.join(str(p) for p in paths)}")
-    return 1 if errors else 0
+    if not checked.errors:
+        print(checked.summary())
+    return 1 if checked.errors else 0
 
 
 def _schema() -> int:

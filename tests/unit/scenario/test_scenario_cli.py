@@ -59,9 +59,26 @@ def test_validate_reports_missing_paths_and_empty_folders(
 ) -> None:
     assert main(["validate", str(tmp_path / "nope.yaml"), str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{tmp_path / 'nope.yaml'}:0:0: no such file or folder",
-        f"{tmp_path}:0:0: no .yaml or .yml files in this folder",
+        f"{tmp_path / 'nope.yaml'}: no such file or directory",
+        f"{tmp_path}: no .yaml or .yml files in this folder",
     ]
+
+
+def test_validate_says_how_much_it_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nrules: [{reply: [{message: a}]}]\n", encoding="utf-8"
+    )
+    (tmp_path / "two.yml").write_text(
+        "name: two\nrules:\n  - {when: {call: 1}, reply: [{message: b}]}\n"
+        "  - {reply: [{message: c}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "ok: 2 files, 2 scenarios, 3 rules\n"
+    assert main(["validate", str(tmp_path / "one.yaml")]) == 0
+    assert capsys.readouterr().out == "ok: 1 file, 1 scenario, 1 rule\n"
 
 
 def test_the_installed_command_validates(tmp_path: Path) -> None:
