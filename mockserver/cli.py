@@ -179,7 +179,7 @@ def _validate(paths: list[Path]) -> int:
     from mockserver.scenario.cli import check_paths
 
     checked = check_paths(paths)
-    for line in checked.errors:
+    for line in [*checked.errors, *checked.warnings]:
         print(line, file=sys.stderr)
     if not checked.errors:
         print(checked.summary())

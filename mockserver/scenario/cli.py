@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockserver.scenario.load import collect
+from mockserver.scenario.model import Scenario
 from mockserver.scenario.schema import schema_json
 
-__all__ = ["Checked", "check_paths", "schema_json", "validate_paths"]
+__all__ = ["Checked", "check_paths", "schema_json", "unreachable_rules", "validate_paths"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Checked:
     """What `mockserver validate` found: its errors, and how much it checked."""
 
     errors: list[str]
+    warnings: list[str]  # printed, but not failing: rules that can never match
     files: int
     scenarios: int
     rules: int
@@ -36,7 +38,29 @@ def check_paths(paths: Iterable[Path]) -> Checked:
         if path.is_dir() and not any(f.is_relative_to(path) for f in loaded.files):
             lines.append(f"{path}: no .yaml or .yml files in this folder")
     rules = sum(len(s.rules) for s in loaded.scenarios)
-    return Checked(lines, len(loaded.files), len(loaded.scenarios), rules)
+    warnings = [w for s in loaded.scenarios for w in unreachable_rules(s)]
+    return Checked(lines, warnings, len(loaded.files), len(loaded.scenarios), rules)
+
+
+def unreachable_rules(scenario: Scenario) -> list[str]:
+    """Rules after one with no `when` and no `times`: that one answers every request first.
+
+    Only this case; a rule shadowed by an earlier, weaker `when` is not looked for.
+    """
+    rules = scenario.rules
+    at = next((i for i, r in enumerate(rules) if not r.when and r.times is None), len(rules))
+    if at == len(rules):
+        return []
+    first = rules[at]
+    reason = (
+        f"the earlier rule '{first.name}' ({first.origin}) has no `when` and no `times`, "
+        "so it answers every request first"
+    )
+    return [
+        f"{rule.origin}: warning: scenario '{scenario.name}': rule '{rule.name}' can never "
+        f"match: {reason}"
+        for rule in rules[at + 1 :]
+    ]
 
 
 def validate_paths(paths: Iterable[Path]) -> list[str]:
