@@ -23,7 +23,7 @@ from mockserver.pipeline.middleware import (
     ratelimit_headers,
 )
 from mockserver.pipeline.store import Store
-from mockserver.scenario.problems import Problem, ScenarioLoadError
+from mockserver.scenario.problems import Problem, ScenarioLoadError, did_you_mean
 from mockserver.scenario.registry import Registry
 from mockserver.scenario.reload import watch
 from mockserver.zeroconfig import generate
@@ -88,6 +88,7 @@ def load_scenarios(config: Config) -> Registry:
     default = config.default_scenario
     if default is not None and default not in registry.scenarios:
         loaded = ", ".join(registry.names()) or "none"
-        message = f"unknown scenario '{default}'; loaded scenarios: {loaded}"
+        hint = did_you_mean(default, registry.names())
+        message = f"unknown scenario '{default}'{hint}; loaded scenarios: {loaded}"
         raise ScenarioLoadError([Problem("--default-scenario", 0, 0, "", message)])
     return registry

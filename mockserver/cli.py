@@ -82,7 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the server")
+    serve = sub.add_parser(
+        "serve",
+        help="run the server",
+        description=(
+            "Run the mock OpenAI Responses API server. Every option can also be set by the "
+            "MOCKSERVER_* environment variable shown beside it; a flag wins over its variable, "
+            "and repeatable options read theirs as a comma-separated list "
+            "(MOCKSERVER_SCENARIOS=/a,/b)."
+        ),
+    )
     for flag, field, kind, default, text in SERVE_OPTIONS:
         _add_option(serve, flag, field, kind, default, text)
     validate = sub.add_parser("validate", help="check scenario files; exit 1 on any error")
@@ -95,7 +104,9 @@ def _add_option(
     parser: argparse.ArgumentParser, flag: str, field: str, kind: Any, default: Any, text: str
 ) -> None:
     env = os.environ.get(env_name(field))
-    help_text = f"{text} [env {env_name(field)}]"
+    shown = "default: " in text  # the text says it in its own words
+    help_text = text if shown else f"{text}; default: {_shown_default(default)}"
+    help_text += f" [env {env_name(field)}]"
     if kind is bool:
         value = default if env is None else env.strip().lower() in ("1", "true", "yes", "on")
         parser.add_argument(flag, dest=field, action="store_true", default=value, help=help_text)
@@ -109,6 +120,14 @@ def _add_option(
         parser.add_argument(
             flag, dest=field, type=kind, default=env if env else default, help=help_text
         )
+
+
+def _shown_default(default: Any) -> str:
+    if default is None or default == []:
+        return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return str(default)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -157,14 +176,14 @@ def _serve(config: Config) -> int:
 
 
 def _validate(paths: list[Path]) -> int:
-    from mockserver.scenario.cli import validate_paths
+    from mockserver.scenario.cli import check_paths
 
-    errors = validate_paths(paths)
-    for line in errors:
+    checked = check_paths(paths)
+    for line in [*checked.errors, *checked.warnings]:
         print(line, file=sys.stderr)
-    if not errors:
-        print(f"ok: {', '.join(str(p) for p in paths)}")
-    return 1 if errors else 0
+    if not checked.errors:
+        print(checked.summary())
+    return 1 if checked.errors else 0
 
 
 def _schema() -> int:

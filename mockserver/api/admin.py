@@ -35,6 +35,7 @@ from mockserver.http.body import read_json_object
 from mockserver.observe.journal import Journal
 from mockserver.pipeline.store import Tenant, tenant_hash
 from mockserver.scenario.model import Scenario
+from mockserver.scenario.problems import did_you_mean
 from mockserver.scenario.registry import Registry
 
 JOURNAL = web.AppKey("journal", Journal)
@@ -182,9 +183,10 @@ def known_tenant(request: web.Request, key: str) -> Tenant:
 
 
 def scenario_not_found(name: str, loaded: Iterable[str]) -> NotFound:
-    names = ", ".join(sorted(loaded)) or "none"
+    loaded = sorted(loaded)
+    names = ", ".join(loaded) or "none"
     return NotFound(
-        f"No scenario named '{name}'. Loaded scenarios: {names}.",
+        f"No scenario named '{name}'{did_you_mean(name, loaded)}. Loaded scenarios: {names}.",
         code="scenario_not_found",
         param="scenario",
     )

@@ -52,7 +52,8 @@ def scenario_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(Problem(str(path), 0, 0, "", "no such file or folder"))
+            message = "no such file or directory"
+            problems.append(Problem(str(path), 0, 0, "", message, located=False))
     return files, problems
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
 
@@ -28,9 +28,11 @@ class Problem:
     col: int  # 1-based; 0 when unknown
     path: str  # from format_path, or "" for problems outside the document (syntax, encoding)
     message: str
+    # False for a problem with the path itself (a missing file): `PATH: message`, no 0:0.
+    located: bool = field(default=True, compare=False)
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}:{self.col}"
+        where = f"{self.source}:{self.line}:{self.col}" if self.located else self.source
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from mockserver.errors import InvalidRequest
 from mockserver.scenario.load import collect, duplicate_names, load_text
 from mockserver.scenario.model import Scenario
-from mockserver.scenario.problems import ScenarioLoadError
+from mockserver.scenario.problems import ScenarioLoadError, did_you_mean
 
 _EMPTY: Mapping[str, Scenario] = MappingProxyType({})
 
@@ -24,9 +24,10 @@ class UnknownScenario(InvalidRequest):
     """400: the request names a scenario that is not loaded."""
 
     def __init__(self, name: str, loaded: Iterable[str]) -> None:
-        names = ", ".join(sorted(loaded)) or "none"
+        loaded = sorted(loaded)
+        names = ", ".join(loaded) or "none"
         super().__init__(
-            f"Unknown scenario '{name}'. Loaded scenarios: {names}.",
+            f"Unknown scenario '{name}'{did_you_mean(name, loaded)}. Loaded scenarios: {names}.",
             code="mock_unknown_scenario",
             param="X-Mock-Scenario",
         )

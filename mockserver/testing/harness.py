@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 ScenarioArg = str | Path | Mapping[str, Any]
+_LOAD_HINT = (
+    " To load scenario files into the test server, name them in the ini option"
+    " `mockserver_scenarios` or with --mockserver-scenarios PATH (an external server: its"
+    " --scenarios), or give .use() a file path or a dict."
+)
 
 
 class MockServer:
@@ -48,7 +53,8 @@ class MockServer:
 
     def client(self, **kwargs: Any) -> OpenAI:
         """An official `openai.OpenAI` client for this test's tenant (closed after the test)."""
-        from openai import OpenAI
+        with _needs_openai("client"):
+            from openai import OpenAI
 
         sdk = OpenAI(base_url=self.base_url, api_key=self.api_key, **kwargs)
         self._clients.append(sdk)
@@ -56,7 +62,8 @@ class MockServer:
 
     def async_client(self, **kwargs: Any) -> AsyncOpenAI:
         """An official `openai.AsyncOpenAI` client (use `async with` to close it in your loop)."""
-        from openai import AsyncOpenAI
+        with _needs_openai("async_client"):
+            from openai import AsyncOpenAI
 
         return AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, **kwargs)
 
@@ -70,7 +77,14 @@ class MockServer:
         `NAME.TENANT` (NAME: `name`, else the scenario's own).
         """
         if isinstance(scenario, str) and _is_name(scenario):
-            self.admin.bind(self.api_key, scenario)
+            try:
+                self.admin.bind(self.api_key, scenario)
+            except NotFoundError as exc:
+                if exc.code != "scenario_not_found":
+                    raise
+                raise NotFoundError(
+                    exc.status, exc.message + _LOAD_HINT, exc.code, param=exc.param
+                ) from None
             return scenario
         source = self._source(scenario)
         written = name or _name_in(source)
@@ -168,6 +182,20 @@ class MockServer:
         for installed in self._private.values():
             with contextlib.suppress(NotFoundError):
                 self.admin.delete_scenario(installed)
+
+
+@contextlib.contextmanager
+def _needs_openai(method: str) -> Iterator[None]:
+    """A missing `openai` package is an error that says what to install."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if exc.name != "openai" and not (exc.name or "").startswith("openai."):
+            raise
+        raise ModuleNotFoundError(
+            f"mockserver.{method}() needs the official OpenAI SDK: pip install openai",
+            name="openai",
+        ) from exc
 
 
 def _line(entry: RequestEntry) -> str:

@@ -241,6 +241,18 @@ async def test_unknown_scenarios_are_404(admin: ClientSession) -> None:
         assert err["message"] == "No scenario named 'nope'. Loaded scenarios: hello."
 
 
+async def test_an_unknown_binding_close_to_a_loaded_scenario_says_did_you_mean(
+    admin: ClientSession,
+) -> None:
+    await body_of(await admin.post("/_mock/scenarios", json=HELLO), 201)
+    resp = await admin.put("/_mock/tenants/binding?tenant=k", json={"scenario": "helo"})
+    err = await error_of(resp, 404, "scenario_not_found")
+    assert (
+        err["message"]
+        == "No scenario named 'helo' (did you mean 'hello'?). Loaded scenarios: hello."
+    )
+
+
 # ---- bindings --------------------------------------------------------------------------------
 
 

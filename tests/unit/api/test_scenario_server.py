@@ -102,6 +102,18 @@ async def test_an_unknown_scenario_is_a_400_listing_the_loaded_ones(server: Runn
     )
 
 
+async def test_an_unknown_scenario_close_to_a_loaded_one_says_did_you_mean(
+    server: RunningServer,
+) -> None:
+    async with server.client() as client:
+        with pytest.raises(openai.BadRequestError) as info:
+            await text_of(client, "alpah")
+    assert info.value.body["message"] == (  # type: ignore[index]
+        "Unknown scenario 'alpah' (did you mean 'alpha'?). "
+        "Loaded scenarios: alpha, beta, counted, lenient, seeded, strict."
+    )
+
+
 async def test_no_matching_rule_is_a_400_that_explains_and_is_journaled(
     server: RunningServer,
 ) -> None:
@@ -211,6 +223,13 @@ async def test_an_unknown_default_scenario_stops_the_server(
 ) -> None:
     assert await serve(Config(port=0, scenarios=(folder,), default_scenario="nope")) == 1
     assert "--default-scenario:0:0: unknown scenario 'nope'; loaded scenarios: alpha" in caplog.text
+
+
+async def test_an_unknown_default_scenario_says_did_you_mean(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await serve(Config(port=0, scenarios=(folder,), default_scenario="strcit")) == 1
+    assert "unknown scenario 'strcit' (did you mean 'strict'?); loaded scenarios:" in caplog.text
 
 
 async def test_a_bad_scenario_file_stops_the_server_with_its_messages(

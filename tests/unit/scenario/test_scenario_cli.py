@@ -59,9 +59,26 @@ def test_validate_reports_missing_paths_and_empty_folders(
 ) -> None:
     assert main(["validate", str(tmp_path / "nope.yaml"), str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{tmp_path / 'nope.yaml'}:0:0: no such file or folder",
-        f"{tmp_path}:0:0: no .yaml or .yml files in this folder",
+        f"{tmp_path / 'nope.yaml'}: no such file or directory",
+        f"{tmp_path}: no .yaml or .yml files in this folder",
     ]
+
+
+def test_validate_says_how_much_it_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nrules: [{reply: [{message: a}]}]\n", encoding="utf-8"
+    )
+    (tmp_path / "two.yml").write_text(
+        "name: two\nrules:\n  - {when: {call: 1}, reply: [{message: b}]}\n"
+        "  - {reply: [{message: c}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "ok: 2 files, 2 scenarios, 3 rules\n"
+    assert main(["validate", str(tmp_path / "one.yaml")]) == 0
+    assert capsys.readouterr().out == "ok: 1 file, 1 scenario, 1 rule\n"
 
 
 def test_the_installed_command_validates(tmp_path: Path) -> None:
@@ -99,3 +116,48 @@ def test_the_schema_lists_exactly_the_registered_names() -> None:
     assert set(defs["pacing"]["properties"]) == pacing_keys
     delegated = set(defs["scenario"]["properties"]) | set(defs["rule"]["properties"])
     assert set(DELEGATES) <= delegated
+
+
+SHADOWED = """\
+name: shadow
+rules:
+  - name: greet
+    reply: [{message: hi}]
+  - name: third
+    when: {call: 3}
+    reply: [{message: third}]
+  - name: last
+    times: 1
+    reply: [{message: last}]
+"""
+
+
+def test_validate_warns_about_rules_after_one_that_always_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shadow = tmp_path / "shadow.yaml"
+    shadow.write_text(SHADOWED, encoding="utf-8")
+    assert main(["validate", str(shadow)]) == 0  # a warning does not fail
+    out, err = capsys.readouterr()
+    assert out == "ok: 1 file, 1 scenario, 3 rules\n"
+    reason = (
+        f"the earlier rule 'greet' ({shadow}:3) has no `when` and no `times`, "
+        "so it answers every request first"
+    )
+    assert err.splitlines() == [
+        f"{shadow}:5: warning: scenario 'shadow': rule 'third' can never match: {reason}",
+        f"{shadow}:8: warning: scenario 'shadow': rule 'last' can never match: {reason}",
+    ]
+
+
+def test_validate_does_not_warn_when_the_catch_all_is_last_or_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(
+        "name: fine\nrules:\n  - {times: 2, reply: [{message: a}]}\n"
+        "  - {when: {call: 3}, reply: [{message: b}]}\n  - {reply: [{message: c}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(fine)]) == 0
+    assert capsys.readouterr() == ("ok: 1 file, 1 scenario, 3 rules\n", "")
