@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import RunningServer
 from openai import AsyncOpenAI, OpenAI
@@ -58,17 +59,24 @@ async def test_agents_sdk_runs_a_tool_loop(mock: RunningServer) -> None:
 
 async def test_langchain_chat_openai_with_responses_api(mock: RunningServer) -> None:
     lc = pytest.importorskip("langchain_openai")
-    llm = lc.ChatOpenAI(
-        model="gpt-4o", base_url=mock.base_url, api_key="lc-key", use_responses_api=True
-    )
-    answer = await llm.ainvoke("Hello there")
-    assert answer.text
-    with_tools = llm.bind_tools(
-        [{"type": "function", "name": "get_weather", "description": "w",
-          "parameters": WEATHER_SCHEMA}],
-        tool_choice="get_weather",
-    )  # fmt: skip
-    call = await with_tools.ainvoke("Weather in Paris?")
+    # Our own HTTP client, closed at the end: LangChain's default one is cached for the
+    # process and left open (an "unclosed transport" ResourceWarning at exit).
+    async with httpx.AsyncClient() as http_client:
+        llm = lc.ChatOpenAI(
+            model="gpt-4o",
+            base_url=mock.base_url,
+            api_key="lc-key",
+            use_responses_api=True,
+            http_async_client=http_client,
+        )
+        answer = await llm.ainvoke("Hello there")
+        assert answer.text
+        with_tools = llm.bind_tools(
+            [{"type": "function", "name": "get_weather", "description": "w",
+              "parameters": WEATHER_SCHEMA}],
+            tool_choice="get_weather",
+        )  # fmt: skip
+        call = await with_tools.ainvoke("Weather in Paris?")
     assert call.tool_calls and call.tool_calls[0]["name"] == "get_weather"
     assert isinstance(call.tool_calls[0]["args"]["city"], str)
 
