@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mockserver.scenario.load import collect
-from mockserver.scenario.model import Scenario
+from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.schema import schema_json
 
 __all__ = ["Checked", "check_paths", "schema_json", "unreachable_rules", "validate_paths"]
@@ -43,24 +43,36 @@ def check_paths(paths: Iterable[Path]) -> Checked:
 
 
 def unreachable_rules(scenario: Scenario) -> list[str]:
-    """Rules after one with no `when` and no `times`: that one answers every request first.
+    """Rules an earlier rule always answers first: one with no `times` whose `when` is a part
+    of theirs (the same keys with equal values; none at all is the catch-all). Whenever the
+    later rule's conditions hold, the earlier one's hold too. `probability` is drawn per
+    rule, so a rule with it shadows nothing."""
+    found: list[str] = []
+    for i, rule in enumerate(scenario.rules):
+        mine = {(c.key, repr(c.raw)) for c in rule.when}
+        for earlier in scenario.rules[:i]:
+            theirs = {(c.key, repr(c.raw)) for c in earlier.when}
+            drawn = any(c.key == "probability" for c in earlier.when)
+            if earlier.times is None and not drawn and theirs <= mine:
+                found.append(
+                    f"{rule.origin}: warning: scenario '{scenario.name}': rule '{rule.name}' "
+                    f"can never match: {_shadowing(earlier)}"
+                )
+                break
+    return found
 
-    Only this case; a rule shadowed by an earlier, weaker `when` is not looked for.
-    """
-    rules = scenario.rules
-    at = next((i for i, r in enumerate(rules) if not r.when and r.times is None), len(rules))
-    if at == len(rules):
-        return []
-    first = rules[at]
-    reason = (
-        f"the earlier rule '{first.name}' ({first.origin}) has no `when` and no `times`, "
-        "so it answers every request first"
+
+def _shadowing(earlier: Rule) -> str:
+    if not earlier.when:
+        return (
+            f"the earlier rule '{earlier.name}' ({earlier.origin}) has no `when` and no "
+            "`times`, so it answers every request first"
+        )
+    keys = ", ".join(sorted({c.key for c in earlier.when}))
+    return (
+        f"the earlier rule '{earlier.name}' ({earlier.origin}) has no `times` and its `when` "
+        f"({keys}) holds whenever this rule's does, so it answers first"
     )
-    return [
-        f"{rule.origin}: warning: scenario '{scenario.name}': rule '{rule.name}' can never "
-        f"match: {reason}"
-        for rule in rules[at + 1 :]
-    ]
 
 
 def validate_paths(paths: Iterable[Path]) -> list[str]:

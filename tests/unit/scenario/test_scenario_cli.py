@@ -161,3 +161,39 @@ def test_validate_does_not_warn_when_the_catch_all_is_last_or_bounded(
     )
     assert main(["validate", str(fine)]) == 0
     assert capsys.readouterr() == ("ok: 1 file, 1 scenario, 3 rules\n", "")
+
+
+WEAKER = """\
+name: weaker
+rules:
+  - name: weather
+    when: {input_contains: weather}
+    reply: [{message: sunny}]
+  - name: weather-with-tools
+    when: {input_contains: weather, tools: [get_weather]}
+    reply: [{message: never}]
+  - name: lucky
+    when: {probability: 0.5}
+    reply: [{message: sometimes}]
+  - name: lucky-weather
+    when: {probability: 0.5, input_contains: weather, model: gpt-4o}
+    reply: [{message: drawn apart}]
+"""
+
+
+def test_validate_warns_about_a_rule_shadowed_by_a_weaker_when(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "weaker.yaml"
+    path.write_text(WEAKER, encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    reason = (
+        f"the earlier rule 'weather' ({path}:3) has no `times` and its `when` (input_contains) "
+        "holds whenever this rule's does, so it answers first"
+    )
+    # `lucky-weather` is shadowed by `weather` too; `lucky`'s draw is its own and shadows nothing.
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:6: warning: scenario 'weaker': rule 'weather-with-tools' can never match: "
+        f"{reason}",
+        f"{path}:12: warning: scenario 'weaker': rule 'lucky-weather' can never match: {reason}",
+    ]
