@@ -152,8 +152,8 @@ def _wait_healthy(container: Container, timeout: float = 30) -> float:
             with urllib.request.urlopen(f"{container.url}/_mock/health", timeout=1) as resp:
                 if resp.status == 200:
                     return time.monotonic() - began
-        except (urllib.error.URLError, ConnectionError):
-            pass
+        except OSError:  # refused, reset, or accepted by podman's port proxy and not answered
+            pass  # in time while the server inside starts (TimeoutError): try again
         if container.state().get("Running") is False:
             break
         time.sleep(0.1)
