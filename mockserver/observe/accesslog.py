@@ -52,7 +52,8 @@ def log_exchange(ex: Exchange) -> None:
     level = logging.DEBUG if ex.path in _QUIET_PATHS else logging.INFO
     if not logger.isEnabledFor(level):
         return
-    summary = f"{ex.method} {ex.path} {ex.status if ex.status is not None else '-'}"
+    path = _logfmt_value(ex.path)  # quoted and escaped if odd: %0A must not forge a line
+    summary = f"{ex.method} {path} {ex.status if ex.status is not None else '-'}"
     # The record is made here rather than by logger.log(): that would walk the stack to
     # find its caller (always this line) on every request.
     extra = {FIELDS_ATTR: access_fields(ex)}

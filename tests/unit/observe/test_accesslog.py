@@ -99,6 +99,13 @@ def test_text_line_quotes_values_with_spaces(access_log: Capture) -> None:
     assert 'scenario="my \\"odd\\" one" rule=-' in line
 
 
+def test_a_path_with_a_newline_cannot_forge_a_line(access_log: Capture) -> None:
+    forged = "/v1/x\n2025-01-01T00:00:00.000Z INFO mockserver.access: POST /v1/responses 200"
+    line = _record(_exchange(path=forged), access_log, TextFormatter())
+    assert "\n" not in line.rstrip("\n")
+    assert '"/v1/x\\n2025-01-01' in line  # shown, escaped and quoted
+
+
 def test_json_line(access_log: Capture) -> None:
     line = _record(_exchange(fault="stall", status=None), access_log, JsonFormatter())
     obj = json.loads(line)
