@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -169,16 +169,6 @@ def _check_connected(request: web.Request) -> None:
     transport = request.transport
     if transport is None or transport.is_closing():
         raise ConnectionResetError("the client left")
-
-
-def _connected(request: web.Request) -> Callable[[], bool]:
-    """Whether the client is still there (pacing checks it before each wait)."""
-    transport = request.transport
-
-    def alive() -> bool:
-        return transport is not None and not transport.is_closing()
-
-    return alive
 
 
 # --- GET ?stream=true, cancel, delete -----------------------------------------------------
