@@ -273,6 +273,13 @@ def validate_event(event: dict[str, Any]) -> None:
     validate(checked, schema_by_type()[event["type"]])
 
 
+def validate_server_event(event: dict[str, Any]) -> None:
+    """A WebSocket server event against ResponsesServerEvent (same usage deviation)."""
+    response = event.get("response")
+    checked = {**event, "response": _spec_usage(response)} if isinstance(response, dict) else event
+    validate(checked, "ResponsesServerEvent")
+
+
 def validate_response(response: dict[str, Any]) -> None:
     """A Response, queued / in progress / cancelled ones included."""
     validate(_spec_usage(response), "Response")

@@ -45,11 +45,3 @@ def lane_queue_full(limit: int) -> InvalidRequest:
         code="websocket_stream_queue_full",
         param="stream_id",
     )
-
-
-def message_too_large(limit: int) -> InvalidRequest:
-    return InvalidRequest(
-        f"WebSocket message too large: the limit is {limit} bytes.",
-        code="payload_too_large",
-        status=413,
-    )

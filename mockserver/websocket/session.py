@@ -2,7 +2,8 @@
 
     serve(request)   GET /v1/responses with `Upgrade: websocket` (the middleware has already
                      named the tenant from the Authorization header, as for HTTP)
-      1 upgrade      WebSocketResponse without compression, messages within --max-body-bytes
+      1 upgrade      WebSocketResponse without compression; a message over --max-body-bytes
+                     closes the socket with 1009 (message too big)
       2 read loop    each message decoded (codec.py): response.create onto its lane
                      (lanes.py, answer.py), response.steer answered at once (steering.py);
                      a message refused is one `error` event, and the socket stays open
@@ -28,7 +29,7 @@ from mockserver.errors import MockError
 from mockserver.pipeline.middleware import API_KEY, tenant_of
 from mockserver.pipeline.store import Tenant
 from mockserver.websocket import answer, codec
-from mockserver.websocket.errors import error_event, message_too_large
+from mockserver.websocket.errors import error_event
 from mockserver.websocket.lanes import Lanes
 from mockserver.websocket.steering import Steering
 
@@ -101,7 +102,7 @@ async def serve(request: web.Request) -> web.WebSocketResponse:
             if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 _dispatch(conn, msg.data)
             elif msg.type == WSMsgType.ERROR:
-                _refuse_message(conn, ws, config.max_body_bytes)
+                _refused_frame(ws)
                 break
     finally:
         sockets.discard(conn)
@@ -130,14 +131,10 @@ def _loose(data: str | bytes) -> object:
         return None
 
 
-def _refuse_message(conn: Connection, ws: web.WebSocketResponse, limit: int) -> None:
-    """aiohttp refused a frame (too large, or not a valid WebSocket frame): it closes the
-    socket (1009 / 1002); the client gets an error event first when it can still read."""
-    exc = ws.exception()
-    log.debug("websocket frame refused: %s", exc)
-    if "too big" in str(exc).lower() or "message size" in str(exc).lower():
-        with contextlib.suppress(ConnectionResetError):
-            conn.send(error_event(message_too_large(limit), None))
+def _refused_frame(ws: web.WebSocketResponse) -> None:
+    """aiohttp refused a frame (larger than --max-body-bytes: close 1009; not a valid
+    WebSocket frame: 1002) and has closed the socket with that code."""
+    log.debug("websocket frame refused: %s", ws.exception())
 
 
 def install(app: web.Application) -> None:

@@ -1,0 +1,290 @@
+"""WebSocket mode end to end with openai-python's `client.responses.connect()`: text, a
+tool-call loop over one socket, lanes, an error event, a scripted disconnect the SDK
+reconnects from, and refusals that keep the socket open. Every server event is validated
+against the spec's ResponsesServerEvent (steering: see test_websocket_steering.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import RunningServer, StartServer
+from openai import AsyncOpenAI, OpenAI
+from openai.resources.responses.responses import AsyncResponsesConnection
+from openai.types.websocket_reconnection import ReconnectingEvent
+from streamcases import validate_server_event
+
+from mockserver.api.admin import JOURNAL
+from mockserver.config import Config
+from mockserver.testing.inprocess import ServerThread
+
+SCENARIO = """
+name: ws
+rules:
+  - name: weather-answer
+    when: {has_tool_output: get_weather}
+    reply: [{message: "It is {{ tool_output.get_weather.temp_c }} C in Paris."}]
+  - name: weather-call
+    when: {input_contains: weather}
+    reply: [{function_call: {name: get_weather, arguments: {city: Paris}}}]
+  - name: throttled
+    when: {input_contains: throttle}
+    error: rate_limit_exceeded
+  - name: cut
+    when: {input_contains: cut, call: 1}
+    reply: [{message: "one two three four five six seven eight"}]
+    fault: {kind: disconnect, after_events: 4}
+  - name: paced
+    when: {input_contains: lane}
+    stream: {ttft_ms: 10, chunk: word, interval_ms: 15}
+    reply: [{message: "alpha beta gamma delta epsilon zeta eta theta"}]
+  - name: hello
+    reply: [{message: "Hello over the socket."}]
+"""
+TERMINAL = ("response.completed", "response.incomplete", "response.failed", "error")
+
+
+@pytest.fixture
+async def mock(start_server: StartServer, tmp_path: Path) -> RunningServer:
+    path = tmp_path / "ws.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return await start_server(seed=7, scenarios=(path,), default_scenario="ws")
+
+
+@pytest.fixture
+async def client(mock: RunningServer) -> AsyncIterator[AsyncOpenAI]:
+    async with mock.client() as sdk:
+        yield sdk
+
+
+async def until_done(conn: AsyncResponsesConnection, count: int = 1) -> list[dict[str, Any]]:
+    """Raw events (validated against the spec) until `count` responses or errors ended."""
+    events: list[dict[str, Any]] = []
+    while count:
+        raw = json.loads(await asyncio.wait_for(conn.recv_bytes(), 10))
+        validate_server_event(raw)
+        conn.parse_event(json.dumps(raw))  # and the SDK parses it
+        events.append(raw)
+        if raw["type"] in TERMINAL:
+            count -= 1
+    return events
+
+
+async def test_text_reply_async(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="hi")
+        events = await until_done(conn)
+    assert events[0]["type"] == "response.created"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    final = events[-1]["response"]
+    assert final["status"] == "completed"
+    assert final["output"][0]["content"][0]["text"] == "Hello over the socket."
+    assert all("stream_id" not in e for e in events)  # no lane named: none echoed
+
+
+def test_text_reply_sync(tmp_path: Path) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    config = Config(port=0, seed=7, scenarios=(path,), default_scenario="ws")
+    with (
+        ServerThread(config) as server,
+        OpenAI(base_url=server.base_url, api_key="k") as sdk,
+        sdk.responses.connect() as conn,
+    ):
+        if True:
+            conn.response.create(model="gpt-4o", input="hi", stream_id="main")
+            texts = []
+            for event in conn:
+                assert getattr(event, "stream_id", None) == "main"
+                if event.type == "response.output_text.delta":
+                    texts.append(event.delta)
+                if event.type == "response.completed":
+                    break
+    assert "".join(texts) == "Hello over the socket."
+
+
+async def test_tool_call_loop_over_one_socket(client: AsyncOpenAI, mock: RunningServer) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="weather in Paris?", tools=[TOOL])
+        first = (await until_done(conn))[-1]["response"]
+        call = first["output"][0]
+        assert call["type"] == "function_call" and call["name"] == "get_weather"
+        output = {
+            "type": "function_call_output",
+            "call_id": call["call_id"],
+            "output": '{"temp_c": 21}',
+        }
+        await conn.response.create(
+            model="gpt-4o", previous_response_id=first["id"], input=[output], tools=[TOOL]
+        )
+        second = (await until_done(conn))[-1]["response"]
+    assert second["previous_response_id"] == first["id"]
+    assert second["output"][0]["content"][0]["text"] == "It is 21 C in Paris."
+    # Stored like an HTTP response: retrievable over HTTP.
+    got = await client.responses.retrieve(second["id"])
+    assert got.output_text == "It is 21 C in Paris."
+    entries = [e for e in mock.app[JOURNAL].query() if e.exchange.transport == "websocket"]
+    assert [e.exchange.rule for e in entries] == ["weather-call", "weather-answer"]
+    assert all(e.as_json()["transport"] == "websocket" for e in entries)
+
+
+async def test_two_lanes_interleave(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="lane one", stream_id="a")
+        await conn.response.create(model="gpt-4o", input="lane two", stream_id="b")
+        events = await until_done(conn, 2)
+    lanes = [e["stream_id"] for e in events]
+    assert set(lanes) == {"a", "b"}
+    first_b, last_a = lanes.index("b"), len(lanes) - 1 - lanes[::-1].index("a")
+    assert first_b < last_a  # concurrent, not one after the other
+    for lane in ("a", "b"):
+        seqs = [e["sequence_number"] for e in events if e["stream_id"] == lane]
+        assert seqs == list(range(len(seqs)))  # each response counts its own events
+
+
+async def test_same_lane_runs_in_order(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="lane one", stream_id="a")
+        await conn.response.create(model="gpt-4o", input="hi", stream_id="a")
+        events = await until_done(conn, 2)
+    done = [i for i, e in enumerate(events) if e["type"] == "response.completed"]
+    created = [i for i, e in enumerate(events) if e["type"] == "response.created"]
+    assert created[1] > done[0]  # the second waited for the first
+
+
+async def test_error_event_keeps_the_socket(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="throttle me", stream_id="x")
+        (error,) = await until_done(conn)
+        await conn.response.create(model="gpt-4o", input="hi")
+        events = await until_done(conn)
+    assert error["status"] == 429 and error["stream_id"] == "x"
+    assert error["error"]["code"] == "rate_limit_exceeded"
+    assert events[-1]["type"] == "response.completed"
+
+
+async def test_dispatch_events_raises_on_error(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="throttle")
+        with pytest.raises(Exception, match="rate_limit_exceeded"):
+            await asyncio.wait_for(conn.dispatch_events(), 10)
+
+
+async def test_scripted_disconnect_then_reconnect(client: AsyncOpenAI, mock: RunningServer) -> None:
+    codes: list[int] = []
+    resent: list[asyncio.Task[None]] = []
+
+    def reconnecting(event: ReconnectingEvent) -> None:
+        codes.append(event.close_code)
+        # Sent while the SDK reconnects: it queues the event and flushes it on the new socket.
+        resent.append(asyncio.create_task(conn.response.create(model="gpt-4o", input="again")))
+
+    manager = client.responses.connect(on_reconnecting=reconnecting, initial_delay=0.01)
+    async with manager as conn:
+        await conn.response.create(model="gpt-4o", input="cut")
+        seen = []
+        async for event in conn:
+            seen.append(event.type)
+            if event.type == "response.completed":
+                break
+    assert codes == [1011]  # the close code of a scripted disconnect: one the SDK retries
+    assert seen[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert seen[4] == "response.created" and seen[-1] == "response.completed"
+    entries = [e.exchange for e in mock.app[JOURNAL].query()]
+    entries = [e for e in entries if e.transport == "websocket"]
+    assert [(e.rule, e.stream_completed) for e in entries] == [("cut", False), ("hello", True)]
+
+
+async def test_bad_input_answered_and_socket_kept(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        for raw, code, param in [
+            ("not json", None, None),  # the API's own parse error has no code
+            ("[1, 2]", "invalid_type", None),
+            ('{"type": "session.update"}', "invalid_value", "type"),
+            ('{"model": "gpt-4o"}', "missing_required_parameter", "type"),
+            (_create(stream_id="x" * 257), "string_above_max_length", "stream_id"),
+            (_create(stream_id="has space"), "invalid_value", "stream_id"),
+            (_create(background=True), "unsupported_parameter", "background"),
+            (_create(temperature=9, stream_id="ok"), "decimal_above_max_value", "temperature"),
+        ]:
+            await conn.send_raw(raw)
+            (error,) = await until_done(conn)
+            assert error["status"] == 400, raw
+            assert (error["error"]["code"], error["error"]["param"]) == (code, param), raw
+        assert error["stream_id"] == "ok"  # a valid lane is echoed on its refusal
+        await conn.response.create(model="gpt-4o", input="hi")
+        assert (await until_done(conn))[-1]["type"] == "response.completed"
+
+
+async def test_stream_limit(start_server: StartServer) -> None:
+    mock = await start_server(seed=7, ws_max_streams=1)
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="x " * 50, stream_id="a")
+        await conn.response.create(model="gpt-4o", input="y", stream_id="b")
+        events = await until_done(conn, 2)
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["stream_id"] == "b" and error["status"] == 400
+    assert error["error"]["code"] == "websocket_stream_limit_reached"
+    assert error["error"]["param"] == "stream_id"
+
+
+async def test_oversized_message_closes_with_1009(start_server: StartServer) -> None:
+    from websockets.exceptions import ConnectionClosedError
+
+    mock = await start_server(seed=7, max_body_bytes=2048)
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="z" * 4096)
+        with pytest.raises(ConnectionClosedError) as info:
+            await asyncio.wait_for(conn.recv(), 10)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1009  # message too big
+
+
+async def test_auth_is_the_handshake(start_server: StartServer) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    mock = await start_server(seed=7, api_keys=("sk-good",))
+    async with mock.client(api_key="sk-wrong") as sdk:
+        with pytest.raises(InvalidStatus) as info:
+            async with sdk.responses.connect():
+                pass
+    assert info.value.response.status_code == 401
+    assert b"invalid_api_key" in info.value.response.body
+
+
+async def test_plain_get_keeps_endpoint_info(mock: RunningServer) -> None:
+    async with mock.client() as sdk:
+        info = await sdk.get("/responses", cast_to=object)
+    assert isinstance(info, dict) and info["object"] == "mockserver.endpoint"
+
+
+async def test_server_stop_closes_with_going_away(start_server: StartServer) -> None:
+    mock = await start_server(seed=7)
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="hi")
+        await until_done(conn)
+        await mock.server.close()
+        from websockets.exceptions import ConnectionClosed
+
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(conn.recv(), 10)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1001
+
+
+def _create(**fields: Any) -> str:
+    return json.dumps({"type": "response.create", "model": "gpt-4o", "input": "hi", **fields})
+
+
+TOOL: dict[str, Any] = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
