@@ -15,6 +15,8 @@ import pytest
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI, OpenAI
 from openai.resources.responses.responses import AsyncResponsesConnection
+from openai.types.responses import FunctionToolParam
+from openai.types.responses.response_input_param import FunctionCallOutput
 from openai.types.websocket_reconnection import ReconnectingEvent
 from streamcases import validate_server_event
 
@@ -113,7 +115,7 @@ async def test_tool_call_loop_over_one_socket(client: AsyncOpenAI, mock: Running
         first = (await until_done(conn))[-1]["response"]
         call = first["output"][0]
         assert call["type"] == "function_call" and call["name"] == "get_weather"
-        output = {
+        output: FunctionCallOutput = {
             "type": "function_call_output",
             "call_id": call["call_id"],
             "output": '{"temp_c": 21}',
@@ -283,8 +285,9 @@ def _create(**fields: Any) -> str:
     return json.dumps({"type": "response.create", "model": "gpt-4o", "input": "hi", **fields})
 
 
-TOOL: dict[str, Any] = {
+TOOL: FunctionToolParam = {
     "type": "function",
     "name": "get_weather",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "strict": False,
 }
