@@ -61,3 +61,4 @@ class Lanes:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._queues.clear()  # a task cancelled before it ran never cleared its own lane
