@@ -192,12 +192,13 @@ class _SocketSink:
 
 async def _stream(conn: Connection, created: Created, stream_id: str | None, ex: Exchange) -> None:
     run, events = streamed.start_run(created)
-    active = conn.steering.begin(created.response["id"], stream_id)
+    steering = created.plan.steering
+    active = conn.steering.begin(created.response["id"], stream_id, steering != "refuse")
     ex.stream, ex.stream_completed = True, False
     frames = [codec.text_frame(codec.encode(e, stream_id)) for e in events]
     faulted = created.faults.stream
     fault_actions = faulted.actions if faulted is not None else {}
-    boundaries = _boundaries(events)
+    boundaries = _boundaries(events) if steering == "item" else set()
     actions: dict[int, EventAction] = {
         i: _step(conn, stream_id, fault_actions.get(i, []), active if i in boundaries else None, i)
         for i in sorted(set(fault_actions) | boundaries)

@@ -3,11 +3,12 @@
 A steer names a response running on this socket. Accepted (`response.steer.accepted`), its
 input waits; the running response yields at its next safe boundary (after an output item is
 done: `response.incomplete`, reason `steered`) and an automatic successor continues from it
-with the queued input (answer.py). A response that ends first completes normally and the
-successor follows; one that stops for client-owned tool output keeps the input queued
-(`response.steer.pending` with `required_input` stubs) until the client's explicit
-response.create for it, which gets the input prepended. What cannot be accepted or
-committed is returned in `response.steer.failed` with its code.
+with the queued input (answer.py). The answering rule's `steering:` chooses: `item` (that
+default), `end` (no yield: it completes, then the successor) or `refuse`. A response that
+ends first completes normally and the successor follows; one that stops for client-owned
+tool output keeps the input queued (`response.steer.pending` with `required_input` stubs)
+until the client's explicit response.create for it, which gets the input prepended. What
+cannot be accepted or committed is returned in `response.steer.failed` with its code.
 
 Steer events count their `sequence_number` per socket (they belong to no response's stream).
 """
@@ -57,6 +58,7 @@ class Active:
 
     response_id: str
     stream_id: str | None
+    steerable: bool = True  # False: the rule says `steering: refuse`
     queued: list[Queued] = field(default_factory=list)
 
 
@@ -70,8 +72,8 @@ class Steering:
         self.pending: dict[str, list[Queued]] = {}  # waiting for the client's tool output
         self._finished: dict[str, str | None] = {}  # response id -> its lane (insertion order)
 
-    def begin(self, response_id: str, stream_id: str | None) -> Active:
-        active = self.active[response_id] = Active(response_id, stream_id)
+    def begin(self, response_id: str, stream_id: str | None, steerable: bool) -> Active:
+        active = self.active[response_id] = Active(response_id, stream_id, steerable)
         return active
 
     def end(self, active: Active) -> None:
@@ -98,6 +100,13 @@ class Steering:
                 "response_not_found",
                 f"Response '{target}' is not running on this connection.",
                 None,
+            )
+        if not active.steerable:
+            return self.failed(
+                event,
+                "steering_not_supported",
+                "This response does not support steering.",
+                active.stream_id,
             )
         try:
             items = steer_items(event.input)

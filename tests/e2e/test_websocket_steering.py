@@ -32,6 +32,16 @@ rules:
     when: {input_contains: tool}
     stream: {ttft_ms: 150}
     reply: [{function_call: {name: lookup, arguments: {q: x}}}]
+  - name: to-the-end
+    when: {input_contains: finish}
+    steering: end
+    reply:
+      - {message: "one two three four five six"}
+      - {message: "seven eight nine ten eleven twelve"}
+  - name: unsteerable
+    when: {input_contains: stubborn}
+    steering: refuse
+    reply: [{message: "one two three four five six"}]
   - name: long
     reply:
       - {message: "one two three four five six"}
@@ -164,3 +174,31 @@ async def test_steer_after_completion(mock: RunningServer) -> None:
         failed = await recv(conn)
     assert failed["type"] == "response.steer.failed"
     assert failed["error"]["code"] == "response_already_completed"
+
+
+async def test_rule_steering_end_completes_then_successor(mock: RunningServer) -> None:
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="finish it")
+        target = (await recv(conn))["response"]["id"]
+        await conn.send(
+            {"type": "response.steer", "previous_response_id": target, "input": "instead"}
+        )
+        events = [await recv(conn)]
+        while events[-1]["type"] != "response.completed" or events[-1]["response"]["id"] == target:
+            events.append(await recv(conn))
+    kinds = [e["type"] for e in events]
+    assert "response.incomplete" not in kinds
+    first = next(e for e in events if e["type"] == "response.completed")["response"]
+    assert first["id"] == target and len(first["output"]) == 2  # it did not yield
+    assert events[-1]["response"]["previous_response_id"] == target
+
+
+async def test_rule_steering_refuse(mock: RunningServer) -> None:
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="stubborn")
+        target = (await recv(conn))["response"]["id"]
+        await conn.send({"type": "response.steer", "previous_response_id": target, "input": "x"})
+        event = await recv(conn)
+        while event["type"] != "response.steer.failed":
+            event = await recv(conn)
+    assert event["error"]["code"] == "steering_not_supported"
