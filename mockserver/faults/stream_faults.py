@@ -43,6 +43,7 @@ class Action:
     keepalive_ms: float | None = None
     data: bytes = b""  # raw: the bytes of a malformed frame
     wait_ms: float = 0.0  # after the action: time left until the event was due (after_ms)
+    close_code: int = 1011  # disconnect, over a WebSocket: the close frame's code
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ def _action(fault: FaultSpec, wait_ms: float) -> Action:
         return Action("raw", name, data=MALFORMED_FRAME, wait_ms=wait_ms)
     if fault.kind == "slow_close":
         return Action("hold", name, fault.ms)
-    kind: ActionKind = "disconnect" if fault.kind == "disconnect" else fault.kind  # type: ignore[assignment]
+    if fault.kind == "disconnect":
+        return Action("disconnect", name, close_code=fault.close_code)
+    kind: ActionKind = fault.kind  # type: ignore[assignment]
     return Action(kind, name)
 
 

@@ -279,8 +279,8 @@ async def _perform(conn: Connection, stream_id: str | None, action: Action) -> N
         conn.write(_NOT_UTF8_FRAME)
         conn.drop()
         raise _Ended(action.fault)
-    else:  # disconnect: a close frame with a code the SDKs reconnect on
-        await conn.close(INTERNAL_ERROR, f"fault: {action.fault}")
+    else:  # disconnect: a close frame with the fault's code (default 1011: SDKs reconnect)
+        await conn.close(action.close_code, f"fault: {action.fault}")
         raise _Ended(action.fault)
     if action.wait_ms:
         await _sleep_ms(conn, action.wait_ms)

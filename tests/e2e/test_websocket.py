@@ -40,6 +40,10 @@ rules:
     when: {input_contains: cut, call: 1}
     reply: [{message: "one two three four five six seven eight"}]
     fault: {kind: disconnect, after_events: 4}
+  - name: policy
+    when: {input_contains: policy}
+    reply: [{message: "one two three four"}]
+    fault: {kind: disconnect, after_events: 2, close_code: 1008}
   - name: paced
     when: {input_contains: lane}
     stream: {ttft_ms: 10, chunk: word, interval_ms: 15}
@@ -204,6 +208,21 @@ async def test_scripted_disconnect_then_reconnect(client: AsyncOpenAI, mock: Run
     entries = [e.exchange for e in mock.app[JOURNAL].query()]
     entries = [e for e in entries if e.transport == "websocket"]
     assert [(e.rule, e.stream_completed) for e in entries] == [("cut", False), ("hello", True)]
+
+
+async def test_close_code_the_sdk_does_not_retry(client: AsyncOpenAI) -> None:
+    from websockets.exceptions import ConnectionClosedError
+
+    codes: list[int] = []
+    manager = client.responses.connect(on_reconnecting=lambda e: codes.append(e.close_code))
+    async with manager as conn:
+        await conn.response.create(model="gpt-4o", input="policy")
+        seen = []
+        with pytest.raises(ConnectionClosedError) as info:
+            async for event in conn:
+                seen.append(event.type)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+    assert len(seen) == 2 and codes == []  # 1008 (policy violation): no reconnect
 
 
 async def test_bad_input_answered_and_socket_kept(client: AsyncOpenAI) -> None:

@@ -17,7 +17,7 @@ def steering() -> Steering:
 
 def test_accepted_then_pending_with_stubs() -> None:
     s = steering()
-    active = s.begin("resp_1", "lane")
+    active = s.begin("resp_1", "lane", True)
     accepted = s.steer(Steer("resp_1", "go left"))
     assert accepted["type"] == "response.steer.accepted"
     assert accepted["steer"]["id"].startswith("steer_") and accepted["stream_id"] == "lane"
@@ -36,7 +36,7 @@ def test_accepted_then_pending_with_stubs() -> None:
 def test_failures() -> None:
     s = steering()
     assert s.steer(Steer("resp_x", "a"))["error"]["code"] == "response_not_found"
-    active = s.begin("resp_1", None)
+    active = s.begin("resp_1", None, True)
     for _ in range(MAX_PENDING):
         assert s.steer(Steer("resp_1", "a"))["type"] == "response.steer.accepted"
     assert s.steer(Steer("resp_1", "a"))["error"]["code"] == "too_many_pending_steers"
@@ -82,3 +82,9 @@ def test_required_input_kinds() -> None:
         {"type": "custom_tool_call_output", "call_id": "c1"},
         {"type": "mcp_approval_response", "approval_request_id": "mcpr_1"},
     ]
+
+
+def test_unsteerable_response_refuses() -> None:
+    s = steering()
+    s.begin("resp_1", None, False)
+    assert s.steer(Steer("resp_1", "a"))["error"]["code"] == "steering_not_supported"
