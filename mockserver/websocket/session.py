@@ -26,7 +26,7 @@ from aiohttp import WSMsgType, web
 
 from mockserver.appkeys import CONFIG
 from mockserver.errors import MockError
-from mockserver.pipeline.middleware import API_KEY, tenant_of
+from mockserver.pipeline.middleware import API_KEY, exchange_of, tenant_of
 from mockserver.pipeline.store import Tenant
 from mockserver.websocket import answer, codec
 from mockserver.websocket.errors import error_event
@@ -94,6 +94,7 @@ async def serve(request: web.Request) -> web.WebSocketResponse:
     config = request.app[CONFIG]
     ws = web.WebSocketResponse(compress=False, max_msg_size=config.max_body_bytes)
     await ws.prepare(request)  # 1
+    exchange_of(request).transport = "websocket"  # the handshake's entry (101), at close
     conn = Connection(request, ws)
     sockets = request.app[SOCKETS]
     sockets.add(conn)

@@ -133,9 +133,17 @@ async def test_tool_call_loop_over_one_socket(client: AsyncOpenAI, mock: Running
     # Stored like an HTTP response: retrievable over HTTP.
     got = await client.responses.retrieve(second["id"])
     assert got.output_text == "It is 21 C in Paris."
-    entries = [e for e in mock.app[JOURNAL].query() if e.exchange.transport == "websocket"]
+    entries = [e for e in mock.app[JOURNAL].query() if e.exchange.method == "WS"]
     assert [e.exchange.rule for e in entries] == ["weather-call", "weather-answer"]
     assert all(e.as_json()["transport"] == "websocket" for e in entries)
+    # The socket itself: its handshake's entry (written when it closes).
+    for _ in range(100):
+        sockets = [e for e in mock.app[JOURNAL].query() if e.exchange.status == 101]
+        if sockets:
+            break
+        await asyncio.sleep(0.01)
+    (handshake,) = sockets
+    assert (handshake.exchange.status, handshake.exchange.transport) == (101, "websocket")
 
 
 async def test_two_lanes_interleave(client: AsyncOpenAI) -> None:
@@ -206,7 +214,7 @@ async def test_scripted_disconnect_then_reconnect(client: AsyncOpenAI, mock: Run
     ]
     assert seen[4] == "response.created" and seen[-1] == "response.completed"
     entries = [e.exchange for e in mock.app[JOURNAL].query()]
-    entries = [e for e in entries if e.transport == "websocket"]
+    entries = [e for e in entries if e.method == "WS"]
     assert [(e.rule, e.stream_completed) for e in entries] == [("cut", False), ("hello", True)]
 
 
