@@ -27,6 +27,7 @@ from mockserver.errors import MockError, ServerError
 from mockserver.faults.request import RequestFaults
 from mockserver.faults.spec import FaultSpec, Trigger
 from mockserver.faults.stream_faults import Action, fault_stream
+from mockserver.faults.stream_faults import error_event as stream_error_event
 from mockserver.faults.transport import DROPPED_STATUS, is_pre_answer
 from mockserver.http import sse
 from mockserver.http.body import parse_json_object
@@ -195,15 +196,20 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
     steering = created.plan.steering
     active = conn.steering.begin(created.response["id"], stream_id, steering != "refuse")
     ex.stream, ex.stream_completed = True, False
-    frames = [codec.text_frame(codec.encode(e, stream_id)) for e in events]
-    faulted = created.faults.stream
+    # The events as the Run encoded them (once), without obfuscation if the request says so.
+    sse_frames = run.frames
+    if not created.turn.req.include_obfuscation:
+        sse_frames = [sse.unobfuscated(f) for f in sse_frames]
+    frames = codec.frames_of(sse_frames, stream_id)
+    rf = created.faults
+    faulted = rf.stream
     fault_actions = faulted.actions if faulted is not None else {}
     boundaries = _boundaries(events) if steering == "item" else set()
-    actions: dict[int, EventAction] = {
-        i: _step(conn, stream_id, fault_actions.get(i, []), active if i in boundaries else None, i)
-        for i in sorted(set(fault_actions) | boundaries)
-        if i < len(events)
-    }
+    actions: dict[int, EventAction] = {}
+    for i in sorted(set(fault_actions) | boundaries):
+        if i < len(events):
+            at_boundary = active if i in boundaries else None
+            actions[i] = _step(conn, stream_id, rf, fault_actions.get(i, []), at_boundary, i)
 
     def progress(n: int) -> None:
         run.publish(n)
@@ -221,13 +227,13 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
             on_written=progress,
         )
         for action in fault_actions.get(len(events), []):
-            await _perform(conn, stream_id, action)
+            await _perform(conn, stream_id, action, rf)
         ex.stream_completed = True
     except Steered as steered:
         run = _yield(conn, created, run, events, steered.index, stream_id, ex)
     except _LaneEnded:
         return
-    except (ConnectionResetError, _Ended):
+    except (ConnectionResetError, _Ended, asyncio.CancelledError):
         if run.running and run.stored is not None:
             run.start_producer(conn.app[streamed.TASKS])  # the model does not notice
         raise
@@ -252,24 +258,33 @@ def _boundaries(events: Sequence[Mapping[str, Any]]) -> set[int]:
 
 
 def _step(
-    conn: Connection, stream_id: str | None, actions: list[Action], active: Active | None, i: int
+    conn: Connection,
+    stream_id: str | None,
+    rf: RequestFaults,
+    actions: list[Action],
+    at_boundary: Active | None,
+    i: int,
 ) -> EventAction:
+    """What runs before event i: its fault actions, then (at a boundary) a queued steer."""
+
     async def run() -> None:
         for action in actions:
-            await _perform(conn, stream_id, action)
-        if active is not None and active.queued:
+            await _perform(conn, stream_id, action, rf)
+        if at_boundary is not None and at_boundary.queued:
             raise Steered(i)
 
     return run
 
 
-async def _perform(conn: Connection, stream_id: str | None, action: Action) -> None:
+async def _perform(
+    conn: Connection, stream_id: str | None, action: Action, rf: RequestFaults
+) -> None:
     """A stream fault's action, on the socket (the SSE writer's are faults/stream_actions.py)."""
     kind = action.kind
     if kind in ("stall", "hold"):
         await _sleep_ms(conn, action.ms)
     elif kind == "raw":
-        conn.write(_raw_frame(action.data, stream_id))
+        conn.write(_raw_frame(action, stream_id, rf))
     elif kind == "end":
         raise _LaneEnded(action.fault)
     elif kind == "reset":
@@ -286,13 +301,20 @@ async def _perform(conn: Connection, stream_id: str | None, action: Action) -> N
         await _sleep_ms(conn, action.wait_ms)
 
 
-def _raw_frame(sse_frame: bytes, stream_id: str | None) -> bytes:
-    """A raw SSE frame of a stream fault, as a WebSocket message: its event (an `error`
-    event, with the lane), or, when its data is not JSON (a malformed frame), that data."""
+def _raw_frame(action: Action, stream_id: str | None, rf: RequestFaults) -> bytes:
+    """A raw SSE frame of a stream fault, as a WebSocket message. An `error` event takes the
+    spec's ResponseWsError shape (the nested one, whatever `shape:` says: the flat form is
+    SSE's only); data that is not JSON (a malformed frame) goes out as it is."""
+    data = action.data
     try:
-        return codec.text_frame(codec.encode(sse.parse_frame(sse_frame), stream_id))
+        event = sse.parse_frame(data)
     except ValueError:
-        return codec.text_frame(sse_frame[sse_frame.index(b"data: ") + 6 :].rstrip(b"\n"))
+        return codec.text_frame(data[data.index(b"data: ") + 6 :].rstrip(b"\n"))
+    fault = next((f for f in rf.faults if f.name == action.fault), None)
+    if event.get("type") == "error" and fault is not None:
+        seq = event["sequence_number"]
+        event = stream_error_event(fault.error, "nested", seq, rf.error_context())
+    return codec.text_frame(codec.encode(event, stream_id))
 
 
 def _yield(

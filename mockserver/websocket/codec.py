@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +143,15 @@ def encode(event: dict[str, Any], stream_id: str | None) -> bytes:
     if stream_id is not None:
         event = {**event, "stream_id": stream_id}
     return dumps(event)
+
+
+def frames_of(sse_frames: Sequence[bytes], stream_id: str | None) -> list[bytes]:
+    """A Run's SSE frames as WebSocket text frames, without encoding the events again: the
+    JSON after `data: `, with `"stream_id"` appended (the bytes `encode` writes)."""
+    if stream_id is None:
+        return [text_frame(f[f.index(b"\ndata: ") + 7 : -2]) for f in sse_frames]
+    lane = b',"stream_id":' + dumps(stream_id) + b"}"
+    return [text_frame(f[f.index(b"\ndata: ") + 7 : -3] + lane) for f in sse_frames]
 
 
 def text_frame(payload: bytes) -> bytes:

@@ -318,3 +318,75 @@ TOOL: FunctionToolParam = {
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     "strict": False,
 }
+
+
+async def test_same_seed_same_bytes(start_server: StartServer) -> None:
+    async def frames() -> list[bytes]:
+        mock = await start_server(seed=11, freeze_time=1757513676.0)
+        async with mock.client() as sdk, sdk.responses.connect() as conn:
+            await conn.response.create(model="gpt-4o", input="hi", stream_id="a")
+            out = []
+            while not out or b'"response.completed"' not in out[-1][:40]:
+                out.append(await asyncio.wait_for(conn.recv_bytes(), 10))
+            return out
+
+    first, second = await frames(), await frames()
+    assert first == second and len(first) > 5
+    assert all(b'"obfuscation"' in f for f in first if b"output_text.delta" in f[:40])
+
+
+async def test_no_obfuscation_when_asked(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(
+            model="gpt-4o", input="hi", stream_options={"include_obfuscation": False}
+        )
+        events = await until_done(conn)
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas and all("obfuscation" not in e for e in deltas)
+
+
+@pytest.mark.parametrize(
+    ("fault", "last"),
+    [
+        ({"kind": "error_event", "after_events": 3, "shape": "flat"}, "error"),
+        ({"kind": "failed", "after_events": 3}, "response.failed"),
+        ({"kind": "incomplete", "after_events": 3}, "response.incomplete"),
+    ],
+)
+async def test_stream_faults_end_the_response_not_the_lane(
+    start_server: StartServer, tmp_path: Path, fault: dict[str, Any], last: str
+) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "name: f\nrules:\n  - when: {input_contains: fault}\n"
+        f"    reply: [{{message: one two three four}}]\n    fault: {json.dumps(fault)}\n"
+        "  - reply: [{message: fine}]\n",
+        encoding="utf-8",
+    )
+    mock = await start_server(seed=7, scenarios=(path,), default_scenario="f")
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="fault", stream_id="l")
+        events = await until_done(conn)
+        assert events[-1]["type"] == last and events[-1]["stream_id"] == "l"
+        assert len(events) == 4  # three events, then the fault's ending
+        await conn.response.create(model="gpt-4o", input="next", stream_id="l")
+        assert (await until_done(conn))[-1]["type"] == "response.completed"
+
+
+async def test_malformed_frame_then_the_stream_goes_on(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: m\nrules:\n  - reply: [{message: one two}]\n"
+        "    fault: {kind: malformed_frame, after_events: 2}\n",
+        encoding="utf-8",
+    )
+    mock = await start_server(seed=7, scenarios=(path,), default_scenario="m")
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="x")
+        raw = [await asyncio.wait_for(conn.recv_bytes(), 10) for _ in range(3)]
+        with pytest.raises(ValueError):
+            json.loads(raw[2])
+        rest = await until_done(conn)
+    assert rest[-1]["type"] == "response.completed"

@@ -85,3 +85,12 @@ def test_text_frame_lengths(size: int) -> None:
 def test_encode_adds_the_lane() -> None:
     assert json.loads(codec.encode({"type": "x"}, "a")) == {"type": "x", "stream_id": "a"}
     assert json.loads(codec.encode({"type": "x"}, None)) == {"type": "x"}
+
+
+@pytest.mark.parametrize("stream_id", [None, "lane-1"])
+def test_frames_of_a_run_match_encoding_each_event(stream_id: str | None) -> None:
+    from mockserver.http import sse
+
+    events = [{"type": "response.output_text.delta", "delta": 'é\n"}', "sequence_number": 3}]
+    expected = [codec.text_frame(codec.encode(e, stream_id)) for e in events]
+    assert codec.frames_of(sse.frames(events), stream_id) == expected
