@@ -325,7 +325,7 @@ async def test_same_seed_same_bytes(start_server: StartServer) -> None:
         mock = await start_server(seed=11, freeze_time=1757513676.0)
         async with mock.client() as sdk, sdk.responses.connect() as conn:
             await conn.response.create(model="gpt-4o", input="hi", stream_id="a")
-            out = []
+            out: list[bytes] = []
             while not out or b'"response.completed"' not in out[-1][:40]:
                 out.append(await asyncio.wait_for(conn.recv_bytes(), 10))
             return out
@@ -390,3 +390,36 @@ async def test_malformed_frame_then_the_stream_goes_on(
             json.loads(raw[2])
         rest = await until_done(conn)
     assert rest[-1]["type"] == "response.completed"
+
+
+async def test_server_stop_lets_running_responses_finish(start_server: StartServer) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    mock = await start_server(seed=7)
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.send_raw(_create(input="x " * 40))
+        first = json.loads(await asyncio.wait_for(conn.recv_bytes(), 10))
+        closing = asyncio.create_task(mock.server.close())  # while the response runs
+        seen = [first["type"]]
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                seen.append(json.loads(await asyncio.wait_for(conn.recv_bytes(), 10))["type"])
+        await closing
+    assert seen[0] == "response.created" and seen[-1] == "response.completed"
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1001
+
+
+async def test_expectations_cover_websocket_requests(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "e.yaml"
+    path.write_text(
+        "name: e\nrules:\n  - reply: [{message: ok}]\n    expect: {tools: [get_weather]}\n",
+        encoding="utf-8",
+    )
+    mock = await start_server(seed=7, scenarios=(path,), default_scenario="e")
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="x")
+        await until_done(conn)
+    (entry,) = [e for e in mock.app[JOURNAL].query() if e.exchange.method == "WS"]
+    assert entry.exchange.expectations  # the missing tool is reported, as over HTTP
