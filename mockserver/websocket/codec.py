@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import InvalidRequest, invalid_type, unsupported_value
+from mockserver.errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
 from mockserver.http.body import parse_json_object
 from mockserver.jsonbytes import dumps
 
@@ -55,9 +55,7 @@ def decode(data: str | bytes) -> ClientEvent:
     if kind == "response.steer":
         return _steer(event)
     if kind is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'type'.", code="missing_required_parameter", param="type"
-        )
+        raise missing_parameter("type")
     raise unsupported_value("type", str(kind)[:64], CLIENT_EVENTS)
 
 
@@ -126,15 +124,9 @@ def _steer(event: dict[str, Any]) -> Steer:
         )
     target = event.get("previous_response_id")
     if not isinstance(target, str) or not target:
-        raise InvalidRequest(
-            "Missing required parameter: 'previous_response_id'.",
-            code="missing_required_parameter",
-            param="previous_response_id",
-        )
+        raise missing_parameter("previous_response_id")
     if "input" not in event:
-        raise InvalidRequest(
-            "Missing required parameter: 'input'.", code="missing_required_parameter", param="input"
-        )
+        raise missing_parameter("input")
     return Steer(target, event["input"])
 
 

@@ -72,14 +72,17 @@ async def recv(conn: AsyncResponsesConnection) -> dict[str, Any]:
     return raw
 
 
+async def steered(conn: AsyncResponsesConnection, text: str, steer: str, **create: Any) -> str:
+    """Create a response, steer it as soon as it is created; its id."""
+    await conn.response.create(model="gpt-4o", input=text, **create)
+    target: str = (await recv(conn))["response"]["id"]
+    await conn.send({"type": "response.steer", "previous_response_id": target, "input": steer})
+    return target
+
+
 async def test_steer_round_trip(mock: RunningServer) -> None:
     async with mock.client() as sdk, sdk.responses.connect() as conn:
-        await conn.response.create(model="gpt-4o", input="tell me", stream_id="agent")
-        created = await recv(conn)
-        target = created["response"]["id"]
-        await conn.send(
-            {"type": "response.steer", "previous_response_id": target, "input": "French instead"}
-        )
+        target = await steered(conn, "tell me", "French instead", stream_id="agent")
         events = [await recv(conn)]
         while events[-1]["type"] != "response.completed":
             events.append(await recv(conn))
@@ -102,11 +105,7 @@ async def test_steer_round_trip(mock: RunningServer) -> None:
 
 async def test_steer_pending_then_explicit_continuation(mock: RunningServer) -> None:
     async with mock.client() as sdk, sdk.responses.connect() as conn:
-        await conn.response.create(model="gpt-4o", input="use the tool")
-        target = (await recv(conn))["response"]["id"]
-        await conn.send(
-            {"type": "response.steer", "previous_response_id": target, "input": "and instead"}
-        )
+        target = await steered(conn, "use the tool", "and instead")
         events = [await recv(conn)]
         while events[-1]["type"] != "response.steer.pending":
             events.append(await recv(conn))
@@ -178,11 +177,7 @@ async def test_steer_after_completion(mock: RunningServer) -> None:
 
 async def test_rule_steering_end_completes_then_successor(mock: RunningServer) -> None:
     async with mock.client() as sdk, sdk.responses.connect() as conn:
-        await conn.response.create(model="gpt-4o", input="finish it")
-        target = (await recv(conn))["response"]["id"]
-        await conn.send(
-            {"type": "response.steer", "previous_response_id": target, "input": "instead"}
-        )
+        target = await steered(conn, "finish it", "instead")
         events = [await recv(conn)]
         while events[-1]["type"] != "response.completed" or events[-1]["response"]["id"] == target:
             events.append(await recv(conn))
@@ -195,9 +190,7 @@ async def test_rule_steering_end_completes_then_successor(mock: RunningServer) -
 
 async def test_rule_steering_refuse(mock: RunningServer) -> None:
     async with mock.client() as sdk, sdk.responses.connect() as conn:
-        await conn.response.create(model="gpt-4o", input="stubborn")
-        target = (await recv(conn))["response"]["id"]
-        await conn.send({"type": "response.steer", "previous_response_id": target, "input": "x"})
+        await steered(conn, "stubborn", "x")
         event = await recv(conn)
         while event["type"] != "response.steer.failed":
             event = await recv(conn)
