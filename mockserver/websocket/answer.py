@@ -55,7 +55,7 @@ _SERVER_ERROR = "The server had an error while processing your request. Sorry ab
 _NOT_UTF8_FRAME = codec.text_frame(b'{"type":"response.output_text.delta","delta":"\xff\xfe"}')
 
 
-class _Ended(Exception):
+class _SocketGone(Exception):
     """The socket is gone or closed by a fault: nothing more goes out on it."""
 
 
@@ -63,11 +63,12 @@ class _LaneEnded(Exception):
     """This response's events end here (an `error` event, no terminal); the lane goes on."""
 
 
-@dataclass(frozen=True)
 class Steered(Exception):
     """A queued steer: the response yields before event `index`."""
 
-    index: int
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ async def run_create(conn: Connection, event: codec.Create, steers: Sequence[Que
     except MockError as exc:
         ex.status, ex.error_code = exc.status, exc.code or exc.type
         _refused(conn, exc, event.stream_id, steers)
-    except (ConnectionResetError, _Ended):
+    except (ConnectionResetError, _SocketGone):
         ex.stream_completed = False if ex.stream else None
     except Exception:  # a bug in the mock: an error event, never a traceback or a dead lane
         log.exception("unhandled error on a WebSocket response.create")
@@ -123,13 +124,15 @@ def _with_pending(conn: Connection, body: bytes) -> bytes:
     if b'"previous_response_id"' not in body:
         return body
     request = parse_json_object(body)
-    queued = conn.steering.take_pending(request.get("previous_response_id"))
-    if not queued:
-        return body
     given = request.get("input", [])
     if isinstance(given, str):
         given = [{"type": "message", "role": "user", "content": given}]
-    request["input"] = [item for q in queued for item in q.items] + list(given or [])
+    if not isinstance(given, list):
+        return body  # validation refuses it; the steers stay queued
+    queued = conn.steering.take_pending(request.get("previous_response_id"))
+    if not queued:
+        return body
+    request["input"] = [item for q in queued for item in q.items] + given
     return dumps(request)
 
 
@@ -162,11 +165,11 @@ class _SocketTransport:
 
 
 async def _sleep_ms(conn: Connection, ms: float | None) -> None:
-    """Wait `ms` (None: until the socket closes); _Ended if it closes first."""
+    """Wait `ms` (None: until the socket closes); _SocketGone if it closes first."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(conn.closed.wait(), None if ms is None else ms / 1000)
     if not conn.alive:
-        raise _Ended("the client left during a stall")
+        raise _SocketGone("the client left during a stall")
 
 
 class _SocketSink:
@@ -232,8 +235,9 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
     except Steered as steered:
         run = _yield(conn, created, run, events, steered.index, stream_id, ex)
     except _LaneEnded:
+        _not_active(conn, active)  # its events ended without a terminal event
         return
-    except (ConnectionResetError, _Ended, asyncio.CancelledError):
+    except (ConnectionResetError, _SocketGone, asyncio.CancelledError):
         if run.running and run.stored is not None:
             run.start_producer(conn.app[streamed.TASKS])  # the model does not notice
         raise
@@ -289,14 +293,14 @@ async def _perform(
         raise _LaneEnded(action.fault)
     elif kind == "reset":
         conn.drop()
-        raise _Ended(action.fault)
+        raise _SocketGone(action.fault)
     elif kind == "malformed_chunk":
         conn.write(_NOT_UTF8_FRAME)
         conn.drop()
-        raise _Ended(action.fault)
+        raise _SocketGone(action.fault)
     else:  # disconnect: a close frame with the fault's code (default 1011: SDKs reconnect)
         await conn.close(action.close_code, f"fault: {action.fault}")
-        raise _Ended(action.fault)
+        raise _SocketGone(action.fault)
     if action.wait_ms:
         await _sleep_ms(conn, action.wait_ms)
 
@@ -347,6 +351,9 @@ async def _after_steered(conn: Connection, created: Created, run: Run, active: A
     output, else the automatic successor (it inherits the request's settings)."""
     response = run.response()
     output = response.get("output") or []
+    if response.get("status") not in ("completed", "incomplete"):
+        _not_active(conn, active)  # a failed response has no continuation
+        return
     if response.get("status") == "completed" and is_client_owned(output):
         for event in conn.steering.pend(active, output):
             conn.send(event)
@@ -357,3 +364,10 @@ async def _after_steered(conn: Connection, created: Created, run: Run, active: A
     body["stream"] = True
     successor = codec.Create(dumps(body), active.stream_id)
     await run_create(conn, successor, active.queued)
+
+
+def _not_active(conn: Connection, active: Active) -> None:
+    """The response ended in a way no successor can follow: its steers come back."""
+    message = f"Response '{active.response_id}' is no longer accepting steering input."
+    for queued in active.queued:
+        conn.send(conn.steering.failed(queued, "response_not_active", message, active.stream_id))

@@ -42,6 +42,11 @@ rules:
     when: {input_contains: stubborn}
     steering: refuse
     reply: [{message: "one two three four five six"}]
+  - name: doomed
+    when: {input_contains: doomed}
+    stream: {ttft_ms: 150}
+    reply: [{message: "one two"}]
+    fault: failed
   - name: long
     reply:
       - {message: "one two three four five six"}
@@ -195,3 +200,18 @@ async def test_rule_steering_refuse(mock: RunningServer) -> None:
         while event["type"] != "response.steer.failed":
             event = await recv(conn)
     assert event["error"]["code"] == "steering_not_supported"
+
+
+async def test_steer_of_a_failed_response_comes_back(mock: RunningServer) -> None:
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        target = await steered(conn, "doomed", "instead")
+        events = [await recv(conn)]
+        while events[-1]["type"] != "response.steer.failed":
+            events.append(await recv(conn))
+    kinds = [e["type"] for e in events]
+    accepted = events[kinds.index("response.steer.accepted")]
+    assert kinds.index("response.steer.accepted") < kinds.index("response.failed")
+    failed = events[-1]
+    assert failed["error"]["code"] == "response_not_active"
+    assert failed["steer"]["id"] == accepted["steer"]["id"]  # accepted, then returned
+    assert failed["steer"]["previous_response_id"] == target
