@@ -26,6 +26,7 @@ from aiohttp import WSMsgType, web
 
 from mockserver.appkeys import CONFIG
 from mockserver.errors import MockError
+from mockserver.observe.metrics import METRICS_KEY
 from mockserver.pipeline.middleware import API_KEY, exchange_of, tenant_of
 from mockserver.pipeline.store import Tenant
 from mockserver.websocket import answer, codec
@@ -99,12 +100,13 @@ async def serve(request: web.Request) -> web.WebSocketResponse:
     sockets = request.app[SOCKETS]
     sockets.add(conn)
     try:
-        async for msg in ws:  # 2
-            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                _dispatch(conn, msg.data)
-            elif msg.type == WSMsgType.ERROR:
-                _refused_frame(ws)
-                break
+        with request.app[METRICS_KEY].socket_open():
+            async for msg in ws:  # 2
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    _dispatch(conn, msg.data)
+                elif msg.type == WSMsgType.ERROR:
+                    _refused_frame(ws)
+                    break
     finally:
         sockets.discard(conn)
         conn.closed.set()

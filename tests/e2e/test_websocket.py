@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI, OpenAI
@@ -423,3 +424,23 @@ async def test_expectations_cover_websocket_requests(
         await until_done(conn)
     (entry,) = [e for e in mock.app[JOURNAL].query() if e.exchange.method == "WS"]
     assert entry.exchange.expectations  # the missing tool is reported, as over HTTP
+
+
+async def test_metrics_count_sockets_and_requests(mock: RunningServer) -> None:
+    async def scrape() -> str:
+        url = mock.root.rstrip("/") + "/_mock/metrics"
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            return await resp.text()
+
+    async with mock.client() as sdk:
+        async with sdk.responses.connect() as conn:
+            await conn.response.create(model="gpt-4o", input="hi")
+            await until_done(conn)
+            assert "mockserver_websockets_open 1.0" in await scrape()
+        for _ in range(100):
+            text = await scrape()
+            if "mockserver_websockets_open 0.0" in text:
+                break
+            await asyncio.sleep(0.01)
+    assert "mockserver_websockets_open 0.0" in text
+    assert 'mockserver_requests_total{rule="hello",scenario="ws",status="200"} 1.0' in text
