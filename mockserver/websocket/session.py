@@ -36,6 +36,7 @@ from mockserver.websocket.steering import Steering
 
 log = logging.getLogger("mockserver")
 
+_BACKOFF_S = 0.01  # how often a read held back by an unread client looks again
 LANE_DEPTH = 64  # requests that may wait on one lane behind the running one
 GOING_AWAY = 1001
 SOCKETS = web.AppKey("websockets", set["Connection"])
@@ -78,6 +79,13 @@ class Connection:
             return False
         return transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]
 
+    async def drained(self) -> None:
+        """Until the client has read what it was sent (below the transport's high-water
+        mark): a client that sends without reading is not read either, so the answers it
+        does not read cannot pile up in the server."""
+        while self.blocked() and self.alive:
+            await asyncio.sleep(_BACKOFF_S)
+
     async def close(self, code: int, message: str) -> None:
         await self.ws.close(code=code, message=message.encode())
 
@@ -102,6 +110,7 @@ async def serve(request: web.Request) -> web.WebSocketResponse:
     try:
         with request.app[METRICS_KEY].socket_open():
             async for msg in ws:  # 2
+                await conn.drained()
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     _dispatch(conn, msg.data)
                 elif msg.type == WSMsgType.ERROR:

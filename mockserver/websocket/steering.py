@@ -22,7 +22,9 @@ from mockserver.openai.ids import IdFactory
 from mockserver.websocket.codec import Steer
 
 MAX_PENDING = 8  # queued steers per response (more: too_many_pending_steers)
-_REMEMBERED = 1024  # ids of responses finished on this socket (for response_already_completed)
+# Responses remembered per socket: finished (for response_already_completed), and waiting
+# for tool output with steering input (the oldest let go beyond).
+_REMEMBERED = 1024
 _PART_TYPES = ("input_text", "input_image", "input_file")
 _MESSAGE_KEYS = frozenset({"type", "role", "content", "id", "status"})
 _CLIENT_OWNED = (
@@ -129,6 +131,8 @@ class Steering:
         client's continuation; one `response.steer.pending` each."""
         stubs = required_input(output)
         self.pending.setdefault(active.response_id, []).extend(active.queued)
+        while len(self.pending) > _REMEMBERED:  # the oldest waiting input is let go
+            del self.pending[next(iter(self.pending))]
         return [
             self._event(
                 "response.steer.pending",

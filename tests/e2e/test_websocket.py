@@ -444,3 +444,24 @@ async def test_metrics_count_sockets_and_requests(mock: RunningServer) -> None:
             await asyncio.sleep(0.01)
     assert "mockserver_websockets_open 0.0" in text
     assert 'mockserver_requests_total{rule="hello",scenario="ws",status="200"} 1.0' in text
+
+
+async def test_a_client_that_does_not_read_is_not_read(mock: RunningServer) -> None:
+    from mockserver.websocket.session import SOCKETS
+
+    url = mock.root.rstrip("/").replace("http", "ws", 1) + "/v1/responses"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=AUTH) as ws:
+
+        async def flood() -> None:
+            while True:  # every message is refused with an error event nobody reads
+                await ws.send_str("x" * 1000)
+
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(flood(), 3)  # the server stopped reading: sends block
+        (conn,) = mock.app[SOCKETS]
+        assert conn.transport is not None
+        high = conn.transport.get_write_buffer_limits()[1]
+        assert conn.transport.get_write_buffer_size() <= high + 4096  # one event past the mark
+
+
+AUTH = {"Authorization": "Bearer test-key"}
