@@ -23,7 +23,7 @@ from mockserver.faults.ratelimit import server_scope
 from mockserver.faults.request import RequestFaults, admit_scopes, fail, name_faults, record
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
-from mockserver.faults.stream_faults import FaultedStream, fault_stream
+from mockserver.faults.stream_faults import FaultedStream, fault_stream, stream_time_error
 from mockserver.http.exchange import Exchange
 from mockserver.plan import Plan
 from mockserver.scenario.model import Rule, Scenario
@@ -41,6 +41,7 @@ def begin(
     model: str,
     api_key: str,
     estimate: Callable[[], int],
+    streamed: bool = False,
 ) -> RequestFaults:
     """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
     fp = fingerprint(body)
@@ -48,7 +49,7 @@ def begin(
     # (seed, tenant, n-th request, body): reproducible, and apart from the answer's stream
     # (a latency fault does not change the text).
     rng_seed = None if seed is None else f"faults:{seed}:{tenant}:{n}:{fp}"
-    rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate)
+    rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate, streamed)
     if exchange.retry_count > 0:
         report = state.retries.report(fp, state.limiter.clock.monotonic())
         if report is not None:
@@ -102,10 +103,15 @@ def admit_rule(rf: RequestFaults, plan: Plan, rule: Rule | None) -> Choice | Non
 
 
 def arm(rf: RequestFaults, plan: Plan) -> list[FaultSpec]:
-    """A scripted error is raised; else the rule's faults join chaos's and the attempt is
-    recorded. Returns every fault of the answer (the pre-answer ones are the transport's)."""
+    """A scripted error is raised, or for a streamed request an error the API reports once
+    the stream has started fails the response in its stream; the rule's faults join chaos's
+    and the attempt is recorded. Returns every fault of the answer (the pre-answer ones are
+    the transport's)."""
     if plan.error is not None:
-        fail(rf, build_error(plan.error, rf.error_context()))
+        if not (rf.streamed and plan.error.fails_in_stream()):
+            fail(rf, build_error(plan.error, rf.error_context()))
+        rf.faults.append(stream_time_error(plan.error))
+        rf.exchange.error_code = plan.error.code or plan.error.type
     rf.faults.extend(plan.fault)
     name_faults(rf, rf.faults)
     record(rf, rf.exchange.fault or "ok", None, plan)

@@ -166,6 +166,7 @@ def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestF
         estimate=functools.partial(
             estimate, turn.conversation, req.instructions, req.max_output_tokens
         ),
+        streamed=req.stream or req.background,
     )
 
 
