@@ -18,6 +18,7 @@ import openai
 import pytest
 from aiohttp import ClientSession
 from faultsupport import Mock, StartMock, mock_servers, scenario
+from streamcases import without_parsed
 
 from mockserver.faults.error_catalog import PRESETS
 
@@ -140,7 +141,7 @@ async def test_background_stream_and_its_replay_fail_the_same_way(start_mock: St
         stored = await client.responses.retrieve(created.response_id)
         assert stored.status == "failed" and stored.error is not None
         # The code is outside the SDK's Literal (as recorded): read it as sent.
-        assert stored.to_dict()["error"]["code"] == "insufficient_quota"
+        assert stored.error.to_dict()["code"] == "insufficient_quota"
         assert stored.output == []
         replayed: list[str] = []
         with pytest.raises(openai.APIError) as caught:
@@ -162,3 +163,116 @@ async def test_background_without_stream_answers_queued_then_fails(start_mock: S
                 break
         assert stored.status == "failed" and stored.error is not None
         assert stored.error.code == "server_error"
+
+
+# --- stream events of shell, apply-patch and image generation items ----------------------
+
+ITEMS_SCENARIO = scenario(
+    "tool-items",
+    {
+        "name": "shell",
+        "when": {"input_contains": "shell"},
+        "reply": [
+            {
+                "item": {
+                    "type": "shell_call",
+                    "status": "completed",
+                    "call_id": "call_shell1",
+                    "action": {
+                        "commands": ["ls -a ~/Desktop"],
+                        "max_output_length": 8912,
+                        "timeout_ms": None,
+                    },
+                    "environment": None,
+                }
+            }
+        ],
+    },
+    {
+        "name": "patch",
+        "when": {"input_contains": "patch"},
+        "reply": [
+            {
+                "item": {
+                    "type": "apply_patch_call",
+                    "status": "completed",
+                    "call_id": "call_patch1",
+                    "operation": {"type": "create_file", "path": "a.md", "diff": "+# A\n+b\n"},
+                }
+            }
+        ],
+    },
+    {
+        "name": "image",
+        "when": {"input_contains": "draw"},
+        "reply": [
+            {
+                "item": {
+                    "type": "image_generation_call",
+                    "status": "completed",
+                    "result": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBg",
+                    "size": "1024x1024",
+                }
+            },
+            {"message": "Here it is."},
+        ],
+    },
+)
+TOOLS: dict[str, list[dict[str, Any]]] = {
+    "shell": [{"type": "shell"}],
+    "patch": [{"type": "apply_patch"}],
+    "draw": [{"type": "image_generation", "partial_images": 2}],
+}
+MIDDLE = {
+    "shell": [
+        "response.shell_call_command.added",
+        "response.shell_call_command.delta",
+        "response.shell_call_command.done",
+    ],
+    "patch": [
+        "response.apply_patch_call_operation_diff.delta",
+        "response.apply_patch_call_operation_diff.done",
+    ],
+    "draw": [
+        "response.image_generation_call.in_progress",
+        "response.image_generation_call.generating",
+        "response.image_generation_call.partial_image",
+        "response.image_generation_call.completed",
+    ],
+}
+
+
+@pytest.mark.parametrize("word", sorted(TOOLS))
+async def test_new_events_parse_in_the_sdk_stream_helper(start_mock: StartMock, word: str) -> None:
+    mock = await start_mock(ITEMS_SCENARIO)
+    async with mock.client() as client:
+        seen: list[Any] = []
+        async with client.responses.stream(
+            model="gpt-5.1",
+            input=word,
+            tools=TOOLS[word],
+        ) as stream:
+            async for event in stream:
+                seen.append(event)
+            final = await stream.get_final_response()
+        stored = await client.responses.retrieve(final.id)
+    kinds = list(dict.fromkeys(e.type for e in seen))
+    assert [k for k in kinds if k in MIDDLE[word]] == MIDDLE[word]
+    assert without_parsed(final.to_dict()) == stored.to_dict()
+    added = next(e for e in seen if e.type == "response.output_item.added")
+    if word == "shell":
+        assert added.item.action.commands == []
+        deltas = [e.delta for e in seen if e.type == "response.shell_call_command.delta"]
+        assert "".join(deltas) == "ls -a ~/Desktop"
+    if word == "patch":
+        assert added.item.operation.diff == ""
+        done = next(e for e in seen if e.type.endswith("operation_diff.done"))
+        assert done.to_dict()["diff"] == "+# A\n+b\n"  # an event the SDK does not type yet
+    if word == "draw":
+        assert added.item.to_dict() == {
+            "id": stored.output[0].id,
+            "type": "image_generation_call",
+            "status": "in_progress",
+        }
+        partials = [e for e in seen if e.type.endswith("partial_image")]
+        assert [e.partial_image_index for e in partials] == [0, 1]
