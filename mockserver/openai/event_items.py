@@ -280,6 +280,20 @@ def emit_shell_call(b: EventList, index: int, item: Item) -> None:
     b.done(index, item)
 
 
+def emit_shell_call_output(b: EventList, index: int, item: Item) -> None:
+    """A hosted shell's output: added with `output: []` (its status as final), then per
+    command shell_call_output_content.delta (its stdout / stderr at once) and .done (recorded)."""
+    output = item.get("output")
+    entries = [e for e in output if isinstance(e, dict)] if isinstance(output, list) else []
+    b.added(index, {**item, "output": []})
+    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
+    for ci, entry in enumerate(entries):
+        delta = {k: entry[k] for k in ("stdout", "stderr") if isinstance(entry.get(k), str)}
+        b.emit("response.shell_call_output_content.delta", command_index=ci, delta=delta, **where)
+        b.emit("response.shell_call_output_content.done", command_index=ci, **where, output=[entry])
+    b.done(index, item)
+
+
 def emit_apply_patch_call(b: EventList, index: int, item: Item) -> None:
     """A create or update streams its diff (apply_patch_call_operation_diff.delta / .done,
     recorded; not yet in the spec or the SDK's types); a delete has no diff to stream."""
@@ -322,6 +336,7 @@ RENDERERS: dict[str, Emitter] = {
     "image_generation_call": emit_image_generation_call,
     "local_shell_call": emit_local_shell_call,
     "shell_call": emit_shell_call,
+    "shell_call_output": emit_shell_call_output,
     "apply_patch_call": emit_apply_patch_call,
 }
 

@@ -228,3 +228,34 @@ def test_added_hosted_items_differ_from_the_spec_only_by_their_final_fields(
     for event in events:
         if event is not added:
             validate_event(event)
+
+
+SHELL_OUTPUT: dict[str, Any] = {
+    "id": f"sho_01{HEX[2:]}",
+    "type": "shell_call_output",
+    "status": "completed",
+    "call_id": "call_ckIythV1s1RcnbGV4F34THGN",
+    "max_output_length": None,
+    "output": [
+        {"outcome": {"type": "exit", "exit_code": 0}, "stderr": "", "stdout": "SKILL.md\n"},
+        {"outcome": {"type": "timeout"}, "stderr": "slow\n", "stdout": ""},
+    ],
+}
+
+
+def test_shell_call_output_streams_each_command_output() -> None:
+    events = events_of(SHELL_OUTPUT)
+    added, *content, done = middle(events)
+    assert added["item"] == {**SHELL_OUTPUT, "output": []}  # recorded: status as final
+    assert (
+        types(content) == ["shell_call_output_content.delta", "shell_call_output_content.done"] * 2
+    )
+    for ci, entry in enumerate(SHELL_OUTPUT["output"]):
+        delta, end = content[2 * ci : 2 * ci + 2]
+        assert delta["delta"] == {"stdout": entry["stdout"], "stderr": entry["stderr"]}
+        assert (delta["command_index"], delta["item_id"]) == (ci, SHELL_OUTPUT["id"])
+        assert end["output"] == [entry] and end["command_index"] == ci
+    assert done["item"] == SHELL_OUTPUT
+    for event in events:
+        validate_event(event)
+    sdk_rebuilds(events, response([SHELL_OUTPUT]))
