@@ -276,3 +276,26 @@ async def test_new_events_parse_in_the_sdk_stream_helper(start_mock: StartMock, 
         }
         partials = [e for e in seen if e.type.endswith("partial_image")]
         assert [e.partial_image_index for e in partials] == [0, 1]
+
+
+async def test_chaos_errors_follow_the_same_rule(start_mock: StartMock) -> None:
+    chaos = {"probability": 1, "errors": ["server_error", "overloaded"]}
+    mock = await start_mock(
+        scenario("chaotic", {"name": "ok", "reply": [{"message": "hi"}]}, chaos=chaos)
+    )
+    outcomes: list[str] = []
+    async with mock.client(max_retries=0) as client:
+        for _ in range(6):
+            try:
+                stream = await client.responses.create(model="gpt-4o-mini", input="hi", stream=True)
+                async for _event in stream:
+                    pass
+                outcomes.append("completed")
+            except openai.APIStatusError as exc:
+                outcomes.append(f"http {exc.status_code}")
+            except openai.APIError as exc:
+                outcomes.append(f"in-stream {exc.type}")
+    # server_error fails in the stream (200); overloaded (503) stays an HTTP error.
+    assert set(outcomes) == {"in-stream server_error", "http 503"}
+    in_stream = [e for e in mock.creates() if e.status == 200]
+    assert all(e.fault == "failed@start" for e in in_stream) and in_stream
