@@ -11,9 +11,9 @@ actions on the wire, before the events they precede.
 Where: `after_events: N` (before event N, counting from 0: after N events were sent),
 `at_event: TYPE#k` (before the k-th event of that type, k from 1), `after_ms: T` (T ms after
 the stream started; the action then fires at exactly T), or right after the opening events
-(`Trigger.after_start`: an error the API reports once the stream has started,
-`stream_time_error`). Without a trigger, a fault that ends
-the stream early acts half-way; failed, incomplete and no_terminal act at the terminal event.
+(`Trigger.after_start`: where `stream_time_error` puts an error the API reports once the
+stream has started). Without a trigger, a fault that ends the stream early acts half-way;
+failed, incomplete and no_terminal act at the terminal event.
 """
 
 from __future__ import annotations
