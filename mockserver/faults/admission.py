@@ -42,6 +42,7 @@ def begin(
     api_key: str,
     estimate: Callable[[], int],
     streamed: bool = False,
+    stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
     """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
     fp = fingerprint(body)
@@ -50,6 +51,8 @@ def begin(
     # (a latency fault does not change the text).
     rng_seed = None if seed is None else f"faults:{seed}:{tenant}:{n}:{fp}"
     rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate, streamed)
+    if stream_error is not None:  # a refusal found before (the model's window) fails the stream
+        _error(rf, stream_error)
     if exchange.retry_count > 0:
         report = state.retries.report(fp, state.limiter.clock.monotonic())
         if report is not None:

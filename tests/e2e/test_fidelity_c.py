@@ -299,3 +299,36 @@ async def test_chaos_errors_follow_the_same_rule(start_mock: StartMock) -> None:
     assert set(outcomes) == {"in-stream server_error", "http 503"}
     in_stream = [e for e in mock.creates() if e.status == 200]
     assert all(e.fault == "failed@start" for e in in_stream) and in_stream
+
+
+async def test_an_input_over_the_model_window_fails_a_streamed_request_in_its_stream(
+    start_mock: StartMock,
+) -> None:
+    tiny = {
+        "id": "tiny-window",
+        "extends": "gpt-4o-mini",
+        "context_window": 256,
+        "max_output_tokens": 64,
+    }
+    mock = await start_mock(
+        scenario("small", {"name": "ok", "reply": [{"message": "hi"}]}, models=[tiny])
+    )
+    long_input = "word " * 600  # about 600 tokens
+    async with mock.client() as client:
+        with pytest.raises(openai.BadRequestError) as refused:  # without stream: HTTP 400
+            await client.responses.create(model="tiny-window", input=long_input)
+        assert refused.value.code == "context_length_exceeded"
+        seen: list[str] = []
+        with pytest.raises(openai.APIError) as caught:
+            stream = await client.responses.create(
+                model="tiny-window", input=long_input, stream=True
+            )
+            async for event in stream:
+                seen.append(event.type)
+    assert not isinstance(caught.value, openai.APIStatusError)
+    assert (caught.value.code, caught.value.param) == ("context_length_exceeded", "input")
+    assert seen == ["response.created", "response.in_progress"]
+    assert [(e.status, e.error_code) for e in mock.creates()] == [
+        (400, "context_length_exceeded"),
+        (200, "context_length_exceeded"),
+    ]
