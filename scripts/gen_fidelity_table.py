@@ -155,8 +155,7 @@ def native_items() -> list[dict[str, Any]]:
 
 def drawn_items(item_type: str) -> list[dict[str, Any]]:
     """Spec-valid items of one scriptable type, drawn from its schema."""
-    spec = spec_items._spec()
-    schema = {"$defs": spec["$defs"], "$ref": f"#/$defs/{spec['by_type']['OutputItem'][item_type]}"}
+    schema = spec_items.item_schema(item_type)
     return [json_for_schema(schema, random.Random(seed)) for seed in SEEDS]
 
 
