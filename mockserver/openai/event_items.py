@@ -310,6 +310,18 @@ def emit_apply_patch_call(b: EventList, index: int, item: Item) -> None:
     b.done(index, item)
 
 
+def _announced(keep_status: bool = False, **empty: Any) -> Emitter:
+    """An item with no events of its own, announced without its final fields (recorded:
+    tool_search_call `arguments: {}`, program `code: ""`, program_output `result: ""` with
+    its final status)."""
+
+    def render(b: EventList, index: int, item: Item) -> None:
+        b.added(index, {**item, **empty} if keep_status else _started(item, **empty))
+        b.done(index, item)
+
+    return render
+
+
 def _emit_mcp_list_tools(b: EventList, index: int, item: Item) -> None:
     outcome = "failed" if item.get("error") else "completed"
     _progress("mcp_list_tools", ("in_progress", outcome), tools=[])(b, index, item)
@@ -338,6 +350,9 @@ RENDERERS: dict[str, Emitter] = {
     "shell_call": emit_shell_call,
     "shell_call_output": emit_shell_call_output,
     "apply_patch_call": emit_apply_patch_call,
+    "tool_search_call": _announced(arguments={}),
+    "program": _announced(code=""),
+    "program_output": _announced(keep_status=True, result=""),
 }
 
 

@@ -259,3 +259,51 @@ def test_shell_call_output_streams_each_command_output() -> None:
     for event in events:
         validate_event(event)
     sdk_rebuilds(events, response([SHELL_OUTPUT]))
+
+
+@pytest.mark.parametrize(
+    ("item", "announced"),
+    [
+        (
+            {
+                "id": f"tsc_01{HEX[2:]}",
+                "type": "tool_search_call",
+                "status": "completed",
+                "arguments": {"paths": ["get_weather"]},
+                "call_id": None,
+                "execution": "server",
+            },
+            {"status": "in_progress", "arguments": {}},
+        ),
+        (
+            {
+                "id": f"cm_01{HEX[2:]}",
+                "type": "program",
+                "call_id": "call_voPdoCqf8APY4DMpam3bdmxq",
+                "code": "const inventory = await tools.getInventory();",
+                "fingerprint": "gAAAAABqYUYA",
+            },
+            {"code": ""},
+        ),
+        (
+            {
+                "id": f"cmo_01{HEX[2:]}",
+                "type": "program_output",
+                "status": "completed",
+                "call_id": "call_voPdoCqf8APY4DMpam3bdmxq",
+                "result": '{"inventory":42}',
+            },
+            {"result": ""},  # its status stays as final (recorded)
+        ),
+    ],
+)
+def test_items_without_events_are_announced_without_their_final_fields(
+    item: dict[str, Any], announced: dict[str, Any]
+) -> None:
+    events = events_of(item)
+    assert types(middle(events)) == ["output_item.added", "output_item.done"]
+    assert middle(events)[0]["item"] == {**item, **announced}
+    assert middle(events)[1]["item"] == item
+    for event in events:
+        validate_event(event)
+    sdk_rebuilds(events, response([item]))
