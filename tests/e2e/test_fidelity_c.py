@@ -9,6 +9,7 @@ not retry (one request in the journal). Rate limits stay HTTP 429, which the SDK
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -157,10 +158,11 @@ async def test_background_without_stream_answers_queued_then_fails(start_mock: S
     async with mock.client() as client:
         queued = await client.responses.create(model="gpt-4o-mini", input="hi", background=True)
         assert queued.status in ("queued", "in_progress")
-        for _ in range(100):
+        for _ in range(100):  # the background run fails on its own timeline
             stored = await client.responses.retrieve(queued.id)
             if stored.status == "failed":
                 break
+            await asyncio.sleep(0.01)
         assert stored.status == "failed" and stored.error is not None
         assert stored.error.code == "server_error"
 
