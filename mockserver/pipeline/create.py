@@ -3,7 +3,8 @@
      1  read_body         the body within --max-body-bytes (and the startup warm-up)
      2  open_turn         JSON object -> ResponseRequest; the tenant's earlier conversation
      3  select_scenario   X-Mock-Scenario, the tenant's binding, --default-scenario: once
-     4  check_model       the model's rules (catalog), before anything is counted
+     4  check_model       the model's rules (catalog), before anything is counted; a streamed
+                          input over the model's window fails in the stream instead (step 5)
      5  begin_faults, admission.admit     rate limits, an outage window, chaos
      6  choose            a replayed plan, the scenario's rule, or the zero-config plan
      7  admission.admit_rule, admission.arm   the rule's limits and chaos, its error, its faults
