@@ -334,3 +334,16 @@ async def test_an_input_over_the_model_window_fails_a_streamed_request_in_its_st
         (400, "context_length_exceeded"),
         (200, "context_length_exceeded"),
     ]
+
+
+async def test_the_sdk_stream_helper_raises_once(start_mock: StartMock) -> None:
+    mock = await error_server(start_mock, "insufficient_quota")
+    seen: list[str] = []
+    async with mock.client() as client:
+        with pytest.raises(openai.APIError) as caught:
+            async with client.responses.stream(model="gpt-4o-mini", input="hi") as stream:
+                async for event in stream:
+                    seen.append(event.type)
+    assert caught.value.code == "insufficient_quota"
+    assert seen == ["response.created", "response.in_progress"]
+    assert len(mock.creates()) == 1
