@@ -220,7 +220,7 @@ ITEMS_SCENARIO = scenario(
         ],
     },
 )
-TOOLS: dict[str, list[dict[str, Any]]] = {
+TOOLS: dict[str, list[Any]] = {
     "shell": [{"type": "shell"}],
     "patch": [{"type": "apply_patch"}],
     "draw": [{"type": "image_generation", "partial_images": 2}],
