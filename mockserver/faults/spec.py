@@ -91,6 +91,9 @@ class Trigger:
     at_event: str | None = None
     occurrence: int = 1  # the k of TYPE#k
     after_ms: float | None = None
+    # Right after the stream's opening (created, [queued,] in_progress), before anything was
+    # generated: where the real API reports an error it finds once the stream has started.
+    after_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ class FaultSpec:
             return f"{self.kind}@after_events={t.after_events}"
         if t.at_event is not None:
             return f"{self.kind}@at_event={t.at_event}#{t.occurrence}"
+        if t.after_start:
+            return f"{self.kind}@start"
         return f"{self.kind}@after_ms={_num(t.after_ms or 0)}"
 
 
