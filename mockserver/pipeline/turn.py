@@ -18,6 +18,7 @@ from mockserver.config import Config
 from mockserver.faults.request import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
+from mockserver.pipeline.conversations import History
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
 
@@ -31,6 +32,8 @@ class Turn:
     history_len: int  # how many of conversation's items came from earlier turns
     exchange: Exchange
     rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
+    # The conversation it runs in, what the scenario sees of it (compactions expanded).
+    history: History | None = None
 
 
 @dataclass(frozen=True)

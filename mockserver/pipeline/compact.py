@@ -1,0 +1,63 @@
+"""POST /v1/responses/compact: a conversation compacted into its user messages and one
+`compaction` item that stands for everything (mockserver.openai.compaction).
+
+The steps, in order: read the body (within --max-body-bytes) -> check it as a create body
+(model, input, instructions, previous_response_id; `conversation` too) -> the model's rules
+-> the history it compacts (a previous response's chain or a conversation, then the input;
+earlier compaction items expanded) -> the compacted response: the user messages kept as
+they were, then the compaction item, with usage counted as create counts it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mockserver.appkeys import CONFIG, MODELS
+from mockserver.catalog import resolve_model
+from mockserver.conversations.items import as_resource
+from mockserver.http.body import read_json_object
+from mockserver.http.exchange import Exchange
+from mockserver.jsonbytes import dumps
+from mockserver.openai import compaction, usage
+from mockserver.openai.request import ResponseRequest, parse_request
+from mockserver.pipeline.conversations import open_history
+from mockserver.pipeline.middleware import exchange_of, tenant_of
+from mockserver.pipeline.store import Tenant
+
+Item = dict[str, Any]
+
+
+async def compact(request: web.Request) -> web.Response:
+    config, ex = request.app[CONFIG], exchange_of(request)
+    body = await read_json_object(request, config.max_body_bytes)
+    ex.body = body
+    req = parse_request({**body, "input": body.get("input") or []}, strict=config.strict)
+    resolve_model(req.model, request.app[MODELS], config.strict_models)
+    now = config.freeze_time if config.freeze_time is not None else time.time()
+    compacted = compacted_response(tenant_of(request), req, ex, int(now))
+    ex.response_id = compacted["id"]
+    return web.Response(body=dumps(compacted), content_type="application/json")
+
+
+def compacted_response(tenant: Tenant, req: ResponseRequest, ex: Exchange, now: int) -> Item:
+    """The CompactResource: user messages, then one compaction item for the whole history."""
+    opened = open_history(tenant, req, ex)
+    read = usage.input_tokens(req.instructions, opened.counted, req.tools)
+    ids = tenant.ids
+    kept = [as_resource(i, ids) for i in opened.seen if _is_user_message(i)]
+    item = compaction.compaction_item(ids.hex_id("cmp"), opened.seen, read)
+    written = compaction.decode(item["encrypted_content"]).summary_tokens
+    return {
+        "id": ids.hex_id("resp"),
+        "object": "response.compaction",
+        "created_at": now,
+        "output": [*kept, item],
+        "usage": usage.usage(read, written, 0, 0, None),
+    }
+
+
+def _is_user_message(item: Item) -> bool:
+    return item.get("role") == "user" and item.get("type", "message") == "message"

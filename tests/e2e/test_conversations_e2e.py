@@ -1,0 +1,266 @@
+"""The Conversations API, `conversation` on create, compaction and token counting, through the
+official Python SDK; every object validated against the spec."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import openai
+import pytest
+from conftest import RunningServer
+from openai import AsyncOpenAI
+from openai.types.responses import ResponseOutputItemAddedEvent, ResponseOutputItemDoneEvent
+from specschema import validate
+from streamcases import validate_event
+
+SCENARIO = """
+name: conv-aware
+rules:
+  - name: slow
+    when: {input_contains: slowly}
+    stream: {ttft_ms: 3000}
+    reply: [{message: "at last"}]
+  - name: compacted
+    when: {compacted: true, input_contains: again}
+    reply: [{message: "compacted, turn {{ turn }}"}]
+  - name: vip
+    when: {conversation_metadata: {tier: vip}, conversation_items: {gte: 2}}
+    reply: [{message: "vip again"}]
+  - name: first
+    when: {conversation: true, conversation_items: 0}
+    reply: [{message: "first in conversation"}]
+  - name: other
+    reply: [{message: "turn {{ turn }}"}]
+"""
+
+
+def _dump(obj: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = obj.model_dump(mode="json", exclude_unset=True)
+    return dumped
+
+
+async def test_conversation_crud_and_items_validate(client: AsyncOpenAI) -> None:
+    conv = await client.conversations.create(
+        metadata={"topic": "demo"},
+        items=[{"type": "message", "role": "user", "content": "Hello!"}],
+    )
+    validate(_dump(conv), "ConversationResource")
+    assert conv.id.startswith("conv_") and conv.metadata == {"topic": "demo"}
+    got = await client.conversations.retrieve(conv.id)
+    assert got.id == conv.id
+    updated = await client.conversations.update(conv.id, metadata={"topic": "new"})
+    assert updated.metadata == {"topic": "new"}
+
+    added = await client.conversations.items.create(
+        conv.id,
+        items=[
+            {"type": "message", "role": "assistant", "content": "Hi there"},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Q"}]},
+        ],
+    )
+    validate(_dump(added), "ConversationItemList")
+    assert [i.type for i in added.data] == ["message", "message"]
+    listing = await client.conversations.items.list(conv.id, order="asc", limit=2)
+    validate(_dump(listing), "ConversationItemList")
+    assert listing.has_more is True and len(listing.data) == 2
+    everything = [i async for i in client.conversations.items.list(conv.id, order="asc")]
+    assert len(everything) == 3
+    first = everything[0]
+    assert first.id is not None and first.id.startswith("msg_")
+    item = await client.conversations.items.retrieve(first.id, conversation_id=conv.id)
+    validate(_dump(item), "ConversationItem")
+    after = await client.conversations.items.delete(first.id, conversation_id=conv.id)
+    validate(_dump(after), "ConversationResource")
+    with pytest.raises(openai.NotFoundError) as info:
+        await client.conversations.items.delete(first.id, conversation_id=conv.id)
+    assert info.value.code == "item_not_found"
+
+    deleted = await client.conversations.delete(conv.id)
+    validate(_dump(deleted), "DeletedConversationResource")
+    with pytest.raises(openai.NotFoundError) as info:
+        await client.conversations.items.create(
+            conv.id, items=[{"type": "message", "role": "user", "content": "x"}]
+        )
+    assert info.value.body["message"] == f"Conversation with id '{conv.id}' not found."  # type: ignore[index]
+
+
+async def test_responses_in_a_conversation_see_and_extend_it(
+    mock: RunningServer, client: AsyncOpenAI
+) -> None:
+    async with mock.client(default_headers={"X-Mock-Scenario": "conv-aware"}) as sdk:
+        await _add_scenario(mock, SCENARIO)
+        conv = await sdk.conversations.create(metadata={"tier": "vip"})
+        one = await sdk.responses.create(model="gpt-4o", input="hi", conversation=conv.id)
+        validate(_dump(one), "Response")
+        assert one.output_text == "first in conversation"
+        assert one.conversation is not None and one.conversation.id == conv.id
+        items = [i async for i in sdk.conversations.items.list(conv.id, order="asc")]
+        assert [i.type for i in items] == ["message", "message"]  # input + output
+        assert items[1].id == one.output[0].id
+        streamed = await sdk.responses.create(
+            model="gpt-4o", input="more", conversation={"id": conv.id}, stream=True
+        )
+        async for _ in streamed:
+            pass
+        items = [i async for i in sdk.conversations.items.list(conv.id, order="asc")]
+        assert len(items) == 4
+        two = await sdk.responses.create(model="gpt-4o", input="again?", conversation=conv.id)
+        assert two.output_text == "vip again"
+        entries = await _journal(mock)
+        assert {e["conversation_id"] for e in entries if e["path"] == "/v1/responses"} == {conv.id}
+
+
+async def test_conversation_with_previous_response_id_is_a_400(client: AsyncOpenAI) -> None:
+    conv = await client.conversations.create()
+    first = await client.responses.create(model="gpt-4o", input="x")
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.responses.create(
+            model="gpt-4o", input="y", conversation=conv.id, previous_response_id=first.id
+        )
+    assert info.value.code == "mutually_exclusive_parameters"
+
+
+async def test_another_tenants_conversation_is_a_404(mock: RunningServer) -> None:
+    async with mock.client("key-a") as a, mock.client("key-b") as b:
+        conv = await a.conversations.create()
+        with pytest.raises(openai.NotFoundError):
+            await b.conversations.retrieve(conv.id)
+        with pytest.raises(openai.NotFoundError):
+            await b.responses.create(model="gpt-4o", input="x", conversation=conv.id)
+
+
+async def test_malformed_items_name_their_param(client: AsyncOpenAI) -> None:
+    conv = await client.conversations.create()
+    wizard: Any = {"type": "message", "role": "wizard", "content": "x"}
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.conversations.items.create(conv.id, items=[wizard])
+    assert info.value.param == "items[0].role"
+    too_many = [{"type": "message", "role": "user", "content": "x"}] * 21
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.conversations.items.create(conv.id, items=too_many)  # type: ignore[arg-type]
+    assert (info.value.code, info.value.param) == ("array_above_max_length", "items")
+
+
+async def test_compact_stands_for_the_history(mock: RunningServer) -> None:
+    async with mock.client(default_headers={"X-Mock-Scenario": "conv-aware"}) as sdk:
+        await _add_scenario(mock, SCENARIO)
+        first = await sdk.responses.create(model="gpt-4o", input="one " * 300)
+        second = await sdk.responses.create(
+            model="gpt-4o", input="two", previous_response_id=first.id
+        )
+        raw = await sdk.responses.with_raw_response.compact(
+            model="gpt-4o", previous_response_id=second.id
+        )
+        body = json.loads(raw.http_response.text)  # the SDK types user messages as outputs
+        validate(body, "CompactResource")
+        compacted = raw.parse()
+        kinds = [i.type for i in compacted.output]
+        assert kinds == ["message", "message", "compaction"]  # the user messages, then it
+        cmp = compacted.output[-1]
+        assert cmp.id is not None and cmp.id.startswith("cmp_")
+        validate(body["output"][-1], "CompactionBody")
+        # Sent back, the compaction item stands for the history: turn 3, and compacted.
+        again: list[Any] = [*body["output"], {"role": "user", "content": "again please"}]
+        answer = await sdk.responses.create(model="gpt-4o", input=again)
+        assert answer.output_text == "compacted, turn 3"
+        # Counting agrees with usage, and the summary costs less than what it replaced.
+        counted = await sdk.responses.input_tokens.count(model="gpt-4o", input=again)
+        assert answer.usage is not None and counted.input_tokens == answer.usage.input_tokens
+        assert second.usage is not None
+        assert answer.usage.input_tokens < second.usage.input_tokens
+
+
+async def test_context_management_compacts_past_its_threshold(client: AsyncOpenAI) -> None:
+    conv = await client.conversations.create()
+    long = "word " * 1500
+    response = await client.responses.create(
+        model="gpt-4o",
+        input=long,
+        conversation=conv.id,
+        context_management=[{"type": "compaction", "compact_threshold": 1000}],
+    )
+    validate(_dump(response), "Response")
+    assert [i.type for i in response.output] == ["message", "compaction"]
+    events = []
+    stream = await client.responses.create(
+        model="gpt-4o",
+        input="short",
+        conversation=conv.id,
+        context_management=[{"type": "compaction", "compact_threshold": 1000}],
+        stream=True,
+    )
+    async for event in stream:
+        validate_event(_dump(event))
+        events.append(event)
+    added_or_done = (ResponseOutputItemAddedEvent, ResponseOutputItemDoneEvent)
+    kinds = [(e.type, e.item.type) for e in events if isinstance(e, added_or_done)]
+    # The conversation now starts at the compaction: below the threshold, no new one.
+    assert kinds == [
+        ("response.output_item.added", "message"),
+        ("response.output_item.done", "message"),
+    ]
+    counted = await client.responses.input_tokens.count(
+        model="gpt-4o", input="next", conversation=conv.id
+    )
+    assert counted.input_tokens < 1000  # the compaction item counts as its summary
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.responses.create(
+            model="gpt-4o",
+            input="x",
+            context_management=[{"type": "compaction", "compact_threshold": 10}],
+        )
+    assert info.value.param == "context_management[0].compact_threshold"
+
+
+async def test_background_joins_when_complete_and_not_when_cancelled(
+    mock: RunningServer,
+) -> None:
+    async with mock.client(default_headers={"X-Mock-Scenario": "conv-aware"}) as sdk:
+        await _add_scenario(mock, SCENARIO)
+        conv = await sdk.conversations.create()
+        slow = await sdk.responses.create(
+            model="gpt-4o", input="slowly", conversation=conv.id, background=True
+        )
+        cancelled = await sdk.responses.cancel(slow.id)
+        assert cancelled.status == "cancelled"
+        assert [i async for i in sdk.conversations.items.list(conv.id)] == []
+        quick = await sdk.responses.create(
+            model="gpt-4o", input="quick", conversation=conv.id, background=True
+        )
+        for _ in range(100):
+            if (await sdk.responses.retrieve(quick.id)).status == "completed":
+                break
+            await asyncio.sleep(0.02)
+        items = [i async for i in sdk.conversations.items.list(conv.id, order="asc")]
+        assert [i.type for i in items] == ["message", "message"]
+
+
+async def test_a_tampered_compaction_item_is_a_400(client: AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.responses.create(
+            model="gpt-4o",
+            input=[{"type": "compaction", "encrypted_content": "not-ours"}],
+        )
+    assert info.value.code == "invalid_encrypted_content"
+
+
+async def _add_scenario(mock: RunningServer, text: str) -> None:
+    yaml = {"Content-Type": "application/yaml"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{mock.root}/_mock/scenarios", data=text, headers=yaml) as answer,
+    ):
+        assert answer.status in (200, 201), await answer.text()
+
+
+async def _journal(mock: RunningServer) -> list[dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{mock.root}/_mock/requests") as answer,
+    ):
+        body: dict[str, Any] = await answer.json()
+        data: list[dict[str, Any]] = body["data"]
+        return data
