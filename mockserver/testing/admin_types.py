@@ -176,3 +176,23 @@ class Verification:
     def from_json(cls, d: Json) -> Verification:
         entries = tuple(RequestEntry.from_json(e) for e in d["requests"])
         return cls(bool(d["ok"]), int(d["violations"]), entries, str(d["report"]))
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """One conversation of a tenant (Conversations API), with its items, oldest first."""
+
+    id: str
+    created_at: int
+    metadata: Mapping[str, str]
+    compactions: int  # how often a response compacted it (context_management)
+    items: tuple[Json, ...]
+
+    @classmethod
+    def from_json(cls, d: Json) -> ConversationInfo:
+        items = tuple(d["items"])
+        return cls(d["id"], d["created_at"], dict(d["metadata"]), d["compactions"], items)
+
+    @classmethod
+    def list_from_json(cls, d: Json) -> list[ConversationInfo]:
+        return [cls.from_json(c) for c in d["data"]]

@@ -21,7 +21,7 @@ import yaml
 
 from mockserver.pipeline.store import tenant_hash
 from mockserver.testing.admin_client import AdminClient, NotFoundError, ScenarioSource
-from mockserver.testing.admin_types import RequestEntry, Verification
+from mockserver.testing.admin_types import ConversationInfo, RequestEntry, Verification
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -163,6 +163,21 @@ class MockServer:
                 report = report.replace(f" {installed}/", f" {written}/")
             raise AssertionError(report)
         return result
+
+    def conversations(self) -> list[ConversationInfo]:
+        """This test's conversations (Conversations API), each with its items."""
+        try:
+            return self.admin.conversations(self.api_key)
+        except NotFoundError as exc:
+            if exc.code == "tenant_not_found":  # no request yet: no conversation
+                return []
+            raise
+
+    def forget_conversations(self) -> int:
+        """Forget this test's conversations (its responses and journal stay)."""
+        with contextlib.suppress(NotFoundError):
+            return self.admin.forget_conversations(self.api_key)
+        return 0
 
     def describe(self) -> str:
         """This test's requests, one line each (for assertion messages)."""
