@@ -4,6 +4,7 @@ Field for `metadata`, the create body's checks for every item)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,7 @@ def _items(value: list[Any], _body: Mapping[str, Any], param: str) -> list[Item]
 
 _ITEMS = Field("items", ("array",), factory=list, check=_items)
 CREATE = Table(_METADATA, _ITEMS)
-UPDATE = Table(Field("metadata", _METADATA.types, required=True, max_properties=16,
-                     max_key_length=64, values=_METADATA.values))  # fmt: skip
+UPDATE = Table(dataclasses.replace(_METADATA, required=True))
 ADD = Table(Field("items", ("array",), required=True, check=_items))
 
 

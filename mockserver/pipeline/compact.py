@@ -23,6 +23,7 @@ from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.openai import compaction, usage
 from mockserver.openai.request import ResponseRequest, parse_request
+from mockserver.openai.texts import is_user_message
 from mockserver.pipeline.conversations import open_history
 from mockserver.pipeline.middleware import exchange_of, tenant_of
 from mockserver.pipeline.store import Tenant
@@ -47,7 +48,7 @@ def compacted_response(tenant: Tenant, req: ResponseRequest, ex: Exchange, now: 
     opened = open_history(tenant, req, ex)
     read = usage.input_tokens(req.instructions, opened.counted, req.tools)
     ids = tenant.ids
-    kept = [as_resource(i, ids) for i in opened.seen if _is_user_message(i)]
+    kept = [as_resource(i, ids) for i in opened.seen if is_user_message(i)]
     item = compaction.compaction_item(ids.hex_id("cmp"), opened.seen, read)
     written = compaction.decode(item["encrypted_content"]).summary_tokens
     return {
@@ -57,7 +58,3 @@ def compacted_response(tenant: Tenant, req: ResponseRequest, ex: Exchange, now: 
         "output": [*kept, item],
         "usage": usage.usage(read, written, 0, 0, None),
     }
-
-
-def _is_user_message(item: Item) -> bool:
-    return item.get("role") == "user" and item.get("type", "message") == "message"

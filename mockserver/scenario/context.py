@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
-from mockserver.openai.texts import message_text
+from mockserver.openai.texts import is_user_message, message_text
 
 T = TypeVar("T")
 
@@ -117,7 +117,7 @@ class MatchContext:
         """Index of the latest user message in the conversation (-1: none)."""
         items = self.conversation
         for index in range(len(items) - 1, -1, -1):
-            if _is_user_message(items[index]):
+            if is_user_message(items[index]):
                 return index
         return -1
 
@@ -134,7 +134,7 @@ class MatchContext:
     @lazy
     def turn(self) -> int:
         """User messages in the conversation."""
-        return sum(1 for i in self.conversation if _is_user_message(i))
+        return sum(1 for i in self.conversation if is_user_message(i))
 
     @lazy
     def tool_names(self) -> frozenset[str]:
@@ -171,11 +171,6 @@ def build_context(
 ) -> MatchContext:
     """The request's context; nothing is derived until read."""
     return MatchContext(body, conversation, headers, call, seed, facts)
-
-
-def _is_user_message(item: Mapping[str, Any]) -> bool:
-    # EasyInputMessage has no `type`; a full input message has type "message".
-    return item.get("role") == "user" and item.get("type", "message") == "message"
 
 
 def _tool_names(tools: Any) -> frozenset[str]:

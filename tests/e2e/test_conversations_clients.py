@@ -3,16 +3,13 @@ OpenAIConversationsSession and `conversation_id`, and the official Node SDK."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from conftest import RunningServer
-from test_node_sdk import _node_sdk_dir
+from test_node_sdk import run_node_script
 
 NODE_SCRIPT = Path(__file__).parent / "node" / "conversations_check.mjs"
 # Two user turns, each a tool loop: ask for the tool, then answer from its output. The turn
@@ -112,17 +109,7 @@ async def test_agents_sdk_conversation_id_keeps_the_history_on_the_server(
 
 
 async def test_node_sdk_conversation_round_trip(mock: RunningServer, tmp_path: Path) -> None:
-    sdk_dir = _node_sdk_dir()
-    script = tmp_path / NODE_SCRIPT.name
-    shutil.copyfile(NODE_SCRIPT, script)
-    (tmp_path / "node_modules").symlink_to(sdk_dir / "node_modules", target_is_directory=True)
-    proc = await asyncio.create_subprocess_exec(
-        "node", str(script), mock.base_url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, stderr.decode()
-    found = json.loads(stdout.decode().strip().splitlines()[-1])
+    found = await run_node_script(NODE_SCRIPT, mock.base_url, tmp_path)
     conv_id = found["conversation"]["id"]
     assert conv_id.startswith("conv_") and found["conversation"]["object"] == "conversation"
     assert found["conversation"]["metadata"] == {"topic": "node"}
