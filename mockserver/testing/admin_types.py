@@ -119,6 +119,7 @@ class RequestEntry:
     fault: str | None
     stream: StreamProgress | None
     response_id: str | None
+    conversation_id: str | None  # the Conversations API's, when the request named one
     retry_count: int
     retry_after_ms: float | None  # the delay this answer asked the client to wait
     retry_of: str | None  # for a retry: the request id of the attempt it repeats
@@ -149,6 +150,7 @@ class RequestEntry:
             fault=d["fault"],
             stream=None if stream is None else StreamProgress(**stream),
             response_id=d["response_id"],
+            conversation_id=d.get("conversation_id"),
             retry_count=d["retry_count"],
             retry_after_ms=d.get("retry_after_ms"),
             retry_of=d.get("retry_of"),

@@ -218,6 +218,8 @@ def _line(entry: RequestEntry) -> str:
     if entry.unmatched is not None:
         answered = f"{entry.scenario}: no rule matched"
     extra = f" ({entry.error})" if entry.error else ""
+    if entry.conversation_id:
+        extra += f" in {entry.conversation_id}"
     return f"  #{entry.seq} {entry.method} {entry.path} -> {entry.status}{extra} [{answered}]"
 
 

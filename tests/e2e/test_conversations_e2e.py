@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import aiohttp
 import openai
 import pytest
-from conftest import RunningServer
+from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI
 from openai.types.responses import ResponseOutputItemAddedEvent, ResponseOutputItemDoneEvent
 from specschema import validate
@@ -23,6 +24,14 @@ rules:
     when: {input_contains: slowly}
     stream: {ttft_ms: 3000}
     reply: [{message: "at last"}]
+  - name: broken
+    when: {input_contains: break}
+    reply: [{message: "this stream fails half-way"}]
+    fault: {kind: failed, after_events: 4}
+  - name: long
+    when: {input_contains: at length}
+    reply: [{message: "This answer goes on and on, far past sixteen tokens, so that a small
+      max_output_tokens cuts it short and the response ends incomplete, not completed."}]
   - name: compacted
     when: {compacted: true, input_contains: again}
     reply: [{message: "compacted, turn {{ turn }}"}]
@@ -245,6 +254,83 @@ async def test_a_tampered_compaction_item_is_a_400(client: AsyncOpenAI) -> None:
             input=[{"type": "compaction", "encrypted_content": "not-ours"}],
         )
     assert info.value.code == "invalid_encrypted_content"
+
+
+async def test_a_failed_stream_adds_nothing_an_incomplete_one_does(mock: RunningServer) -> None:
+    async with mock.client(default_headers={"X-Mock-Scenario": "conv-aware"}) as sdk:
+        await _add_scenario(mock, SCENARIO)
+        conv = await sdk.conversations.create()
+        stream = await sdk.responses.create(
+            model="gpt-4o", input="break it", conversation=conv.id, stream=True
+        )
+        kinds = [event.type async for event in stream]
+        assert kinds[-1] == "response.failed"
+        assert [i async for i in sdk.conversations.items.list(conv.id)] == []
+        cut = await sdk.responses.create(
+            model="gpt-4o", input="say it at length", conversation=conv.id, max_output_tokens=16
+        )
+        assert cut.status == "incomplete"
+        items = [i async for i in sdk.conversations.items.list(conv.id, order="asc")]
+        assert len(items) == 2 and items[1].id == cut.output[0].id
+
+
+async def test_counting_a_conversation_agrees_with_usage(client: AsyncOpenAI) -> None:
+    conv = await client.conversations.create(
+        items=[{"type": "message", "role": "user", "content": "word " * 300}]
+    )
+    await client.responses.create(model="gpt-4o", input="first", conversation=conv.id)
+    body: dict[str, Any] = {"input": "second", "instructions": "Be brief."}
+    counted = await client.responses.input_tokens.count(
+        model="gpt-4o", conversation=conv.id, **body
+    )
+    answer = await client.responses.create(model="gpt-4o", conversation=conv.id, **body)
+    assert answer.usage is not None and counted.input_tokens == answer.usage.input_tokens
+    assert answer.usage.input_tokens > 300
+
+
+async def test_same_seed_same_bytes(start_server: StartServer) -> None:
+    async def session() -> list[bytes]:
+        server = await start_server(seed=42)
+        bodies = []
+        async with server.client("det-key") as sdk:
+            made = await sdk.conversations.with_raw_response.create(metadata={"k": "v"})
+            bodies.append(made.http_response.content)
+            conv_id = json.loads(made.http_response.content)["id"]
+            answer = await sdk.responses.with_raw_response.create(
+                model="gpt-4o", input="Tell me a story.", conversation=conv_id
+            )
+            bodies.append(answer.http_response.content)
+            listed = await sdk.conversations.items.with_raw_response.list(conv_id)
+            bodies.append(listed.http_response.content)
+            packed = await sdk.responses.with_raw_response.compact(model="gpt-4o", input="hi")
+            bodies.append(packed.http_response.content)
+        return bodies
+
+    def timeless(raw: bytes) -> Any:
+        return json.loads(re.sub(rb'"(created_at|completed_at)":\d+', b'"t":0', raw))
+
+    first, second = await session(), await session()
+    assert [timeless(b) for b in first] == [timeless(b) for b in second]
+
+
+async def test_a_full_conversation_refuses_a_response_before_it_runs(
+    client: AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockserver.pipeline import conversations
+
+    monkeypatch.setattr(conversations, "MAX_ITEMS", 3)
+    conv = await client.conversations.create(
+        items=[{"type": "message", "role": "user", "content": "one"}]
+    )
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.responses.create(
+            model="gpt-4o", input=[{"role": "user", "content": "a"}] * 2, conversation=conv.id
+        )
+    assert (info.value.code, info.value.param) == (
+        "conversation_items_limit_exceeded",
+        "conversation",
+    )
+    assert len([i async for i in client.conversations.items.list(conv.id)]) == 1
 
 
 async def _add_scenario(mock: RunningServer, text: str) -> None:
