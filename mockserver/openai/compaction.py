@@ -2,7 +2,7 @@
 
 The real API's content is an encrypted summary only OpenAI can read. The mock's is the
 replaced items themselves, JSON compressed with zlib and base64url-encoded behind a version
-tag, plus the size the summary "costs" in tokens. Sent back as input (or kept in a
+tag, after the size the summary "costs" in tokens. Sent back as input (or kept in a
 conversation), a compaction item therefore gives the scenario the history it stands for,
 while usage counts only the summary, as a compacted context should.
 
@@ -48,28 +48,41 @@ def summary_tokens(replaced_tokens: int) -> int:
 
 
 def encode(items: Sequence[Item], tokens: int) -> str:
-    """The `encrypted_content` of a compaction item standing for `items`."""
-    raw = dumps({"summary_tokens": tokens, "items": list(items)})
-    return _TAG + base64.urlsafe_b64encode(zlib.compress(raw, 6)).decode("ascii")
+    """The `encrypted_content` of a compaction item standing for `items`, whose summary
+    costs `tokens`: the tag, the count (read without inflating), the items compressed."""
+    packed = base64.urlsafe_b64encode(zlib.compress(dumps(list(items)), 6)).decode("ascii")
+    return f"{_TAG}{tokens}.{packed}"
+
+
+def summary_size(content: Any, param: str = "input") -> int:
+    """The tokens a compaction item's summary costs (what usage counts), read cheaply."""
+    tokens, _packed = _parts(content, param)
+    return tokens
 
 
 def decode(content: Any, param: str = "input") -> Compacted:
     """The items a compaction item's content stands for; the API's 400 for anything else."""
-    if not isinstance(content, str) or not content.startswith(_TAG):
-        raise _unreadable(param)
+    tokens, packed = _parts(content, param)
     try:
-        packed = base64.urlsafe_b64decode(content[len(_TAG) :])
         inflate = zlib.decompressobj()
-        raw = inflate.decompress(packed, MAX_EXPANDED_BYTES)
+        raw = inflate.decompress(base64.urlsafe_b64decode(packed), MAX_EXPANDED_BYTES)
         if inflate.unconsumed_tail or not inflate.eof:
             raise _unreadable(param)
-        value = json.loads(raw)
+        items = json.loads(raw)
     except (binascii.Error, zlib.error, ValueError):
         raise _unreadable(param) from None
-    items, tokens = value.get("items"), value.get("summary_tokens")
-    if not isinstance(items, list) or not isinstance(tokens, int):
+    if not isinstance(items, list):
         raise _unreadable(param)
     return Compacted(tuple(i for i in items if isinstance(i, dict)), tokens)
+
+
+def _parts(content: Any, param: str) -> tuple[int, str]:
+    if not isinstance(content, str) or not content.startswith(_TAG):
+        raise _unreadable(param)
+    count, _, packed = content[len(_TAG) :].partition(".")
+    if not count.isdigit() or len(count) > 12 or not packed:
+        raise _unreadable(param)
+    return int(count), packed
 
 
 def _unreadable(param: str) -> InvalidRequest:

@@ -42,7 +42,7 @@ def item_tokens(item: dict[str, Any]) -> int:
     if kind == "reasoning":
         return 0  # earlier reasoning is not fed back to the model as text
     if kind == "compaction":  # the model reads the summary, not what it replaced
-        return PER_MESSAGE + compaction.decode(item.get("encrypted_content")).summary_tokens
+        return PER_MESSAGE + compaction.summary_size(item.get("encrypted_content"))
     return PER_MESSAGE + tokens.count_json(item)
 
 

@@ -50,7 +50,7 @@ def compacted_response(tenant: Tenant, req: ResponseRequest, ex: Exchange, now: 
     ids = tenant.ids
     kept = [as_resource(i, ids) for i in opened.seen if is_user_message(i)]
     item = compaction.compaction_item(ids.hex_id("cmp"), opened.seen, read)
-    written = compaction.decode(item["encrypted_content"]).summary_tokens
+    written = compaction.summary_size(item["encrypted_content"])
     return {
         "id": ids.hex_id("resp"),
         "object": "response.compaction",

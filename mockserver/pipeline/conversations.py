@@ -129,7 +129,7 @@ def _compacting(
     output = list(response["output"])
     replaced = [*opened.seen, *output]
     item = compaction.compaction_item(turn.tenant.ids.hex_id("cmp"), replaced, counted)
-    summary = compaction.decode(item["encrypted_content"]).summary_tokens
+    summary = compaction.summary_size(item["encrypted_content"])
     spent = dict(response["usage"])
     spent["output_tokens"] += summary
     spent["total_tokens"] += summary

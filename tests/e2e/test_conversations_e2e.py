@@ -184,33 +184,36 @@ async def test_compact_stands_for_the_history(mock: RunningServer) -> None:
 
 async def test_context_management_compacts_past_its_threshold(client: AsyncOpenAI) -> None:
     conv = await client.conversations.create()
-    long = "word " * 1500
-    response = await client.responses.create(
-        model="gpt-4o",
-        input=long,
-        conversation=conv.id,
-        context_management=[{"type": "compaction", "compact_threshold": 1000}],
-    )
-    validate(_dump(response), "Response")
-    assert [i.type for i in response.output] == ["message", "compaction"]
-    events = []
-    stream = await client.responses.create(
-        model="gpt-4o",
-        input="short",
-        conversation=conv.id,
-        context_management=[{"type": "compaction", "compact_threshold": 1000}],
-        stream=True,
-    )
-    async for event in stream:
-        validate_event(_dump(event))
-        events.append(event)
-    added_or_done = (ResponseOutputItemAddedEvent, ResponseOutputItemDoneEvent)
-    kinds = [(e.type, e.item.type) for e in events if isinstance(e, added_or_done)]
+    managed: Any = [{"type": "compaction", "compact_threshold": 1000}]
+
+    async def streamed(text: str) -> list[Any]:
+        events = []
+        stream = await client.responses.create(
+            model="gpt-4o", input=text, conversation=conv.id, context_management=managed,
+            stream=True,
+        )  # fmt: skip
+        async for event in stream:
+            validate_event(_dump(event))  # the compaction item's events included
+            events.append(event)
+        added_or_done = (ResponseOutputItemAddedEvent, ResponseOutputItemDoneEvent)
+        return [(e.type, e.item.type) for e in events if isinstance(e, added_or_done)]
+
+    assert await streamed("word " * 1500) == [
+        ("response.output_item.added", "message"),
+        ("response.output_item.done", "message"),
+        ("response.output_item.added", "compaction"),
+        ("response.output_item.done", "compaction"),
+    ]
     # The conversation now starts at the compaction: below the threshold, no new one.
-    assert kinds == [
+    assert await streamed("short") == [
         ("response.output_item.added", "message"),
         ("response.output_item.done", "message"),
     ]
+    response = await client.responses.create(
+        model="gpt-4o", input="word " * 1500, context_management=managed
+    )
+    validate(_dump(response), "Response")
+    assert [i.type for i in response.output] == ["message", "compaction"]
     counted = await client.responses.input_tokens.count(
         model="gpt-4o", input="next", conversation=conv.id
     )

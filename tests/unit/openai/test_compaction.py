@@ -45,7 +45,14 @@ def test_usage_counts_the_summary_not_the_content() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [None, "gAAAAAB", "mockcmp1.!!!", "mockcmp1." + base64.urlsafe_b64encode(b"xx").decode()],
+    [
+        None,
+        "gAAAAAB",
+        "mockcmp1.!!!",
+        "mockcmp1.12.!!!",
+        "mockcmp1.12." + base64.urlsafe_b64encode(b"xx").decode(),
+        "mockcmp1.12." + base64.urlsafe_b64encode(zlib.compress(b'{"a": 1}')).decode(),
+    ],
 )
 def test_content_that_is_not_ours_is_a_400(content: Any) -> None:
     with pytest.raises(InvalidRequest) as info:
@@ -55,7 +62,7 @@ def test_content_that_is_not_ours_is_a_400(content: Any) -> None:
 
 def test_a_decompression_bomb_stops_at_the_bound() -> None:
     bomb = zlib.compress(b"[" * (compaction.MAX_EXPANDED_BYTES + 1024), 9)
-    content = "mockcmp1." + base64.urlsafe_b64encode(bomb).decode()
+    content = "mockcmp1.40." + base64.urlsafe_b64encode(bomb).decode()
     assert len(content) < 100_000
     with pytest.raises(InvalidRequest):
         compaction.decode(content)
