@@ -64,20 +64,19 @@ def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
         earlier = list(conversation.items)
         ex.conversation_id = conv_id
     whole = earlier + req.input_items
-    counted = compaction.visible(whole)
-    compacted = compaction.last_compaction(whole) >= 0
-    facts = NO_CONVERSATION
-    if conversation is not None or compacted:
-        facts = ConversationFacts(
-            id=conv_id,
-            metadata=MappingProxyType(dict(conversation.metadata)) if conversation else {},
-            items=len(earlier) if conversation else 0,
-            compacted=compacted,
-        )
-    dropped = len(whole) - len(counted)
+    last = compaction.last_compaction(whole)
+    if conversation is None and last < 0:  # the common case: nothing to expand or report
+        return History(whole, len(earlier), whole, None, NO_CONVERSATION, threshold)
+    facts = ConversationFacts(
+        id=conv_id,
+        metadata=MappingProxyType(dict(conversation.metadata)) if conversation else {},
+        items=len(earlier) if conversation else 0,
+        compacted=last >= 0,
+    )
+    counted = whole[last:] if last >= 0 else whole  # compaction.visible
     return History(
         counted=counted,
-        history_len=max(0, len(earlier) - dropped),
+        history_len=max(0, len(earlier) - (len(whole) - len(counted))),
         seen=compaction.expanded(whole),
         conversation=conversation,
         facts=facts,
