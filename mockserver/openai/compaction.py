@@ -7,9 +7,9 @@ conversation), a compaction item therefore gives the scenario the history it sta
 while usage counts only the summary, as a compacted context should.
 
 A compaction item replaces everything before it in the list it sits in (the real API
-drops those items too): `visible` is what the model reads and usage counts, `expanded` is
-the history a scenario matches on. Decoding is bounded: the content is checked for its form
-and inflated to at most MAX_EXPANDED_BYTES, so a crafted item cannot cost more than that.
+drops those items too): from `last_compaction` on is what the model reads and usage counts,
+`expanded` is the history a scenario matches on. Decoding is bounded: the content is checked
+for its form and inflated to at most MAX_EXPANDED_BYTES, so a crafted item cannot cost more.
 """
 
 from __future__ import annotations
@@ -100,12 +100,6 @@ def last_compaction(items: Sequence[Item]) -> int:
         if items[index].get("type") == "compaction":
             return index
     return -1
-
-
-def visible(items: list[Item]) -> list[Item]:
-    """What the model reads: the last compaction item and what follows it (all, if none)."""
-    last = last_compaction(items)
-    return items if last < 0 else items[last:]
 
 
 def expanded(items: Sequence[Item]) -> list[Item]:

@@ -3,8 +3,8 @@ and what it adds to its conversation once it completes.
 
 `open_history` (create step 2, and input_tokens, and compact): the earlier items -- a
 conversation's (`conversation`), or the previous_response_id chain -- and this request's
-input; compaction items replace what precedes them for the model (`visible`: what is
-counted) while the scenario sees what they stand for (`expanded`).
+input; compaction items replace what precedes them for the model (what is counted)
+while the scenario sees what they stand for (`expanded`).
 `finish_response` (create step 8, after render): a compacting response (context_management
 past its threshold) gets its compaction item; a response in a conversation echoes it, and
 its input and output items join the conversation when it completes: now for a JSON answer,
@@ -73,7 +73,7 @@ def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
         items=len(earlier) if conversation else 0,
         compacted=last >= 0,
     )
-    counted = whole[last:] if last >= 0 else whole  # compaction.visible
+    counted = whole[last:] if last >= 0 else whole  # what the model reads
     return History(
         counted=counted,
         history_len=max(0, len(earlier) - (len(whole) - len(counted))),

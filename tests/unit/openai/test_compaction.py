@@ -24,7 +24,8 @@ def test_a_compaction_item_stands_for_the_items_it_replaced() -> None:
     decoded = compaction.decode(item["encrypted_content"])
     assert list(decoded.items) == replaced and decoded.summary_tokens == 50
     assert compaction.expanded([user("kept"), item, user("three")]) == [*replaced, user("three")]
-    assert compaction.visible([user("kept"), item, user("three")]) == [item, user("three")]
+    assert compaction.last_compaction([user("kept"), item, user("three")]) == 1
+    assert compaction.last_compaction([user("kept")]) == -1
 
 
 def test_the_latest_compaction_wins() -> None:
