@@ -6,10 +6,10 @@ conversation's (`conversation`), or the previous_response_id chain -- and this r
 input; compaction items replace what precedes them for the model (what is counted)
 while the scenario sees what they stand for (`expanded`).
 `finish_response` (create step 8, after render): a compacting response (context_management
-past its threshold) gets its compaction item; a response in a conversation echoes it, and
-its input and output items join the conversation when it completes: now for a JSON answer,
-when its Run reaches `completed` or `incomplete` for a stored stream or background run
-(StoredResponse.update), never when it fails or is cancelled.
+past its threshold) gets its compaction item; a response in a conversation echoes it.
+`join` (step 8, after store): its input and output items join the conversation when it
+completes: now for a JSON answer, when its Run reaches `completed` or `incomplete` for a
+stored stream or background run (StoredResponse.update), never when it fails or is cancelled.
 """
 
 from __future__ import annotations
