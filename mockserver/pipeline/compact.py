@@ -2,10 +2,10 @@
 `compaction` item that stands for everything (mockserver.openai.compaction).
 
 The steps, in order: read the body (within --max-body-bytes) -> check it as a create body
-(model, input, instructions, previous_response_id; `conversation` too) -> the model's rules
--> the history it compacts (a previous response's chain or a conversation, then the input;
-earlier compaction items expanded) -> the compacted response: the user messages kept as
-they were, then the compaction item, with usage counted as create counts it.
+(model, input, instructions, previous_response_id; `conversation` too) -> the history it
+compacts (a previous response's chain or a conversation, then the input; earlier compaction
+items expanded) -> the model's rules (its context window too) -> the compacted response:
+the user messages kept as they were, then the compaction item, usage counted as create does.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from mockserver.appkeys import CONFIG, MODELS
-from mockserver.catalog import resolve_model
+from mockserver.catalog import effects
 from mockserver.conversations.items import as_resource
 from mockserver.http.body import read_json_object
-from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.openai import compaction, usage
 from mockserver.openai.request import ResponseRequest, parse_request
 from mockserver.openai.texts import is_user_message
-from mockserver.pipeline.conversations import open_history
+from mockserver.pipeline.conversations import History, open_history
 from mockserver.pipeline.middleware import exchange_of, tenant_of
 from mockserver.pipeline.store import Tenant
 
@@ -36,16 +35,17 @@ async def compact(request: web.Request) -> web.Response:
     body = await read_json_object(request, config.max_body_bytes)
     ex.body = body
     req = parse_request({**body, "input": body.get("input") or []}, strict=config.strict)
-    resolve_model(req.model, request.app[MODELS], config.strict_models)
+    opened = open_history(tenant_of(request), req, ex)
+    # The model's rules, its context window too: what is counted stays bounded.
+    effects.model_for(request.app[MODELS], req, opened.counted, config.strict_models)
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    compacted = compacted_response(tenant_of(request), req, ex, int(now))
+    compacted = compacted_response(tenant_of(request), req, opened, int(now))
     ex.response_id = compacted["id"]
     return web.Response(body=dumps(compacted), content_type="application/json")
 
 
-def compacted_response(tenant: Tenant, req: ResponseRequest, ex: Exchange, now: int) -> Item:
+def compacted_response(tenant: Tenant, req: ResponseRequest, opened: History, now: int) -> Item:
     """The CompactResource: user messages, then one compaction item for the whole history."""
-    opened = open_history(tenant, req, ex)
     read = usage.input_tokens(req.instructions, opened.counted, req.tools)
     ids = tenant.ids
     kept = [as_resource(i, ids) for i in opened.seen if is_user_message(i)]

@@ -250,6 +250,12 @@ async def test_background_joins_when_complete_and_not_when_cancelled(
         assert [i.type for i in items] == ["message", "message"]
 
 
+async def test_compacting_past_the_context_window_is_the_apis_400(client: AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.responses.compact(model="gpt-4o", input="word " * 130_000)
+    assert (info.value.code, info.value.param) == ("context_length_exceeded", "input")
+
+
 async def test_a_tampered_compaction_item_is_a_400(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         await client.responses.create(
