@@ -28,7 +28,8 @@ class Turn:
     config: Config
     tenant: Tenant
     req: ResponseRequest
-    conversation: list[dict[str, Any]]  # earlier turns + this request's input
+    # Earlier turns + this request's input, from the last compaction item on (what is counted).
+    conversation: list[dict[str, Any]]
     history_len: int  # how many of conversation's items came from earlier turns
     exchange: Exchange
     rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
