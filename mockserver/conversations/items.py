@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mockserver.errors import InvalidRequest
+from mockserver.openai import compaction
 from mockserver.openai.ids import IdFactory, item_id_prefix
 from mockserver.openai.request_items import input_item
 
@@ -38,13 +39,17 @@ def _prefix(item: Item) -> str:
 
 def checked_items(raw: Any, param: str = "items") -> list[Item]:
     """The `items` of a conversation body: each an input item (the create body's checks),
-    with errors naming `items[i]`."""
+    with errors naming `items[i]`; a compaction item must be one the mock made (else every
+    later response in the conversation would fail on it)."""
     items: list[Item] = []
     for index, item in enumerate(raw):
         try:
             items.append(input_item(item, index))
         except InvalidRequest as exc:
             raise _renamed(exc, param) from None
+        if items[-1].get("type") == "compaction":
+            where = f"{param}[{index}].encrypted_content"
+            compaction.decode(items[-1].get("encrypted_content"), where)
     return items
 
 

@@ -127,6 +127,12 @@ def test_bodies_are_checked_like_the_api() -> None:
         checked_items([user("ok"), {"type": "function_call_output", "call_id": "c"}])
     assert info.value.param == "items[1].output"
     assert "'items[1].output'" in info.value.message
+    with pytest.raises(InvalidRequest) as info:
+        checked_items([{"type": "compaction", "encrypted_content": "gAAAA-not-ours"}])
+    assert (info.value.code, info.value.param) == (
+        "invalid_encrypted_content",
+        "items[0].encrypted_content",
+    )
 
 
 @pytest.mark.parametrize(
