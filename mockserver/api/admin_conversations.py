@@ -23,7 +23,7 @@ def conversation_json(conversation: Conversation) -> dict[str, Any]:
     return {
         **conversation.resource(),
         "compactions": conversation.compactions,
-        "items": list(conversation.items),
+        "items": conversation.items(),
     }
 
 

@@ -79,7 +79,7 @@ async def delete_conversation(request: web.Request) -> web.Response:
 @routes.get("/v1/conversations/{conversation_id}/items")
 async def list_items(request: web.Request) -> web.Response:
     conversation = _conversation(request)
-    listed = page(conversation.items, request.query, owner="conversation")
+    listed = page(conversation.items(), request.query, owner="conversation")
     listed["data"] = _included(request, listed["data"])
     return web.json_response(listed)
 

@@ -8,12 +8,14 @@ conversation of any tenant is forgotten, as stored responses are.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import InvalidRequest, NotFound
+from mockserver.jsonbytes import dumps_to_keep
 
 log = logging.getLogger("mockserver.conversations")
 
@@ -22,15 +24,24 @@ MAX_ITEMS = 10_000  # items one conversation may hold
 MAX_ITEMS_PER_ADD = 20  # items one create call may add (the API's maxItems)
 
 
-@dataclass
 class Conversation:
-    id: str
-    created_at: int
-    metadata: dict[str, str]
-    items: list[Item] = field(default_factory=list)
-    deleted: bool = False
-    # How many times a response in this conversation compacted it (context_management).
-    compactions: int = 0
+    """A conversation and its items, each kept as compact JSON bytes (as stored responses
+    are): an item costs about its JSON's size, read back when a request continues it."""
+
+    __slots__ = ("_ids", "_items", "compactions", "created_at", "deleted", "id", "metadata")
+
+    def __init__(self, conv_id: str, created_at: int, metadata: dict[str, str]) -> None:
+        self.id = conv_id
+        self.created_at = created_at
+        self.metadata = metadata
+        self._items: list[bytes] = []
+        self._ids: list[str | None] = []  # the items' ids, in the same order
+        self.deleted = False
+        # How many times a response in this conversation compacted it (context_management).
+        self.compactions = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def resource(self) -> Item:
         """The Conversation object (ConversationResource)."""
@@ -41,25 +52,35 @@ class Conversation:
             "metadata": self.metadata,
         }
 
+    def items(self) -> list[Item]:
+        """Its items, oldest first."""
+        return [json.loads(raw) for raw in self._items]
+
     def add(self, items: list[Item]) -> None:
         """Append items (ids already given); past MAX_ITEMS nothing is added: a 400."""
-        if len(self.items) + len(items) > MAX_ITEMS:
+        if len(self._items) + len(items) > MAX_ITEMS:
             raise InvalidRequest(
-                f"Conversation '{self.id}' would hold {len(self.items) + len(items)} items; "
+                f"Conversation '{self.id}' would hold {len(self._items) + len(items)} items; "
                 f"mockserver keeps at most {MAX_ITEMS} items in one conversation.",
                 code="conversation_items_limit_exceeded",
                 param="items",
             )
-        self.items.extend(items)
+        self._items.extend(dumps_to_keep(item) for item in items)
+        self._ids.extend(item.get("id") for item in items)
 
     def item(self, item_id: str) -> Item:
-        for item in self.items:
-            if item.get("id") == item_id:
-                return item
-        raise item_not_found(item_id)
+        value: Item = json.loads(self._items[self._index(item_id)])
+        return value
 
     def remove(self, item_id: str) -> None:
-        self.items.remove(self.item(item_id))
+        index = self._index(item_id)
+        del self._items[index], self._ids[index]
+
+    def _index(self, item_id: str) -> int:
+        try:
+            return self._ids.index(item_id)
+        except ValueError:
+            raise item_not_found(item_id) from None
 
 
 # Final statuses after which a response's items join its conversation (not failed, cancelled).

@@ -61,7 +61,7 @@ def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
         params.no_previous_response(req.previous_response_id)
         conversation = find(tenant.conversations, conv_id, "conversation")
         _room_for(conversation, req.input_items)
-        earlier = list(conversation.items)
+        earlier = conversation.items()
         ex.conversation_id = conv_id
     whole = earlier + req.input_items
     last = compaction.last_compaction(whole)
@@ -94,7 +94,7 @@ def threshold_for(asked: int, model: ModelInfo) -> int:
 def _room_for(conversation: Conversation, items: list[Item]) -> None:
     """A response adds its input and at least one output item: refuse it now if they cannot
     fit (MAX_ITEMS), rather than complete a response its conversation cannot keep."""
-    if len(conversation.items) + len(items) + 1 > MAX_ITEMS:
+    if len(conversation) + len(items) + 1 > MAX_ITEMS:
         raise InvalidRequest(
             f"Conversation '{conversation.id}' is full: mockserver keeps at most {MAX_ITEMS} "
             "items in one conversation. Compact it or start a new one.",

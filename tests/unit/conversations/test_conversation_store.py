@@ -55,7 +55,7 @@ def test_a_conversation_holds_at_most_max_items() -> None:
     with pytest.raises(InvalidRequest) as info:
         conv.add([{"id": "msg_one_more"}])
     assert info.value.code == "conversation_items_limit_exceeded"
-    assert len(conv.items) == MAX_ITEMS
+    assert len(conv) == MAX_ITEMS
 
 
 def test_deleting_an_item_twice_is_a_404() -> None:
@@ -65,7 +65,7 @@ def test_deleting_an_item_twice_is_a_404() -> None:
     with pytest.raises(NotFound) as info:
         conv.remove("msg_a")
     assert (info.value.code, info.value.param) == ("item_not_found", "item_id")
-    assert [i["id"] for i in conv.items] == ["msg_b"]
+    assert [i["id"] for i in conv.items()] == ["msg_b"]
 
 
 def test_the_oldest_conversation_goes_past_the_cap() -> None:
@@ -104,14 +104,14 @@ def test_delete_and_forget() -> None:
 def test_pending_items_join_only_a_good_ending(status: str, joins: bool) -> None:
     conv = new()
     PendingItems(conv, [{"id": "msg_in"}]).settle({"status": status, "output": [{"id": "msg_out"}]})
-    assert [i["id"] for i in conv.items] == (["msg_in", "msg_out"] if joins else [])
+    assert [i["id"] for i in conv.items()] == (["msg_in", "msg_out"] if joins else [])
 
 
 def test_pending_items_do_not_join_a_deleted_conversation() -> None:
     conv = new()
     conv.deleted = True
     PendingItems(conv, [{"id": "msg_in"}]).settle({"status": "completed", "output": []})
-    assert conv.items == []
+    assert conv.items() == []
 
 
 def test_bodies_are_checked_like_the_api() -> None:
