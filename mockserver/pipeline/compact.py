@@ -23,7 +23,7 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai import compaction, usage
 from mockserver.openai.request import ResponseRequest, parse_request
 from mockserver.openai.texts import is_user_message
-from mockserver.pipeline.conversations import History, open_history
+from mockserver.pipeline.conversations import Continuation, open_continuation
 from mockserver.pipeline.middleware import exchange_of, tenant_of
 from mockserver.pipeline.store import Tenant
 
@@ -35,7 +35,7 @@ async def compact(request: web.Request) -> web.Response:
     body = await read_json_object(request, config.max_body_bytes)
     ex.body = body
     req = parse_request({**body, "input": body.get("input") or []}, strict=config.strict)
-    opened = open_history(tenant_of(request), req, ex)
+    opened = open_continuation(tenant_of(request), req, ex)
     # The model's rules, its context window too: what is counted stays bounded.
     effects.model_for(request.app[MODELS], req, opened.counted, config.strict_models)
     now = config.freeze_time if config.freeze_time is not None else time.time()
@@ -44,7 +44,9 @@ async def compact(request: web.Request) -> web.Response:
     return web.Response(body=dumps(compacted), content_type="application/json")
 
 
-def compacted_response(tenant: Tenant, req: ResponseRequest, opened: History, now: int) -> Item:
+def compacted_response(
+    tenant: Tenant, req: ResponseRequest, opened: Continuation, now: int
+) -> Item:
     """The CompactResource: user messages, then one compaction item for the whole history."""
     read = usage.input_tokens(req.instructions, opened.counted, req.tools)
     ids = tenant.ids

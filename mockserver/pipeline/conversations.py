@@ -1,7 +1,7 @@
 """A create request in its conversation: the history it continues, what the scenario sees,
 and what it adds to its conversation once it completes.
 
-`open_history` (create step 2, and input_tokens, and compact): the earlier items -- a
+`open_continuation` (create step 2, and input_tokens, and compact): the earlier items -- a
 conversation's (`conversation`), or the previous_response_id chain -- and this request's
 input; compaction items replace what precedes them for the model (what is counted)
 while the scenario sees what they stand for (`expanded`).
@@ -37,9 +37,10 @@ Item = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class History:
-    """What a request reads: `counted` (what the model reads, compaction items in place),
-    `seen` (what the scenario sees: compactions expanded), the conversation it runs in."""
+class Continuation:
+    """What a request continues (a conversation, or the previous_response_id chain):
+    `counted` (what the model reads, compaction items in place), `seen` (what the scenario
+    sees: compactions expanded), the conversation it runs in and its facts."""
 
     counted: list[Item]
     history_len: int  # how many of `counted` came before this request's input
@@ -50,7 +51,7 @@ class History:
     compact_threshold: int | None = None
 
 
-def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
+def open_continuation(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> Continuation:
     """The conversation or previous response the request continues, and its items."""
     conv_id = params.conversation_id(req.raw.get("conversation"))
     threshold = params.compact_threshold(req.raw.get("context_management"))
@@ -66,7 +67,7 @@ def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
     whole = earlier + req.input_items
     last = compaction.last_compaction(whole)
     if conversation is None and last < 0:  # the common case: nothing to expand or report
-        return History(whole, len(earlier), whole, None, NO_CONVERSATION, threshold)
+        return Continuation(whole, len(earlier), whole, None, NO_CONVERSATION, threshold)
     facts = ConversationFacts(
         id=conv_id,
         metadata=MappingProxyType(dict(conversation.metadata)) if conversation else {},
@@ -74,7 +75,7 @@ def open_history(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> History:
         compacted=last >= 0,
     )
     counted = whole[last:] if last >= 0 else whole  # what the model reads
-    return History(
+    return Continuation(
         counted=counted,
         history_len=max(0, len(earlier) - (len(whole) - len(counted))),
         seen=compaction.expanded(whole),
@@ -106,7 +107,7 @@ def _room_for(conversation: Conversation, items: list[Item]) -> None:
 def finish_response(turn: Turn, model: ModelInfo, response: dict[str, Any]) -> dict[str, Any]:
     """The rendered Response with its compaction item (context_management) and its
     conversation echoed."""
-    opened = turn.history
+    opened = turn.continues
     if opened is None:
         return response
     if opened.compact_threshold is not None:
@@ -118,7 +119,7 @@ def finish_response(turn: Turn, model: ModelInfo, response: dict[str, Any]) -> d
 
 
 def _compacting(
-    turn: Turn, opened: History, response: dict[str, Any], threshold: int
+    turn: Turn, opened: Continuation, response: dict[str, Any], threshold: int
 ) -> dict[str, Any]:
     """Past the threshold, the output ends with a compaction item standing for the whole
     history and this output (what the real API does with context_management)."""
@@ -140,7 +141,7 @@ def _compacting(
 def join(turn: Turn, response: dict[str, Any], stored: StoredResponse | None) -> None:
     """The request's input and the response's output join its conversation once the response
     completes: now if it is final, else when its stored Run completes."""
-    opened = turn.history
+    opened = turn.continues
     if opened is None or opened.conversation is None:
         return
     inputs = stored.input_items() if stored is not None else None
@@ -156,14 +157,14 @@ def join(turn: Turn, response: dict[str, Any], stored: StoredResponse | None) ->
 
 def seen(turn: Turn) -> list[Item]:
     """The conversation as the scenario sees it: compaction items stand for what they replaced."""
-    return turn.history.seen if turn.history is not None else turn.conversation
+    return turn.continues.seen if turn.continues is not None else turn.conversation
 
 
 def facts(turn: Turn) -> ConversationFacts:
     """The conversation facts the `when` keys read (conversation_*, compacted)."""
-    return turn.history.facts if turn.history is not None else NO_CONVERSATION
+    return turn.continues.facts if turn.continues is not None else NO_CONVERSATION
 
 
 def counted_input(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> list[Item]:
     """What POST /v1/responses/input_tokens counts: the same items create counts."""
-    return open_history(tenant, req, ex).counted
+    return open_continuation(tenant, req, ex).counted

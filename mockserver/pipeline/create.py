@@ -150,7 +150,7 @@ def open_turn(
     ex.headers = redacted({k.lower(): v for k, v in headers.items()})
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
-    opened = conversations.open_history(tenant, req, ex)  # a conversation, or the chain
+    opened = conversations.open_continuation(tenant, req, ex)  # a conversation, or the chain
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 

@@ -18,7 +18,7 @@ from mockserver.config import Config
 from mockserver.faults.request import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
-from mockserver.pipeline.conversations import History
+from mockserver.pipeline.conversations import Continuation
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
 
@@ -34,7 +34,7 @@ class Turn:
     exchange: Exchange
     rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
     # The conversation it runs in, what the scenario sees of it (compactions expanded).
-    history: History | None = None
+    continues: Continuation | None = None
 
 
 @dataclass(frozen=True)
