@@ -12,6 +12,7 @@ from aiohttp import web
 from mockserver import __version__
 from mockserver.api import input_items as input_items_api
 from mockserver.pipeline import compact, create, stored
+from mockserver.websocket import session
 
 routes = web.RouteTableDef()
 
@@ -27,7 +28,9 @@ async def compact_response(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/responses")
-async def endpoint_info(request: web.Request) -> web.Response:
+async def endpoint_info(request: web.Request) -> web.StreamResponse:
+    if session.is_upgrade(request):  # the WebSocket mode (mockserver/websocket/)
+        return await session.serve(request)
     return web.json_response(
         {
             "object": "mockserver.endpoint",
