@@ -6,7 +6,7 @@ conversation's (`conversation`), or the previous_response_id chain -- and this r
 input; compaction items replace what precedes them for the model (what is counted)
 while the scenario sees what they stand for (`expanded`).
 `finish_response` (create step 8, after render): a compacting response (context_management
-past its threshold) gets its compaction item; a response in a conversation echoes it.
+past its threshold) gets its compaction item.
 `join` (step 8, after store): its input and output items join the conversation when it
 completes: now for a JSON answer, when its Run reaches `completed` or `incomplete` for a
 stored stream or background run (StoredResponse.update), never when it fails or is cancelled.
@@ -105,16 +105,14 @@ def _room_for(conversation: Conversation, items: list[Item]) -> None:
 
 
 def finish_response(turn: Turn, model: ModelInfo, response: dict[str, Any]) -> dict[str, Any]:
-    """The rendered Response with its compaction item (context_management) and its
-    conversation echoed."""
+    """The rendered Response, with its compaction item past the context_management threshold
+    (the Response echoes `conversation` itself: openai/response.py)."""
     opened = turn.continues
     if opened is None:
         return response
     if opened.compact_threshold is not None:
         threshold = threshold_for(opened.compact_threshold, model)
         response = _compacting(turn, opened, response, threshold)
-    if opened.conversation is not None:
-        response = {**response, "conversation": {"id": opened.conversation.id}}
     return response
 
 
