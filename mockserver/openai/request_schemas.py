@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.errors import InvalidRequest
 from mockserver.jsonbytes import dumps
+from mockserver.openai.strict_schema import strict_problem
 
 _CACHE_SIZE = 1024
 _MAX_MESSAGE = 300
@@ -31,31 +32,45 @@ _META_7 = Draft7Validator(Draft7Validator.META_SCHEMA)
 _verdicts: OrderedDict[bytes, str | None] = OrderedDict()
 
 
-def check_function_parameters(params: dict[str, Any], name: str, where: str) -> None:
-    """tools[i].parameters: a valid JSON Schema, of an object (arguments are a JSON object)."""
-    problem = schema_problem(params)
+def check_function_parameters(
+    params: dict[str, Any], name: str, where: str, *, strict: bool = False
+) -> None:
+    """tools[i].parameters: a valid JSON Schema, of an object (arguments are a JSON object);
+    with `strict: true`, one strict mode can compile (strict_schema.py)."""
+    problem = _sentence(schema_problem(params))
     kind = params.get("type", "object")
     if problem is None and kind != "object":
         problem = (
-            f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {json.dumps(kind)}'"
+            f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {json.dumps(kind)}'."
         )
+    if problem is None and strict:
+        problem = strict_problem(params, "function")
     if problem is not None:
         raise InvalidRequest(
-            f"Invalid schema for function '{name}': {problem}.",
+            f"Invalid schema for function '{name}': {problem}",
             code="invalid_function_parameters",
             param=f"{where}.parameters",
         )
 
 
-def check_response_format_schema(schema: dict[str, Any], name: str) -> None:
-    """text.format.schema of a json_schema format."""
-    problem = schema_problem(schema)
+def check_response_format_schema(
+    schema: dict[str, Any], name: str, *, strict: bool = False
+) -> None:
+    """text.format.schema of a json_schema format (strict mode's rules with `strict: true`)."""
+    problem = _sentence(schema_problem(schema))
+    if problem is None and strict:
+        problem = strict_problem(schema, "response_format")
     if problem is not None:
         raise InvalidRequest(
-            f"Invalid schema for response_format '{name}': {problem}.",
+            f"Invalid schema for response_format '{name}': {problem}",
             code="invalid_json_schema",
             param="text.format.schema",
         )
+
+
+def _sentence(problem: str | None) -> str | None:
+    """A meta-schema problem as the end of a message (jsonschema's have no final period)."""
+    return None if problem is None else problem + "."
 
 
 def schema_problem(schema: dict[str, Any]) -> str | None:

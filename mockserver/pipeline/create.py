@@ -43,7 +43,7 @@ from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
-from mockserver.pipeline import streamed
+from mockserver.pipeline import loop_check, streamed
 from mockserver.pipeline.conversation import history, previous_response
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
@@ -113,6 +113,7 @@ def open_turn(
     req = parse_request(body, strict=config.strict)
     _refuse_conversation(req.raw.get("conversation"))
     earlier = history(tenant, previous_response(tenant, req))
+    loop_check.check(tenant, earlier, req.input_items)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, earlier + req.input_items, len(earlier), ex, rng)
 

@@ -63,6 +63,11 @@ class StoredResponse:
     def update(self, response: dict[str, Any]) -> None:
         self._body = dumps_to_keep(response)
 
+    @property
+    def input_body(self) -> bytes:
+        """The input items as kept (JSON bytes), for a byte search before a parse."""
+        return self._input
+
     def input_items(self) -> list[dict[str, Any]]:
         value: list[dict[str, Any]] = json.loads(self._input)
         return value
