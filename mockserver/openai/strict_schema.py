@@ -39,6 +39,7 @@ REFUSED_KEYWORDS = (
 FORMATS = frozenset(
     {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
 )
+_NESTING = ("object", "array")
 _TYPED_BY = ("type", "anyOf", "enum", "const", "$ref")
 _TOP_LEVEL_REFUSED = ("oneOf", "anyOf", "allOf", "enum", "not")
 # Keywords whose value is one subschema, or a list of them, or a map of them.
@@ -124,8 +125,9 @@ def _node_problem(node: Mapping[str, Any], path: Path, root: Mapping[str, Any]) 
 
 
 def _only_definitions(node: Mapping[str, Any]) -> bool:
-    """A schema of definitions and annotations only (`{"$defs": ...}` next to a `$ref`)."""
-    return all(k in {"$defs", "definitions", "description", "title", "$schema"} for k in node)
+    """A schema of definitions (and annotations) only: a holder of `$defs`."""
+    holder = "$defs" in node or "definitions" in node
+    return holder and all(k in {"$defs", "definitions", "description", "title"} for k in node)
 
 
 def _object_problem(node: Mapping[str, Any], where: str) -> str | None:
@@ -151,7 +153,9 @@ def _object_problem(node: Mapping[str, Any], where: str) -> str | None:
 
 def _count(node: Mapping[str, Any], depth: int, totals: _Totals) -> str | None:
     """Add node to the schema's totals; the first limit it passes, as the API words it."""
-    totals.depth = max(totals.depth, depth)
+    kinds = node.get("type")
+    if any(k in _NESTING for k in (kinds if isinstance(kinds, list) else [kinds])):
+        totals.depth = max(totals.depth, depth)  # objects and arrays nest; values do not
     if totals.depth > MAX_DEPTH:
         return f"{totals.depth} levels of nesting exceeds limit of {MAX_DEPTH}."
     properties = node.get("properties")
