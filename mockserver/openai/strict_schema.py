@@ -69,7 +69,10 @@ def strict_problem(schema: Mapping[str, Any], root: Root) -> str | None:
         )
     totals = _Totals()
     for path, node, depth in _subschemas(schema):
-        problem = _node_problem(node, path, schema) or _count(node, depth, totals)
+        problem = _node_problem(node, schema)
+        if problem is not None:
+            return f"In context={path!r}, {problem}"
+        problem = _count(node, depth, totals)
         if problem is not None:
             return problem
     return None
@@ -81,12 +84,12 @@ def _subschemas(schema: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, 
     stack: list[tuple[Path, Any, int]] = [((), schema, 1)]
     while stack:
         path, node, depth = stack.pop()
-        if not isinstance(node, Mapping):
+        if not isinstance(node, dict):
             continue
         yield path, node, depth
         children: list[tuple[Path, Any, int]] = []
         for key in _ONE:
-            if isinstance(node.get(key), Mapping):
+            if isinstance(node.get(key), dict):
                 children.append(((*path, key), node[key], depth + 1))
         for key in _LIST:
             subs = node.get(key)
@@ -94,33 +97,33 @@ def _subschemas(schema: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, 
                 children.extend(((*path, key, i), sub, depth) for i, sub in enumerate(subs))
         for key in _MAP:
             subs = node.get(key)
-            if isinstance(subs, Mapping):
+            if isinstance(subs, dict):
                 step = 1 if key == "properties" else 0
                 children.extend(((*path, key, k), v, depth + step) for k, v in subs.items())
         stack.extend(reversed(children))
 
 
-def _node_problem(node: Mapping[str, Any], path: Path, root: Mapping[str, Any]) -> str | None:
-    where = f"In context={path!r}, "
+def _node_problem(node: Mapping[str, Any], root: Mapping[str, Any]) -> str | None:
+    """What strict mode refuses in this subschema itself (its children are walked apart)."""
     ref = node.get("$ref")
     if isinstance(ref, str):
         if not _resolves(root, ref):
-            return f"{where}reference to component '{ref}' which was not found in the schema."
+            return f"reference to component '{ref}' which was not found in the schema."
         return None
     refused = next((k for k in REFUSED_KEYWORDS if k in node), None)
     if refused is not None:
-        return f"{where}'{refused}' is not permitted."
+        return f"'{refused}' is not permitted."
     if node and not any(k in node for k in _TYPED_BY) and not _only_definitions(node):
-        return f"{where}schema must have a 'type' key."
+        return "schema must have a 'type' key."
     fmt = node.get("format")
     if isinstance(fmt, str) and fmt not in FORMATS:
-        return f"{where}'{fmt}' is not a valid format."
+        return f"'{fmt}' is not a valid format."
     kinds = node.get("type")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     if "object" in kinds:
-        return _object_problem(node, where)
+        return _object_problem(node)
     if "array" in kinds and "items" not in node and "prefixItems" not in node:
-        return f"{where}array schema missing items."
+        return "array schema missing items."
     return None
 
 
@@ -130,24 +133,24 @@ def _only_definitions(node: Mapping[str, Any]) -> bool:
     return holder and all(k in {"$defs", "definitions", "description", "title"} for k in node)
 
 
-def _object_problem(node: Mapping[str, Any], where: str) -> str | None:
+def _object_problem(node: Mapping[str, Any]) -> str | None:
     if node.get("additionalProperties") is not False:
-        return f"{where}'additionalProperties' is required to be supplied and to be false."
+        return "'additionalProperties' is required to be supplied and to be false."
     properties = node.get("properties")
-    if not isinstance(properties, Mapping):
-        return f"{where}object schema missing properties."
+    if not isinstance(properties, dict):
+        return "object schema missing properties."
     required = node.get("required")
     listed = set(required) if isinstance(required, list) else set()
     missing = [name for name in properties if name not in listed]
     if missing or not isinstance(required, list):
         detail = f" Missing '{missing[0]}'." if missing else ""
         return (
-            f"{where}'required' is required to be supplied and to be an array including "
+            f"'required' is required to be supplied and to be an array including "
             f"every key in properties.{detail}"
         )
     extra = next((name for name in required if name not in properties), None)
     if extra is not None:
-        return f"{where}Extra required key '{extra}' supplied."
+        return f"Extra required key '{extra}' supplied."
     return None
 
 
@@ -159,13 +162,13 @@ def _count(node: Mapping[str, Any], depth: int, totals: _Totals) -> str | None:
     if totals.depth > MAX_DEPTH:
         return f"{totals.depth} levels of nesting exceeds limit of {MAX_DEPTH}."
     properties = node.get("properties")
-    if isinstance(properties, Mapping):
+    if isinstance(properties, dict):
         totals.properties += len(properties)
         totals.chars += sum(len(str(name)) for name in properties)
         if totals.properties > MAX_PROPERTIES:
             return f"{totals.properties} parameters exceeds limit of {MAX_PROPERTIES}."
     for key in ("$defs", "definitions"):
-        if isinstance(node.get(key), Mapping):
+        if isinstance(node.get(key), dict):
             totals.chars += sum(len(str(name)) for name in node[key])
     return _count_values(node, totals)
 
@@ -197,10 +200,10 @@ def _resolves(root: Mapping[str, Any], ref: str) -> bool:
     node: Any = root
     for raw in (part for part in ref[1:].split("/") if part):
         part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
+        if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
             return False
-    return isinstance(node, Mapping | bool)
+    return isinstance(node, dict | bool)
