@@ -283,3 +283,25 @@ async def test_agents_sdk_runs_a_namespaced_tool_loop(mock: RunningServer) -> No
         result = await agents.Runner.run(agent, "Who is customer 7?")
     assert len(looked_up) == 1
     assert isinstance(result.final_output, str) and result.final_output
+
+
+NAMESPACED = """
+name: crm
+rules:
+  - name: look-up
+    when: {tools: [lookup_customer], has_tool_output: false}
+    reply:
+      - function_call: {name: lookup_customer, namespace: crm, arguments: {id: 7}}
+"""
+
+
+async def test_a_scenario_scripts_a_namespaced_call(start_server: Any) -> None:
+    server: RunningServer = await start_server(seed=3)
+    async with ClientSession(base_url=server.root) as admin:
+        resp = await admin.post("/_mock/scenarios", data=NAMESPACED)
+        assert resp.status == 201, await resp.text()
+    async with server.client(default_headers={"X-Mock-Scenario": "crm"}) as sdk:
+        response = await sdk.responses.create(model="gpt-5", input="Customer 7?", tools=[CRM])
+    call = response.output[-1]
+    assert call.type == "function_call"
+    assert (call.name, call.namespace, call.arguments) == ("lookup_customer", "crm", '{"id":7}')
