@@ -5,7 +5,8 @@
 request's input items. Each refusal has the API's status, message, `param: "input"` and
 `code: null`, as real answers show them:
 
-- an `item_reference` to an id no stored item has: 404 "Item with id '...' not found. ...";
+- an `item_reference` to an id no stored item has, or a reasoning item sent without its
+  encrypted_content that no stored response holds: 404 "Item with id '...' not found. ...";
 - an item id sent twice, or an id the previous responses already hold (a replayed item, or
   an `item_reference` to one, next to `previous_response_id`): 400 "Duplicate item found...";
 - a `reasoning` item with no item after it that it produced: 400 "Item '...' of type
@@ -55,15 +56,17 @@ def check(tenant: Tenant, history: Sequence[Item], items: Sequence[Item]) -> Non
 def _resolve_references(
     tenant: Tenant, history: Sequence[Item], items: Sequence[Item]
 ) -> list[Item]:
-    """items, each item_reference replaced by the item it names (history, then the store)."""
-    wanted = {str(i.get("id")) for i in items if i.get("type") == "item_reference"}
+    """items, each item_reference replaced by the item it names (history, then the store).
+    A reasoning item sent without its encrypted_content is looked up the same way: the API
+    reads it back by id, so one a `store: false` response made is not found either."""
+    wanted = {str(i.get("id")) for i in items if _stored_by_id(i)}
     if not wanted:
         return list(items)
     known = {str(h.get("id")): h for h in history if h.get("id") in wanted}
     known.update(_stored_items(tenant, wanted - known.keys()))
     resolved = []
     for item in items:
-        if item.get("type") != "item_reference":
+        if not _stored_by_id(item):
             resolved.append(item)
             continue
         ref = str(item.get("id"))
@@ -74,8 +77,17 @@ def _resolve_references(
                 "input.",
                 param="input",
             )
-        resolved.append(known[ref])
+        resolved.append(known[ref] if item.get("type") == "item_reference" else item)
     return resolved
+
+
+def _stored_by_id(item: Item) -> bool:
+    """An item the API reads from storage by its id: a reference, or reasoning sent without
+    its encrypted content."""
+    kind = item.get("type")
+    if kind == "reasoning":
+        return isinstance(item.get("id"), str) and not item.get("encrypted_content")
+    return kind == "item_reference"
 
 
 def _stored_items(tenant: Tenant, ids: set[str]) -> dict[str, Item]:

@@ -87,8 +87,9 @@ async def test_replaying_items_next_to_previous_response_id_is_a_duplicate(
 
 async def test_a_reasoning_item_without_what_followed_it_is_refused(client: AsyncOpenAI) -> None:
     first = await client.responses.create(
-        model="o4-mini", input="Weather?", tools=[WEATHER], tool_choice="required", store=False
-    )
+        model="o4-mini", input="Weather?", tools=[WEATHER], tool_choice="required", store=False,
+        include=["reasoning.encrypted_content"],
+    )  # fmt: skip
     reasoning, call = first.output[0], first.output[1]
     assert reasoning.type == "reasoning" and call.type == "function_call"
     output: Any = {"type": "function_call_output", "call_id": call.call_id, "output": "21"}
@@ -102,6 +103,23 @@ async def test_a_reasoning_item_without_what_followed_it_is_refused(client: Asyn
     whole = [*dropped_call[:2], call.model_dump(mode="json", exclude_none=True), dropped_call[2]]
     answer = await client.responses.create(model="o4-mini", input=whole, store=False)
     assert answer.status == "completed"
+
+
+async def test_reasoning_from_a_store_false_response_needs_its_encrypted_content(
+    client: AsyncOpenAI,
+) -> None:
+    """The classic trap: store=false, and the reasoning item sent back without what
+    include=["reasoning.encrypted_content"] would have given."""
+    first = await client.responses.create(
+        model="o4-mini", input="Weather?", tools=[WEATHER], tool_choice="required", store=False
+    )
+    reasoning, call = first.output[0], first.output[1]
+    assert reasoning.type == "reasoning" and call.type == "function_call"
+    output: Any = {"type": "function_call_output", "call_id": call.call_id, "output": "21"}
+    items: Any = [USER, *(i.model_dump(mode="json", exclude_none=True) for i in first.output)]
+    with pytest.raises(NotFoundError) as info:
+        await client.responses.create(model="o4-mini", input=[*items, output], store=False)
+    assert error_of(info.value)["message"].startswith(f"Item with id '{reasoning.id}' not found.")
 
 
 async def test_item_references_resolve_or_404(client: AsyncOpenAI) -> None:

@@ -169,7 +169,8 @@ GOOD_ITEMS = [
     ("call-and-output", [CALL, {**FCO, "output": "ok"}]),
     ("output-parts", [CALL, {**FCO, "output": [{"type": "input_text", "text": "a"},
                                                {"type": "input_image", "image_url": "x"}]}]),
-    ("reasoning", [{"type": "reasoning", "id": "rs_1", "summary": []}, ANSWER]),
+    ("reasoning", [{"type": "reasoning", "id": "rs_1", "summary": [],
+                    "encrypted_content": "gAAA"}, ANSWER]),
     ("tool-search-arguments-object", [{"type": "tool_search_call", "arguments": {"q": 1}}]),
 ]  # fmt: skip
 

@@ -15,7 +15,7 @@ from mockserver.pipeline.store import StoredResponse, Tenant
 USER = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
 ANSWER = {"id": "msg_1", "type": "message", "role": "assistant",
           "content": [{"type": "output_text", "text": "ok"}]}  # fmt: skip
-REASONING = {"id": "rs_1", "type": "reasoning", "summary": []}
+REASONING = {"id": "rs_1", "type": "reasoning", "summary": [], "encrypted_content": "gAAA"}
 CALL = {"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "f",
         "arguments": "{}"}  # fmt: skip
 OUTPUT = {"type": "function_call_output", "call_id": "call_1", "output": "{}"}
@@ -108,3 +108,14 @@ def test_item_references_resolve_in_the_store() -> None:
     history = [{"id": "msg_in", **USER}, REASONING, CALL]
     error = refusal(history, [{"type": "item_reference", "id": "rs_1"}, OUTPUT], owner)
     assert error.message.startswith("Duplicate item found with id rs_1.")
+
+
+def test_reasoning_without_its_encrypted_content_is_read_from_the_store() -> None:
+    bare = {"id": "rs_1", "type": "reasoning", "summary": []}
+    check(stored_tenant(), [], [USER, bare, CALL, OUTPUT])  # stored: read back by id
+    error = refusal([], [USER, bare, ANSWER])  # a store: false response's, or made up
+    assert (error.status, error.message) == (
+        404,
+        "Item with id 'rs_1' not found. Items are not persisted when `store` is set to "
+        "false. Try again with `store` set to true, or remove this item from your input.",
+    )
