@@ -16,12 +16,14 @@ request's input items. Each refusal has the API's status, message, `param: "inpu
 - a function or custom tool call with no output: 400 "No tool output found for function
   call ..." (a turn after tool calls must send their outputs).
 
-Pure and linear in the items, but for an `item_reference` the history does not hold: that
-one looks in the tenant's stored responses (a byte search before any parse).
+Pure and linear in the items, but for an id it must read back (an `item_reference`, a bare
+reasoning item) that the history does not hold: that one looks in the tenant's stored
+responses, one scan of each stored body for its ids, parsed only when it holds one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +31,7 @@ from mockserver.errors import InvalidRequest, NotFound
 from mockserver.pipeline.store import Tenant
 
 Item = Mapping[str, Any]
+_ID = re.compile(rb'"id":"([^"\\]+)"')  # ids in stored (compact) JSON; escaped ones are rare
 
 # A call and the output that answers it, by item type.
 _OUTPUT_OF = {
@@ -91,18 +94,19 @@ def _stored_by_id(item: Item) -> bool:
 
 
 def _stored_items(tenant: Tenant, ids: set[str]) -> dict[str, Item]:
-    """The tenant's stored items (outputs and inputs) with these ids, newest response first."""
+    """The tenant's stored items (outputs and inputs) with these ids, newest response first.
+    Each stored body is scanned once for its `"id":"..."` strings (whatever the number of
+    ids asked) and parsed only when it holds one of them."""
     found: dict[str, Item] = {}
     for stored in reversed(list(tenant.responses.values())):
         if len(found) == len(ids):
             break
-        missing = [i for i in ids if i not in found]
-        if not any(i.encode() in stored.body for i in missing) and not any(
-            i.encode() in stored.input_body for i in missing
-        ):
+        held = {m.decode() for body in (stored.body, stored.input_body)
+                for m in _ID.findall(body)}  # fmt: skip
+        if held.isdisjoint(ids - found.keys()):
             continue
         for item in [*stored.input_items(), *(stored.response().get("output") or [])]:
-            if isinstance(item, dict) and item.get("id") in missing:
+            if isinstance(item, dict) and item.get("id") in ids:
                 found[str(item["id"])] = item
     return found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
@@ -119,3 +120,17 @@ def test_reasoning_without_its_encrypted_content_is_read_from_the_store() -> Non
         "Item with id 'rs_1' not found. Items are not persisted when `store` is set to "
         "false. Try again with `store` set to true, or remove this item from your input.",
     )
+
+
+def test_looking_up_many_ids_scans_each_stored_body_once() -> None:
+    owner = tenant()
+    for n in range(2000):
+        output = [{"id": f"msg_{n}", "type": "message", "role": "assistant", "content": []}]
+        response = {"id": f"resp_{n}", "output": output}
+        owner.responses[f"resp_{n}"] = StoredResponse(owner, response, [], None)
+    refs = [{"type": "item_reference", "id": f"msg_{n}"} for n in range(0, 2000, 4)]
+    start = time.perf_counter()
+    check(owner, [], [USER, *refs])
+    error = refusal([], [USER, *refs, {"type": "item_reference", "id": "msg_none"}], owner)
+    assert error.status == 404
+    assert time.perf_counter() - start < 2  # ~50 ms unloaded: 2 x 2000 scans, 500 parses
