@@ -50,6 +50,7 @@ from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
 from mockserver.plan import Plan
+from mockserver.record.proxy import RECORDER
 from mockserver.scenario import expectations
 from mockserver.scenario.engine import decide
 from mockserver.scenario.match import NoRuleMatched
@@ -83,7 +84,15 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
         return dropped
-    chosen = choose(scenario, model, turn, rf)  # 6
+    try:
+        chosen = choose(scenario, model, turn, rf)  # 6
+    except NoRuleMatched:  # --record-mode fallback: the upstream's answer becomes a rule
+        recorder = app.get(RECORDER)
+        if recorder is None or not recorder.fills(scenario):
+            raise
+        raw_body, headers = turn.req.raw, request.headers
+        scenario = await recorder.fill_in(app[SCENARIOS], raw_body, turn.conversation, headers)
+        chosen = choose(scenario, model, turn, rf)
     hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
     if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
         return dropped
