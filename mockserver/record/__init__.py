@@ -6,5 +6,6 @@ answered as scenario YAML a person would have written.
     writer.py     an Observed -> a RecordedRule (when, reply items, error, pacing, usage)
     redact.py     keys, cookies, JSON paths and patterns removed before anything is written
     cassette.py   the scenario file: load, merge without duplicates, write byte-stable YAML
-    proxy.py      the aiohttp side: forward to the upstream, answer with its bytes, record
+    upstream.py   the client session to the upstream: headers, bounds, relaying a stream
+    proxy.py      the recorder: forward, answer with the upstream's bytes, record; fallback
 """

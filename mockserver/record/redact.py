@@ -4,7 +4,8 @@ Headers are never written at all; what is scrubbed here is text that can carry a
 a rule: the request (its user text becomes a `when`) and the upstream's answer (a model may
 echo what it was sent, an error message may quote a key). Three sources of secrets:
 - the exchange's own credentials: the API key of `Authorization` (and `api-key`,
-  `x-api-key`, `proxy-authorization`) and every cookie value, as literal strings;
+  `x-api-key`, `proxy-authorization`), every cookie value the client sent and every cookie
+  the upstream set, as literal strings;
 - `--redact-path`: dotted JSON paths (`*` for any key or index) whose values are replaced in
   the request and the answer, and scrubbed wherever else they appear as text;
 - `--redact-pattern`: regular expressions, plus built-in ones for OpenAI-style keys and
@@ -56,6 +57,12 @@ def header_secrets(headers: Mapping[str, str]) -> list[str]:
     return [s for s in found if len(s) >= MIN_LITERAL]
 
 
+def set_cookie_secrets(values: Iterable[str]) -> list[str]:
+    """The cookie values of an answer's Set-Cookie headers."""
+    found = [v.split(";")[0].partition("=")[2].strip() for v in values]
+    return [s for s in found if len(s) >= MIN_LITERAL]
+
+
 class Scrubber:
     """One exchange's redaction: replace the paths, then scrub every string of a tree."""
 
@@ -64,6 +71,11 @@ class Scrubber:
         self._literals = sorted(
             {s for s in literals if len(s) >= MIN_LITERAL}, key=len, reverse=True
         )
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """More literal secrets (an answer's cookies), scrubbed from now on."""
+        kept = {*self._literals, *(s for s in secrets if len(s) >= MIN_LITERAL)}
+        self._literals = sorted(kept, key=len, reverse=True)
 
     def paths(self, tree: Any) -> Any:
         """tree with the values at the redacted paths replaced; their text is scrubbed
@@ -74,11 +86,7 @@ class Scrubber:
 
     def _replace(self, tree: Any, path: tuple[str, ...]) -> Any:
         if not path:
-            self._literals = sorted(
-                {*self._literals, *(s for s in _strings(tree) if len(s) >= MIN_LITERAL)},
-                key=len,
-                reverse=True,
-            )
+            self.learn(_strings(tree))
             return REDACTED
         head, rest = path[0], path[1:]
         if isinstance(tree, Mapping):

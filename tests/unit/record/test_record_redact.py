@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.record.redact import Redaction, Scrubber, header_secrets
+from mockserver.record.redact import Redaction, Scrubber, header_secrets, set_cookie_secrets
 
 
 def test_header_secrets_are_the_key_and_every_cookie_value() -> None:
@@ -42,3 +42,11 @@ def test_literals_and_patterns_are_scrubbed_from_any_string() -> None:
 def test_a_bad_pattern_is_named() -> None:
     with pytest.raises(ValueError, match=r"--redact-pattern '\('"):
         Redaction.of([], ["("])
+
+
+def test_an_answers_cookies_are_learned_as_secrets() -> None:
+    cookies = set_cookie_secrets(["sid=server-session-1; Path=/; HttpOnly", "x=1"])
+    assert cookies == ["server-session-1"]
+    scrub = Scrubber(Redaction.of([], []), [])
+    scrub.learn(cookies)
+    assert scrub.text("echo server-session-1") == "echo <redacted>"
