@@ -13,6 +13,7 @@ import openai
 import pytest
 from aiohttp import ClientSession
 from conftest import RunningServer, StartServer
+from openai import AsyncOpenAI
 from openai.types.responses import FunctionToolParam, ResponseInputItemParam
 
 from mockserver.config import Config
@@ -145,21 +146,8 @@ async def test_strict_replay_fails_loudly_and_fallback_records_what_was_missing(
 
     strict = await start_server(Config(scenarios=(out,), default_scenario="recorded"))
     async with strict.client() as sdk:
-        first = await sdk.responses.create(
-            model="gpt-4o",
-            input="What is the weather?",
-            tools=[TOOL],
-        )
-        call = first.output[0]
-        assert call.type == "function_call"
-        follow_up = tool_output(call.call_id)
         with pytest.raises(openai.BadRequestError) as missed:
-            await sdk.responses.create(
-                model="gpt-4o",
-                previous_response_id=first.id,
-                input=follow_up,
-                tools=[TOOL],
-            )
+            await weather_loop(sdk)  # the tool output's turn was never recorded
     assert missed.value.code == "mock_no_rule_matched"
     assert "when.has_tool_output expected false" in str(missed.value.message)
     async with AsyncAdminClient(strict.root) as admin:
@@ -173,26 +161,7 @@ async def test_strict_replay_fails_loudly_and_fallback_records_what_was_missing(
         )
     )  # fmt: skip
     async with fallback.client() as sdk:
-        first = await sdk.responses.create(
-            model="gpt-4o",
-            input="What is the weather?",
-            tools=[TOOL],
-        )
-        call = first.output[0]
-        assert call.type == "function_call"
-        follow_up = tool_output(call.call_id)
-        answer = await sdk.responses.create(
-            model="gpt-4o",
-            previous_response_id=first.id,
-            input=follow_up,
-            tools=[TOOL],
-        )
-        assert answer.output_text == "It is 19 C."
-        assert answer.id.startswith("resp_") and answer.previous_response_id == first.id
-        third = await sdk.responses.create(
-            model="gpt-4o", previous_response_id=answer.id, input="thanks!"
-        )
-    assert third.output_text == "You said: thanks!"
+        assert await weather_loop(sdk) == ["It is 19 C.", "You said: thanks!"]
     text = (out / "recorded.yaml").read_text(encoding="utf-8")
     assert "It is 19 C." in text and "has_tool_output: get_weather" in text
     assert "input_contains: thanks!" in text and "turn: 2" in text
@@ -201,24 +170,24 @@ async def test_strict_replay_fails_loudly_and_fallback_records_what_was_missing(
     await real.server.close()  # the grown file now replays the whole chain by itself
     replay = await start_server(Config(scenarios=(out,), default_scenario="recorded"))
     async with replay.client() as sdk:
-        first = await sdk.responses.create(
-            model="gpt-4o",
-            input="What is the weather?",
-            tools=[TOOL],
-        )
-        call = first.output[0]
-        assert call.type == "function_call"
-        follow_up = tool_output(call.call_id)
-        answer = await sdk.responses.create(
-            model="gpt-4o",
-            previous_response_id=first.id,
-            input=follow_up,
-            tools=[TOOL],
-        )
-        third = await sdk.responses.create(
-            model="gpt-4o", previous_response_id=answer.id, input="thanks!"
-        )
-    assert (answer.output_text, third.output_text) == ("It is 19 C.", "You said: thanks!")
+        assert await weather_loop(sdk) == ["It is 19 C.", "You said: thanks!"]
+
+
+async def weather_loop(sdk: AsyncOpenAI) -> list[str]:
+    """A tool loop and one more user turn, each continuing the last by previous_response_id
+    (the ids of whoever answers); the texts of the last two answers."""
+    first = await sdk.responses.create(model="gpt-4o", input="What is the weather?", tools=[TOOL])
+    call = first.output[0]
+    assert call.type == "function_call"
+    answer = await sdk.responses.create(
+        model="gpt-4o", previous_response_id=first.id, input=tool_output(call.call_id),
+        tools=[TOOL],
+    )  # fmt: skip
+    assert answer.previous_response_id == first.id
+    third = await sdk.responses.create(
+        model="gpt-4o", previous_response_id=answer.id, input="thanks!"
+    )
+    return [answer.output_text, third.output_text]
 
 
 async def test_a_background_response_is_recorded_once_a_retrieve_shows_it_done(
