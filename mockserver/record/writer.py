@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from mockserver.plan import model_json
 from mockserver.record.observed import Observed
+from mockserver.scenario import spec_items
 from mockserver.scenario.context import build_context
 
 TimingMode = Literal["summary", "exact", "none"]
@@ -51,6 +52,7 @@ class NotRecorded:
 
 
 def rule_for(seen: Observed, timing: TimingMode) -> RecordedRule | NotRecorded:
+    notes: list[str] = []
     if seen.status >= 400:
         if seen.error is None:
             return NotRecorded(f"a {seen.status} answer without an OpenAI error body")
@@ -60,11 +62,11 @@ def rule_for(seen: Observed, timing: TimingMode) -> RecordedRule | NotRecorded:
     elif seen.response.get("status") in ("failed", "cancelled", "queued", "in_progress"):
         return NotRecorded(f"a response with status {seen.response.get('status')!r}")
     else:
-        answer = _answer(seen.response, seen.body)
+        answer = _answer(seen.response, seen.body, notes)
     when = when_for(seen)
-    description = None
     if seen.continues_unknown:
-        description = "Continues a response not seen while recording: `turn` counts only what was."
+        notes.append("Continues a response not seen while recording: `turn` counts only what was.")
+    description = " ".join(notes) or None
     return RecordedRule(
         _name(when, answer),
         when,
@@ -90,10 +92,13 @@ def when_for(seen: Observed) -> dict[str, Any]:
     return when
 
 
-def _answer(response: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+def _answer(
+    response: Mapping[str, Any], body: Mapping[str, Any], notes: list[str]
+) -> dict[str, Any]:
     output = response.get("output")
     items = [i for i in output if isinstance(i, Mapping)] if isinstance(output, list) else []
-    answer: dict[str, Any] = {"reply": [_reply_item(i, _json_format(body)) for i in items]}
+    replies = [_reply_item(i, _json_format(body)) for i in items]
+    answer: dict[str, Any] = {"reply": [r for r in replies if _spec_valid(r, notes)]}
     if not answer["reply"]:  # an answer with no output item: the language needs one
         answer["reply"] = [{"message": ""}]
     if response.get("status") == "incomplete":
@@ -106,6 +111,19 @@ def _answer(response: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
     if usage:
         answer["usage"] = usage
     return answer
+
+
+def _spec_valid(reply: Mapping[str, Any], notes: list[str]) -> bool:
+    """Whether a verbatim item passes the spec check `validate` runs (else it is left out,
+    and the rule's description says so: a file that does not load would replay nothing)."""
+    item = reply.get("item")
+    if not isinstance(item, Mapping) or not isinstance(item.get("type"), str):
+        return True
+    problems = spec_items.check_item(dict(item), ("item",))
+    if problems:
+        _where, message, _key = problems[0]
+        notes.append(f"Left out a {item['type']} item the spec check refuses ({message}).")
+    return not problems
 
 
 def _json_format(body: Mapping[str, Any]) -> bool:
@@ -175,7 +193,7 @@ def _reasoning(item: Mapping[str, Any]) -> dict[str, Any]:
         out["text"] = escaped(content)
     if isinstance(item.get("encrypted_content"), str):
         out["encrypted_content"] = item["encrypted_content"]
-    return out
+    return out or {"summary": []}  # a reasoning item with nothing shown
 
 
 def _part_text(part: Any) -> str:

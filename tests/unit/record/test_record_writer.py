@@ -52,7 +52,7 @@ def message(*parts: dict[str, Any]) -> dict[str, Any]:
 
 
 def text(value: str, **more: Any) -> dict[str, Any]:
-    return {"type": "output_text", "text": value, "annotations": [], **more}
+    return {"type": "output_text", "text": value, "annotations": [], "logprobs": [], **more}
 
 
 def test_a_text_answer_is_a_message_identified_by_user_text_and_turn() -> None:
@@ -184,9 +184,11 @@ def test_stream_timing_as_pacing(mode: TimingMode, pacing: dict[str, Any] | None
 
 def test_every_recorded_kind_passes_validate(tmp_path: Path) -> None:
     cassette = Cassette(tmp_path / "all.yaml", "all")
-    output = [
+    output: list[dict[str, Any]] = [
         {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "S"}]},
+        {"type": "reasoning", "id": "rs_2", "summary": []},
         message(text("multi\nline {{ x }}")),
+        message(text("part one"), text("part two")),
         {"type": "function_call", "id": "fc_1", "call_id": "c", "name": "f", "arguments": "{"},
         {"type": "web_search_call", "id": "ws_1", "status": "completed",
          "action": {"type": "search", "query": "news"}},
@@ -201,3 +203,10 @@ def test_every_recorded_kind_passes_validate(tmp_path: Path) -> None:
     checked = check_paths([tmp_path])
     assert not checked.errors, checked.errors
     assert checked.rules == 2
+
+
+def test_a_verbatim_item_the_spec_refuses_is_left_out_and_said() -> None:
+    odd: dict[str, Any] = {"type": "web_search_call", "id": "ws_1", "status": "done"}
+    rule = made(seen([odd, message(text("ok"))]))
+    assert rule.answer["reply"] == [{"message": "ok"}]
+    assert rule.description is not None and "Left out a web_search_call item" in rule.description
