@@ -39,6 +39,7 @@ class Observed:
     streamed: bool
     message_deltas: tuple[str, ...] = ()  # the output_text deltas, in order
     continues_unknown: bool = False  # previous_response_id named a response not seen here
+    error_event: Mapping[str, Any] | None = None  # a stream's `error` event (flat or nested)
 
 
 class StreamTooLarge(Exception):

@@ -167,6 +167,7 @@ class Recorder:
             streamed=answer.streamed,
             message_deltas=tuple(reader.message_deltas) if reader else (),
             continues_unknown=unknown,
+            error_event=reader.error if reader else None,
         )
 
     def record(self, seen: Observed, scrubber: Scrubber) -> RecordedRule | None:

@@ -59,6 +59,9 @@ def rule_for(seen: Observed, timing: TimingMode) -> RecordedRule | NotRecorded:
         answer: dict[str, Any] = {"error": _error(seen.status, seen.error, seen.error_headers)}
     elif seen.response is None:
         return NotRecorded("the answer holds no Response (a stream cut before its end?)")
+    elif seen.response.get("status") == "failed" and seen.streamed:
+        answer = _answer(seen.response, seen.body, notes, failed=True)
+        answer["fault"] = _failed(seen.response, seen.error_event)
     elif seen.response.get("status") in ("failed", "cancelled", "queued", "in_progress"):
         return NotRecorded(f"a response with status {seen.response.get('status')!r}")
     else:
@@ -93,12 +96,15 @@ def when_for(seen: Observed) -> dict[str, Any]:
 
 
 def _answer(
-    response: Mapping[str, Any], body: Mapping[str, Any], notes: list[str]
+    response: Mapping[str, Any], body: Mapping[str, Any], notes: list[str], failed: bool = False
 ) -> dict[str, Any]:
+    """The reply items (none for a stream that failed before any), status and usage."""
     output = response.get("output")
     items = [i for i in output if isinstance(i, Mapping)] if isinstance(output, list) else []
     replies = [_reply_item(i, _json_format(body)) for i in items]
     answer: dict[str, Any] = {"reply": [r for r in replies if _spec_valid(r, notes)]}
+    if failed:  # the fault's response.failed recounts the usage of the items it keeps
+        return answer if answer["reply"] else {}
     if not answer["reply"]:  # an answer with no output item: the language needs one
         answer["reply"] = [{"message": ""}]
     if response.get("status") == "incomplete":
@@ -223,6 +229,25 @@ def _error(status: int, error: Mapping[str, Any], headers: Mapping[str, str]) ->
     if kept:
         spec["headers"] = kept
     return spec
+
+
+def _failed(response: Mapping[str, Any], event: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stream that ended in response.failed (a quota error on a stream does): the `failed`
+    fault at the terminal event, with the error event before it if there was one."""
+    fault: dict[str, Any] = {"kind": "failed"}
+    source: Any = response.get("error")
+    if event is not None:
+        nested = event.get("error")
+        fault["error_event"] = "nested" if isinstance(nested, Mapping) else "flat"
+        source = nested if isinstance(nested, Mapping) else event
+    spec: dict[str, Any] = {"status": 500, "type": "server_error"}
+    for key in ("type", "code", "param"):
+        if isinstance(source, Mapping) and isinstance(source.get(key), str):
+            spec[key] = source[key]
+    if isinstance(source, Mapping) and isinstance(source.get("message"), str):
+        spec["message"] = source["message"].replace("{", "{{").replace("}", "}}")
+    fault["error"] = spec
+    return fault
 
 
 def _pacing(seen: Observed, timing: TimingMode) -> dict[str, Any] | None:

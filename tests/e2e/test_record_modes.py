@@ -30,6 +30,9 @@ rules:
     when: {input_contains: slow}
     latency_ms: 2000
     reply: [{message: late}]
+  - name: quota-on-a-stream
+    when: {input_contains: stream quota}
+    fault: {kind: failed, error_event: nested, error: {preset: insufficient_quota}}
   - name: call-weather
     when: {input_contains: weather, has_tool_output: false}
     reply: [{function_call: {name: get_weather, arguments: {city: Paris}}}]
@@ -215,3 +218,29 @@ async def test_a_background_response_is_recorded_once_a_retrieve_shows_it_done(
     async with replay.client() as sdk:
         again = await sdk.responses.create(model="gpt-4o", input="in the background")
     assert again.output_text == done.output_text
+
+
+async def test_a_stream_that_fails_is_recorded_as_the_failed_fault(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    real = await real_api(start_server, tmp_path)
+    out = tmp_path / "out"
+    recorder = await start_server(recording(real.base_url, out))
+
+    async def consume(server: RunningServer) -> tuple[list[str], str]:
+        seen: list[str] = []
+        async with server.client() as sdk:
+            stream = await sdk.responses.create(model="gpt-4o", input="stream quota", stream=True)
+            with pytest.raises(openai.APIError) as failed:
+                async for event in stream:
+                    seen.append(event.type)
+        return seen, failed.value.message
+
+    recorded = await consume(recorder)
+    text = (out / "recorded.yaml").read_text(encoding="utf-8")
+    assert "kind: failed" in text and "error_event: nested" in text
+    assert "insufficient_quota" in text
+    await real.server.close()
+    replay = await start_server(Config(scenarios=(out,), default_scenario="recorded"))
+    assert await consume(replay) == recorded
+    assert recorded[0] == ["response.created", "response.in_progress"]

@@ -137,7 +137,7 @@ def test_an_error_answer_is_an_error_with_its_status_headers_and_literal_message
     ("observed", "why"),
     [
         (seen(status=500, error=None, response=None), "without an OpenAI error body"),
-        (seen(response={"object": "response", "status": "failed", "output": []}), "'failed'"),
+        (seen(response={"object": "response", "status": "cancelled", "output": []}), "cancelled"),
         (
             Observed({}, (USER,), 200, None, None, {}, Timing(None, (), 1.0), True),
             "holds no Response",
@@ -210,3 +210,23 @@ def test_a_verbatim_item_the_spec_refuses_is_left_out_and_said() -> None:
     rule = made(seen([odd, message(text("ok"))]))
     assert rule.answer["reply"] == [{"message": "ok"}]
     assert rule.description is not None and "Left out a web_search_call item" in rule.description
+
+
+def test_a_stream_ending_in_response_failed_is_the_failed_fault() -> None:
+    failed = {"object": "response", "status": "failed", "output": [message(text("so far"))],
+              "error": {"code": "server_error", "message": "boom"}}  # fmt: skip
+    event = {"type": "error", "error": {"type": "tokens", "code": "rate_limit_exceeded",
+                                       "message": "slow {down}", "param": None}}  # fmt: skip
+    rule = made(
+        Observed({}, (USER,), 200, failed, None, {}, Timing(5.0, (), 9.0), True, error_event=event)
+    )
+    assert rule.answer == {
+        "reply": [{"message": "so far"}],
+        "fault": {"kind": "failed", "error_event": "nested", "error": {
+            "status": 500, "type": "tokens", "code": "rate_limit_exceeded",
+            "message": "slow {{down}}"}},
+    }  # fmt: skip
+    bare = made(Observed({}, (USER,), 200, {**failed, "output": []}, None, {},
+                         Timing(None, (), 9.0), True))  # fmt: skip
+    boom = {"status": 500, "type": "server_error", "code": "server_error", "message": "boom"}
+    assert bare.answer == {"fault": {"kind": "failed", "error": boom}}
