@@ -73,7 +73,7 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--upstream", "record_upstream", str, None, "proxy to this API base URL and record"),
     ("--out", "record_out", Path, Path("recorded"), "folder of the recorded scenario file"),
     ("--record-name", "record_name", str, "recorded", "name of the recorded scenario"),
-    ("--record-mode", "record_mode", str, "proxy", "proxy (every request) or fallback"),
+    ("--record-mode", "record_mode", str, "proxy", "proxy (every request), fallback or off"),
     ("--record-timing", "record_timing", str, "summary", "summary, exact or none"),
     ("--record-failures", "record_failures", bool, False, "also record 5xx and unreachable"),
     ("--redact-path", "redact_paths", list, [], "JSON path never recorded (repeatable)"),

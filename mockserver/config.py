@@ -44,9 +44,10 @@ class Config:
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
     # Record and replay (mockserver/record/): proxy to this upstream ("proxy": every request;
-    # "fallback": only requests no rule matches) and write what it answers as a scenario.
+    # "fallback": only requests no rule matches; "off": none, until PUT /_mock/record) and
+    # write what it answers as a scenario.
     record_upstream: str | None = None
-    record_mode: Literal["proxy", "fallback"] = "proxy"
+    record_mode: Literal["proxy", "fallback", "off"] = "proxy"
     record_out: Path = Path("recorded")
     record_name: str = "recorded"
     record_timing: Literal["summary", "exact", "none"] = "summary"

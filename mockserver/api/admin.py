@@ -49,6 +49,7 @@ def install(app: web.Application) -> Journal:
     """The journal (an exchange sink) and the admin routes; call after the scenarios' install."""
     from mockserver.api import (
         admin_journal,
+        admin_record,
         admin_scenarios,
     )  # their routes use this module's helpers
 
@@ -58,6 +59,7 @@ def install(app: web.Application) -> Journal:
     app.add_routes(routes)
     app.add_routes(admin_scenarios.routes)
     app.add_routes(admin_journal.routes)
+    app.add_routes(admin_record.routes)  # /_mock/record (--upstream)
     return journal
 
 

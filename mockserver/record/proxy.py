@@ -48,6 +48,8 @@ log = logging.getLogger("mockserver.record")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CREATE = "/v1/responses"
 _UNFINISHED = ("queued", "in_progress")
+# proxy: every /v1/ request goes upstream; fallback: only those no rule answers; off: none.
+RECORD_MODES = ("proxy", "fallback", "off")
 MAX_PENDING = 10_000  # background responses awaiting their end (the oldest are dropped)
 
 
@@ -69,9 +71,9 @@ class RecordSettings:
         upstream = URL(config.record_upstream or "")
         if upstream.scheme not in ("http", "https") or not upstream.host:
             raise ValueError(f"--upstream: expected an http(s) URL, got {upstream.human_repr()!r}")
-        if config.record_mode not in ("proxy", "fallback"):
-            mode = config.record_mode
-            raise ValueError(f"--record-mode: expected proxy or fallback, got {mode!r}")
+        if config.record_mode not in RECORD_MODES:
+            allowed, mode = ", ".join(RECORD_MODES), config.record_mode
+            raise ValueError(f"--record-mode: expected one of {allowed}, got {mode!r}")
         if config.record_timing not in TIMING_MODES:
             allowed, timing = ", ".join(TIMING_MODES), config.record_timing
             raise ValueError(f"--record-timing: expected one of {allowed}, got {timing!r}")
@@ -93,6 +95,7 @@ class RecordSettings:
 class Recorder:
     def __init__(self, settings: RecordSettings) -> None:
         self.settings = settings
+        self.mode = settings.mode  # switched at run time by PUT /_mock/record
         self.upstream = Upstream(settings.upstream, settings.timeout, settings.max_bytes)
         self.cassette = Cassette(settings.out, settings.name)  # CassetteError if unmergeable
         self.chains = Chains()
@@ -203,7 +206,7 @@ class Recorder:
     def fills(self, scenario: Scenario | None) -> bool:
         """Whether a request to scenario that no rule matched goes to the upstream."""
         mine = scenario is not None and scenario.name == self.settings.name
-        return self.settings.mode == "fallback" and mine
+        return self.mode == "fallback" and mine
 
     async def fill_in(
         self,
@@ -257,18 +260,30 @@ RECORDER = web.AppKey("recorder", Recorder)
 
 
 def install(app: web.Application, config: Config) -> None:
-    """--upstream: the recorder and its client session; in proxy mode, a middleware that
-    sends every /v1/ request to the upstream (after the exchange middleware's auth)."""
+    """--upstream: the recorder, its client session, and a middleware that sends every /v1/
+    request to the upstream while the mode is proxy (after the exchange middleware's auth)."""
     recorder = Recorder(RecordSettings.of(config))
     app[RECORDER] = recorder
     app.cleanup_ctx.append(recorder.upstream.session_ctx)
-    if recorder.settings.mode == "proxy":
-        max_body = config.max_body_bytes
+    max_body = config.max_body_bytes
 
-        @web.middleware
-        async def proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not request.path.startswith("/v1/"):
-                return await handler(request)
-            return await recorder.forward(request, max_body)
+    @web.middleware
+    async def proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if recorder.mode != "proxy" or not request.path.startswith("/v1/"):
+            return await handler(request)
+        return await recorder.forward(request, max_body)
 
-        app.middlewares.append(proxy)
+    app.middlewares.append(proxy)
+
+
+def status(recorder: Recorder) -> dict[str, Any]:
+    """What GET /_mock/record shows: the mode, where it records to, how many rules."""
+    upstream = recorder.settings.upstream.with_user(None).with_query(None)
+    return {
+        "object": "mockserver.record",
+        "mode": recorder.mode,
+        "upstream": str(upstream),
+        "file": str(recorder.settings.out),
+        "scenario": recorder.settings.name,
+        "rules": len(recorder.cassette.rules),
+    }

@@ -113,7 +113,7 @@ async def test_answers_past_the_byte_bound(
         (["record"], {}, "record needs --upstream URL"),
         (["record", "--upstream", "ftp://x"], {}, "expected an http(s) URL"),
         (["record"], {"MOCKSERVER_UPSTREAM": "http://h/v1", "MOCKSERVER_RECORD_MODE": "x"},
-         "--record-mode: expected proxy or fallback"),
+         "--record-mode: expected one of proxy, fallback, off"),
         (["serve", "--upstream", "http://h/v1", "--record-timing", "all"], {},
          "--record-timing: expected one of summary, exact, none"),
         (["record", "--upstream", "http://h/v1", "--redact-pattern", "("], {},

@@ -244,3 +244,34 @@ async def test_a_stream_that_fails_is_recorded_as_the_failed_fault(
     replay = await start_server(Config(scenarios=(out,), default_scenario="recorded"))
     assert await consume(replay) == recorded
     assert recorded[0] == ["response.created", "response.in_progress"]
+
+
+async def test_the_admin_api_switches_recording_at_run_time(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    real = await real_api(start_server, tmp_path)
+    out = tmp_path / "out"
+    mock = await start_server(
+        Config(record_upstream=real.base_url + "?k=v", record_out=out, record_mode="off")
+    )
+    async with ClientSession(base_url=mock.root) as http, mock.client() as sdk:
+        async with http.get("/_mock/record") as got:
+            shown = await got.json()
+        assert (shown["mode"], shown["rules"], shown["upstream"]) == ("off", 0, real.base_url)
+        local = await sdk.responses.create(model="gpt-4o", input="hi")  # zero-config answers
+        assert not local.output_text.startswith("You said")
+
+        async with http.put("/_mock/record", json={"mode": "proxy"}) as got:
+            assert (await got.json())["mode"] == "proxy"
+        proxied = await sdk.responses.create(model="gpt-4o", input="hi")
+        assert proxied.output_text == "You said: hi"
+        async with http.get("/_mock/record") as got:
+            assert (await got.json())["rules"] == 1
+        async with http.put("/_mock/record", json={"mode": "record"}) as got:
+            assert got.status == 400
+            assert (await got.json())["error"]["code"] == "invalid_value"
+
+    plain = await start_server(Config())
+    async with ClientSession(base_url=plain.root) as http, http.get("/_mock/record") as got:
+        assert got.status == 404
+        assert (await got.json())["error"]["code"] == "mock_not_recording"
