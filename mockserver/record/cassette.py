@@ -43,13 +43,15 @@ class Cassette:
         self.name = name
         self.description = "Recorded by `mockserver record`."
         self.rules: list[dict[str, Any]] = []
+        self._keys: list[tuple[str, str]] = []  # each rule's (when, answer) as merging compares
+        self._texts: list[str | None] = []  # each rule's YAML, None until written (or changed)
         self._head: dict[str, Any] = {}
         if path.exists():
             self._load()
 
     def _load(self) -> None:
         try:
-            doc = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            doc = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Loader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise CassetteError(f"cannot merge into {self.path}: {exc}") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
@@ -61,13 +63,18 @@ class Cassette:
             )
         self._head = {k: v for k, v in doc.items() if k not in ("name", "rules")}
         self.rules = [r for r in doc["rules"] if isinstance(r, dict)]
+        self._keys = [
+            (_when_key(r.get("when") or {}), _canonical(_answer_of(r))) for r in self.rules
+        ]
+        self._texts = [None] * len(self.rules)
+        _exact_all(self.rules)  # a hand-edited file may have such pairs
 
     def add(self, rule: RecordedRule) -> bool:
         """Merge one recorded rule; False when the file already has it."""
-        when, answer = _when_key(rule.when), _canonical(rule.answer)
-        group = [i for i, r in enumerate(self.rules) if _when_key(r.get("when") or {}) == when]
-        if any(_canonical(_answer_of(self.rules[i])) == answer for i in group):
+        key = (_when_key(rule.when), _canonical(rule.answer))
+        if key in self._keys:
             return False
+        group = [i for i, (when, _answer) in enumerate(self._keys) if when == key[0]]
         entry: dict[str, Any] = {"name": self._unique(rule.name)}
         if rule.description:
             entry["description"] = rule.description
@@ -77,12 +84,15 @@ class Cassette:
             entry["latency_ms"] = rule.latency_ms
         if rule.pacing:
             entry["stream"] = dict(rule.pacing)
+        at = group[-1] + 1 if group else len(self.rules)
         if group:
-            last = self.rules[group[-1]]
-            last.setdefault("times", 1)
-            self.rules.insert(group[-1] + 1, entry)
-        else:
-            self.rules.append(entry)
+            self.rules[group[-1]].setdefault("times", 1)
+            self._texts[group[-1]] = None
+        self.rules.insert(at, entry)
+        self._keys.insert(at, key)
+        self._texts.insert(at, None)
+        for i in _exact_around(self.rules, at):
+            self._texts[i] = None
         return True
 
     def _unique(self, base: str) -> str:
@@ -94,12 +104,14 @@ class Cassette:
         return name
 
     def text(self) -> str:
-        """The file's text: the same rules give the same bytes."""
-        _exact_where_shadowed(self.rules)
-        doc: dict[str, Any] = {"name": self.name, "description": self.description}
-        doc.update(self._head)
-        doc["rules"] = [_ordered(r) for r in self.rules]
-        return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        """The file's text: the same rules give the same bytes. Each rule's YAML is kept until
+        the rule changes, so writing the file after each exchange stays cheap."""
+        head = _Block(name=self.name, description=self.description)
+        head.update(self._head)
+        for i, rule in enumerate(self.rules):
+            if self._texts[i] is None:
+                self._texts[i] = _dump([_ordered(rule)])
+        return _dump(head) + "rules:\n" + "".join(t or "" for t in self._texts)
 
     def save(self) -> None:
         """Write the file atomically (a reader never sees half of it)."""
@@ -148,26 +160,59 @@ def _when_key(when: Mapping[str, Any]) -> str:
     return _canonical([text, rest])
 
 
-def _exact_where_shadowed(rules: list[dict[str, Any]]) -> None:
-    """An `input_contains` that a later rule's text contains becomes an exact match."""
+def _contained(when: Any) -> str | None:
+    """The `input_contains` text of a `when` (None: it has none, or not one string)."""
+    text = when.get("input_contains") if isinstance(when, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def _make_exact(rule: dict[str, Any]) -> None:
+    when = rule["when"]
+    rest = {k: v for k, v in when.items() if k != "input_contains"}
+    rule["when"] = {"input_matches": f"^{re.escape(when['input_contains'])}$", **rest}
+
+
+def _exact_all(rules: list[dict[str, Any]]) -> None:
+    """Every `input_contains` that a later rule's text contains (the same other `when` keys)
+    becomes exact."""
     for i, rule in enumerate(rules):
-        when = rule.get("when")
-        if not isinstance(when, dict) or not isinstance(when.get("input_contains"), str):
+        text = _contained(rule.get("when"))
+        if text is not None and _shadowed(text, _others(rule["when"]), rules[i + 1 :]):
+            _make_exact(rule)
+
+
+def _shadowed(text: str, others: str, later: list[dict[str, Any]]) -> bool:
+    """Whether a later rule with these other `when` keys has a text containing this one."""
+    needle = text.lower()
+    return any(
+        theirs is not None
+        and theirs != text
+        and needle in theirs.lower()
+        and _others(rule["when"]) == others
+        for rule in later
+        for theirs in (_input_text(rule.get("when") or {}),)
+    )
+
+
+def _exact_around(rules: list[dict[str, Any]], at: int) -> list[int]:
+    """The same for a rule just put at `at`: against the rules after it, and the earlier
+    rules against it (nothing else changed). The earlier rules made exact."""
+    when = rules[at]["when"]
+    others, text, mine = _others(when), _input_text(when), _contained(when)
+    if mine is not None and _shadowed(mine, others, rules[at + 1 :]):
+        _make_exact(rules[at])
+    changed: list[int] = []
+    if text is None:
+        return changed
+    lowered = text.lower()
+    for i in range(at):
+        theirs = _contained(rules[i].get("when"))
+        if theirs is None or theirs == text or theirs.lower() not in lowered:
             continue
-        text, others = when["input_contains"], _others(when)
-        for later in rules[i + 1 :]:
-            other = later.get("when")
-            if not isinstance(other, dict) or _others(other) != others:
-                continue
-            theirs = _input_text(other)
-            if theirs is not None and theirs != text and text.lower() in theirs.lower():
-                rule["when"] = {
-                    ("input_matches" if k == "input_contains" else k): (
-                        f"^{re.escape(text)}$" if k == "input_contains" else v
-                    )
-                    for k, v in when.items()
-                }
-                break
+        if _others(rules[i]["when"]) == others:
+            _make_exact(rules[i])
+            changed.append(i)
+    return changed
 
 
 def _others(when: Mapping[str, Any]) -> str:
@@ -176,17 +221,27 @@ def _others(when: Mapping[str, Any]) -> str:
     )
 
 
+def _dump(value: Any) -> str:
+    text: str = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return text
+
+
 def _ordered(rule: Mapping[str, Any]) -> dict[str, Any]:
     known = {k: rule[k] for k in RULE_ORDER if k in rule}
     return {**known, **{k: v for k, v in rule.items() if k not in known}}
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's C emitter and parser when PyYAML has them (about 10x faster), else pure Python.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type, misc]
     """Block style, short mappings of scalars on one line, multi-line text as `|` blocks."""
 
     def represent_mapping(self, tag: str, mapping: Any, flow_style: bool | None = None) -> Any:
         node = super().represent_mapping(tag, mapping, flow_style)
-        node.flow_style = _is_short(mapping)
+        node.flow_style = _is_short(mapping) and not isinstance(mapping, _Block)
         return node
 
     def represent_sequence(self, tag: str, sequence: Any, flow_style: bool | None = None) -> Any:
@@ -194,6 +249,10 @@ class _Dumper(yaml.SafeDumper):
         numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in sequence)
         node.flow_style = bool(sequence) and numbers  # delays_ms: [52, 1, 6]
         return node
+
+
+class _Block(dict[str, Any]):
+    """A mapping always written in block style (the file's top level)."""
 
 
 def _is_short(mapping: Any) -> bool:
@@ -223,3 +282,4 @@ def _block_safe(value: str) -> bool:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(_Block, yaml.SafeDumper.represent_dict)

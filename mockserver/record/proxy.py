@@ -124,6 +124,9 @@ class Recorder:
                 self._record_unreachable(body, exc, scrubber)
             raise
         scrubber.learn(set_cookie_secrets(answer.cookies))
+        if not response.prepared:  # the client has its answer before the file is written
+            await response.prepare(request)
+            await response.write_eof()
         if creates and body is not None:
             self._note_create(body, answer, scrubber)
         elif request.method == "GET" and request.path.startswith(_CREATE + "/"):

@@ -93,3 +93,17 @@ def test_refuses_a_file_it_cannot_merge_into(tmp_path: Path, content: str, why: 
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CassetteError, match=why):
         Cassette(path, "s")
+
+
+def test_rules_changed_after_a_save_are_written_anew(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    c = Cassette(path, "s")
+    c.add(rule("hi", "one"))
+    c.add(rule("bye", "ciao"))
+    c.save()  # both rules' text kept from here on
+    c.add(rule("hi", "two"))  # "hi" gets times: 1
+    c.add(rule("bye for now", "later"))  # "bye" becomes an exact match
+    c.save()
+    text = path.read_text(encoding="utf-8")
+    assert "times: 1" in text and r"input_matches: ^bye$" in text
+    assert Cassette(path, "s").text() == text  # the same as writing every rule afresh
