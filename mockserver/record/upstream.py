@@ -21,7 +21,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
 from yarl import URL
 
 from mockserver.errors import MockError
@@ -188,19 +187,22 @@ def is_stream(up: aiohttp.ClientResponse) -> bool:
     return up.content_type == "text/event-stream"
 
 
-def reply_headers(headers: Mapping[str, str]) -> CIMultiDict[str]:
-    """The upstream's headers for the client, repeated ones (set-cookie) kept."""
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in _HOP_BY_HOP)
+Headers = list[tuple[str, str]]  # in order, repeated names (set-cookie) kept
 
 
-def _forward_headers(headers: Mapping[str, str]) -> CIMultiDict[str]:
-    out: CIMultiDict[str] = CIMultiDict()
+def reply_headers(headers: Mapping[str, str]) -> Headers:
+    """The upstream's headers for the client (a multidict's items: every Set-Cookie)."""
+    return [(k, v) for k, v in headers.items() if k.lower() not in _HOP_BY_HOP]
+
+
+def _forward_headers(headers: Mapping[str, str]) -> Headers:
+    out: Headers = []
     for name, value in headers.items():
         if name.lower() == "accept-encoding":
             kept = [c.strip() for c in value.split(",") if _coding(c) in _DECODABLE]
-            out.add(name, ", ".join(kept) or "identity")
+            out.append((name, ", ".join(kept) or "identity"))
         elif name.lower() not in _HOP_BY_HOP:
-            out.add(name, value)
+            out.append((name, value))
     return out
 
 
