@@ -107,8 +107,8 @@ class Recorder:
     async def forward(self, request: web.Request, max_body: int) -> web.StreamResponse:
         raw = await read_body(request, max_body)
         started = time.perf_counter()
-        body = _json_object(raw) if request.method == "POST" else None
-        creates = body is not None and request.path == _CREATE
+        creates = request.method == "POST" and request.path == _CREATE
+        body = _json_object(raw) if creates else None  # None: nothing to record
         url = self.upstream.url(request.rel_url)
         scrubber = Scrubber(self.settings.redaction, header_secrets(request.headers))
         try:
@@ -120,14 +120,14 @@ class Recorder:
                     headers = reply_headers(up.headers)
                     response = web.Response(body=answer.body, status=answer.status, headers=headers)
         except UpstreamError as exc:
-            if creates and body is not None:
+            if body is not None:
                 self._record_unreachable(body, exc, scrubber)
             raise
         scrubber.learn(set_cookie_secrets(answer.cookies))
         if not response.prepared:  # the client has its answer before the file is written
             await response.prepare(request)
             await response.write_eof()
-        if creates and body is not None:
+        if body is not None:
             self._note_create(body, answer, scrubber)
         elif request.method == "GET" and request.path.startswith(_CREATE + "/"):
             self._note_retrieve(request.path.rsplit("/", 1)[-1], answer)
@@ -185,7 +185,12 @@ class Recorder:
         if isinstance(made, NotRecorded):
             log.warning("exchange not recorded: %s", made.reason)
             return None
-        rule = replace(made, when=scrubber.text(made.when), answer=scrubber.text(made.answer))
+        rule = replace(
+            made,
+            when=scrubber.text(made.when),
+            answer=scrubber.text(made.answer),
+            description=scrubber.text(made.description),
+        )
         if self.cassette.add(rule):
             self.cassette.save()
         return rule
