@@ -64,6 +64,16 @@ async def real_api(start: StartServer, tmp_path: Path) -> RunningServer:
     )  # fmt: skip
 
 
+async def real_and_recorder(
+    start: StartServer, tmp_path: Path, upstream_timeout: float = 60.0
+) -> tuple[RunningServer, RunningServer, Path]:
+    """The "real API", a recorder in front of it, and the folder it records into."""
+    real = await real_api(start, tmp_path)
+    out = tmp_path / "out"
+    recorder = await start(recording(real.base_url, out, upstream_timeout=upstream_timeout))
+    return real, recorder, out
+
+
 def recording(
     upstream: str, out: Path, *, record_failures: bool = False, upstream_timeout: float = 60.0
 ) -> Config:
@@ -121,9 +131,7 @@ async def test_an_unreachable_upstream_is_a_502_recorded_only_when_asked(
 async def test_a_slow_upstream_is_a_504_and_a_5xx_is_passed_on(
     start_server: StartServer, tmp_path: Path
 ) -> None:
-    real = await real_api(start_server, tmp_path)
-    out = tmp_path / "out"
-    recorder = await start_server(recording(real.base_url, out, upstream_timeout=0.3))
+    _real, recorder, out = await real_and_recorder(start_server, tmp_path, upstream_timeout=0.3)
     async with recorder.client() as sdk:
         with pytest.raises(openai.APIStatusError) as slow:
             await sdk.responses.create(model="gpt-4o", input="slow please")
@@ -141,9 +149,7 @@ async def test_a_slow_upstream_is_a_504_and_a_5xx_is_passed_on(
 async def test_strict_replay_fails_loudly_and_fallback_records_what_was_missing(
     start_server: StartServer, tmp_path: Path
 ) -> None:
-    real = await real_api(start_server, tmp_path)
-    out = tmp_path / "out"
-    recorder = await start_server(recording(real.base_url, out))
+    real, recorder, out = await real_and_recorder(start_server, tmp_path)
     async with recorder.client() as sdk:
         await sdk.responses.create(model="gpt-4o", input="What is the weather?", tools=[TOOL])
 
@@ -196,9 +202,7 @@ async def weather_loop(sdk: AsyncOpenAI) -> list[str]:
 async def test_a_background_response_is_recorded_once_a_retrieve_shows_it_done(
     start_server: StartServer, tmp_path: Path
 ) -> None:
-    real = await real_api(start_server, tmp_path)
-    out = tmp_path / "out"
-    recorder = await start_server(recording(real.base_url, out))
+    _real, recorder, out = await real_and_recorder(start_server, tmp_path)
     async with recorder.client() as sdk:
         queued = await sdk.responses.create(
             model="gpt-4o", input="in the background", background=True
@@ -223,9 +227,7 @@ async def test_a_background_response_is_recorded_once_a_retrieve_shows_it_done(
 async def test_a_stream_that_fails_is_recorded_as_the_failed_fault(
     start_server: StartServer, tmp_path: Path
 ) -> None:
-    real = await real_api(start_server, tmp_path)
-    out = tmp_path / "out"
-    recorder = await start_server(recording(real.base_url, out))
+    real, recorder, out = await real_and_recorder(start_server, tmp_path)
 
     async def consume(server: RunningServer) -> tuple[list[str], str]:
         seen: list[str] = []
