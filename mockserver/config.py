@@ -43,6 +43,8 @@ class Config:
     strict_models: bool = False
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    # WebSocket mode: lanes (stream_id) one socket may run at once (more: an error event).
+    ws_max_streams: int = 16
     # Record and replay (mockserver/record/): proxy to this upstream ("proxy": every request;
     # "fallback": only requests no rule matches; "off": none, until PUT /_mock/record) and
     # write what it answers as a scenario.
