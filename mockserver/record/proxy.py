@@ -26,6 +26,7 @@ from aiohttp import web
 from yarl import URL
 
 from mockserver.config import Config
+from mockserver.errors import InvalidRequest
 from mockserver.http.body import read_body
 from mockserver.record.cassette import Cassette
 from mockserver.record.chains import Chains
@@ -50,6 +51,10 @@ _CREATE = "/v1/responses"
 _UNFINISHED = ("queued", "in_progress")
 # proxy: every /v1/ request goes upstream; fallback: only those no rule answers; off: none.
 RECORD_MODES = ("proxy", "fallback", "off")
+_NO_WEBSOCKET = (
+    "WebSocket mode is not recorded yet: the recorder relays HTTP only. Record over HTTP, or "
+    "use --record-mode fallback (its recorded answers reach WebSocket clients too)."
+)
 MAX_PENDING = 10_000  # background responses awaiting their end (the oldest are dropped)
 
 
@@ -279,6 +284,8 @@ def install(app: web.Application, config: Config) -> None:
     async def proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
         if recorder.mode != "proxy" or not request.path.startswith("/v1/"):
             return await handler(request)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise InvalidRequest(_NO_WEBSOCKET, code="mock_websocket_not_recorded")
         return await recorder.forward(request, max_body)
 
     app.middlewares.append(proxy)

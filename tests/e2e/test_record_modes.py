@@ -15,6 +15,7 @@ from aiohttp import ClientSession
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI
 from openai.types.responses import FunctionToolParam, ResponseInputItemParam
+from websockets.exceptions import InvalidStatus
 
 from mockserver.config import Config
 from mockserver.scenario.cli import check_paths
@@ -277,3 +278,34 @@ async def test_the_admin_api_switches_recording_at_run_time(
     async with ClientSession(base_url=plain.root) as http, http.get("/_mock/record") as got:
         assert got.status == 404
         assert (await got.json())["error"]["code"] == "mock_not_recording"
+
+
+async def test_websocket_clients_get_recorded_answers_in_fallback_mode_only(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    real, recorder, out = await real_and_recorder(start_server, tmp_path)
+    async with recorder.client() as sdk:
+        with pytest.raises(InvalidStatus) as refused:  # proxy mode relays HTTP only
+            async with sdk.responses.connect() as conn:
+                await conn.response.create(model="gpt-4o", input="hi")
+                await conn.recv()
+        assert refused.value.response.status_code == 400
+        assert b"mock_websocket_not_recorded" in refused.value.response.body
+        await sdk.responses.create(model="gpt-4o", input="first over HTTP")
+
+    fallback = await start_server(
+        Config(
+            scenarios=(out,), default_scenario="recorded", record_upstream=real.base_url,
+            record_out=out, record_mode="fallback",
+        )
+    )  # fmt: skip
+    async with fallback.client() as sdk, sdk.responses.connect() as conn:
+        texts = []
+        for text in ("first over HTTP", "then over the socket"):
+            await conn.response.create(model="gpt-4o", input=text)
+            async for event in conn:
+                if event.type == "response.completed":
+                    texts.append(event.response.output_text)
+                    break
+    assert texts == ["You said: first over HTTP", "You said: then over the socket"]
+    assert "then over the socket" in (out / "recorded.yaml").read_text(encoding="utf-8")
