@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from mockserver.api import admin, models, responses
+from mockserver.api import admin, conversations, models, responses
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, SCENARIOS, STORE, WARMUP
 from mockserver.config import Config
 from mockserver.observe import metrics
@@ -59,6 +59,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
+    app.add_routes(conversations.routes)  # the Conversations API
     websocket.install(app)  # GET /v1/responses with Upgrade: the open sockets, closed on stop
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
     app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
