@@ -60,7 +60,7 @@ def output_tokens(output: list[dict[str, Any]]) -> int:
         elif kind == "function_call":
             total += tokens.count(str(item.get("arguments", ""))) + 2
         elif kind == "reasoning":
-            total += sum(tokens.count(s.get("text", "")) for s in item.get("summary", []))
+            continue  # counted as reasoning_tokens (a summary is not billed on its own)
         else:
             total += 8  # a built-in tool call costs a few tokens to emit
     return total
@@ -71,6 +71,13 @@ def cached_tokens(history_tokens: int) -> int:
     if history_tokens < CACHE_MIN_TOKENS:
         return 0
     return history_tokens - history_tokens % CACHE_BLOCK
+
+
+def scripted_reasoning_tokens(override: dict[str, Any] | None) -> int | None:
+    """The reasoning tokens a scenario's `usage:` names (output_tokens_details), or None."""
+    details = (override or {}).get("output_tokens_details")
+    scripted = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return scripted if isinstance(scripted, int) else None
 
 
 def usage(
@@ -92,6 +99,8 @@ def usage(
     }
     if override:
         _merge(result, override)
+        if reasoning:  # counted from the scripted number, kept within max_output_tokens
+            result["output_tokens_details"]["reasoning_tokens"] = reasoning
         if "total_tokens" not in override:
             result["total_tokens"] = result["input_tokens"] + result["output_tokens"]
     return result

@@ -22,12 +22,10 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
     output = effects.output_with_includes(output, req, model, turn.rng)
-    reasoning_tokens = plan.reasoning_tokens or 0
-    budget_left = (
-        None if req.max_output_tokens is None else req.max_output_tokens - reasoning_tokens
-    )
-    output, cut = budget.fit(output, None if budget_left is None else max(budget_left, 0))
-    if cut:
+    scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
+    fitted = budget.fit(output, req.max_output_tokens, plan.reasoning_tokens or 0, scripted)
+    output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
+    if fitted.cut:
         status, reason = "incomplete", "max_output_tokens"
     return build_response(
         req,
