@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.openai import tokens
+from mockserver.openai import tokens, tool_prompt
 from mockserver.openai.texts import message_text
 
 # Chat-format overhead per message and for priming the answer, as the models count it.
@@ -16,13 +16,24 @@ CACHE_BLOCK = 128
 
 
 def input_tokens(
-    instructions: str | None, items: list[dict[str, Any]], tool_defs: list[dict[str, Any]]
+    instructions: str | None,
+    items: list[dict[str, Any]],
+    tool_defs: list[dict[str, Any]],
+    text_format: Any = None,
 ) -> int:
+    """What the model read: instructions, the items, and the developer message the API writes
+    for the function tools and a json_schema response format (openai/tool_prompt.py)."""
     total = PRIMING + (tokens.count(instructions) + PER_MESSAGE if instructions else 0)
     total += sum(item_tokens(item) for item in items)
-    if tool_defs:
-        total += tokens.count_json(tool_defs)
-    return total
+    return total + _tools_and_format_tokens(tool_defs, text_format)
+
+
+def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) -> int:
+    sections = [tool_prompt.tools_text(tool_defs), tool_prompt.response_format_text(text_format)]
+    written = "\n\n".join(s for s in sections if s)
+    total = tokens.count(written) + PER_MESSAGE if written else 0
+    hosted = [t for t in tool_defs if t.get("type") != "function"]
+    return total + (tokens.count_json(hosted) if hosted else 0)
 
 
 def item_tokens(item: dict[str, Any]) -> int:

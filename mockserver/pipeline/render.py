@@ -39,6 +39,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         incomplete_reason=reason if status == "incomplete" else None,
         model=effects.response_model(model),
         effort=effects.response_effort(model, req),
+        reasoning_defaults=model.reasoning_defaults(),
     )
 
 
@@ -46,11 +47,13 @@ def _usage(
     turn: Turn, plan: Plan, output: list[dict[str, Any]], reasoning_tokens: int
 ) -> dict[str, Any]:
     req = turn.req
-    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools)
+    text_format = req.text.get("format")
+    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
     cached = 0
     if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
         earlier = turn.conversation[: turn.history_len]
-        cached = usage.cached_tokens(usage.input_tokens(req.instructions, earlier, req.tools))
+        prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
+        cached = usage.cached_tokens(prefix)
     return usage.usage(
         input_count, usage.output_tokens(output), reasoning_tokens, cached, plan.usage
     )
