@@ -38,10 +38,12 @@ rules:
     reply:
       - item: {type: compaction, encrypted_content: "gAAAAABpM0Yj-opaque="}
       - message: "Compacted."
-  - name: weather-whole
-    when: {input_contains: "climate"}
-    stream: {arguments_chunk: none}
-    reply:
+"""
+WHOLE_ARGUMENTS = """
+name: whole-arguments
+stream: {arguments_chunk: none}
+rules:
+  - reply:
       - function_call: {name: get_weather, arguments: {location: "Paris, France", unit: celsius}}
 """
 
@@ -51,6 +53,13 @@ async def scripted(start_server: StartServer, tmp_path: Path) -> RunningServer:
     path = tmp_path / "fidelity.yaml"
     path.write_text(SCENARIO)
     return await start_server(seed=3, scenarios=(path,), default_scenario="fidelity")
+
+
+@pytest.fixture
+async def whole(start_server: StartServer, tmp_path: Path) -> RunningServer:
+    path = tmp_path / "whole.yaml"
+    path.write_text(WHOLE_ARGUMENTS)
+    return await start_server(seed=3, scenarios=(path,), default_scenario="whole-arguments")
 
 
 async def _create(server: RunningServer, **params: Any) -> dict[str, Any]:
@@ -151,8 +160,8 @@ async def test_function_arguments_stream_in_token_sized_deltas(scripted: Running
     assert deltas[:3] == ['{"', "location", '":"']
 
 
-async def test_a_scenario_can_keep_the_arguments_in_one_delta(scripted: RunningServer) -> None:
-    deltas, arguments = await _argument_deltas(scripted, "What is the climate in Paris?")
+async def test_a_scenario_can_keep_the_arguments_in_one_delta(whole: RunningServer) -> None:
+    deltas, arguments = await _argument_deltas(whole, "What is the weather in Paris?")
     assert deltas == [arguments]
 
 
