@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.catalog.models import ModelInfo
 from mockserver.openai import tokens
-from mockserver.openai.usage import scripted_reasoning_tokens
+from mockserver.openai.usage import REASONING_STEP, scripted_reasoning_tokens
 from mockserver.plan import FunctionCallPlan, MessagePlan, Plan, ReasoningPlan
 
 ENCRYPTED = "reasoning.encrypted_content"
@@ -36,7 +36,6 @@ _BASE_SPREAD = 128
 _TRIVIAL_PROMPT = 16
 _PER_PROMPT_TOKEN = 6.0
 _PER_OUTPUT_TOKEN = 0.5
-_ROUNDING = 64  # real usage reports reasoning in multiples of 64 tokens
 _SUMMARY_PARTS = {"concise": 1, "auto": 1, "detailed": 3}
 _TITLES = (
     "Understanding the request", "Clarifying the goal", "Planning the answer",
@@ -138,11 +137,11 @@ def reasoning_tokens_for(
     if most == 0:
         return 0
     spent = (
-        rng.uniform(0, _BASE_SPREAD + 0.5 * _ROUNDING)
+        rng.uniform(0, _BASE_SPREAD + 0.5 * REASONING_STEP)
         + _PER_PROMPT_TOKEN * max(0, prompt_tokens - _TRIVIAL_PROMPT)
         + _PER_OUTPUT_TOKEN * max(0, output_tokens)
     )
-    rounded = int(scale * spent) // _ROUNDING * _ROUNDING
+    rounded = int(scale * spent) // REASONING_STEP * REASONING_STEP
     return min(rounded, most)
 
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.openai import tokens
-from mockserver.openai.usage import output_tokens
-
-_ROUNDING = 64  # reasoning is reported in multiples of 64 tokens
+from mockserver.openai.usage import REASONING_STEP, output_tokens
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def fit(
         return Fitted(output, reasoning, False)
     if not scripted:
         room = max(0, budget - output_tokens(output))
-        reasoning = min(reasoning, room // _ROUNDING * _ROUNDING)
+        reasoning = min(reasoning, room // REASONING_STEP * REASONING_STEP)
     reasoning = min(reasoning, budget)
     kept, cut = _visible_within(output, budget - reasoning)
     return Fitted(kept, reasoning, cut)

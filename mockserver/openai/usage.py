@@ -13,6 +13,8 @@ PRIMING = 3
 # Providers cache prompt prefixes in blocks once a prompt is long enough.
 CACHE_MIN_TOKENS = 1024
 CACHE_BLOCK = 128
+# Real usage reports reasoning in multiples of 64 tokens.
+REASONING_STEP = 64
 
 
 def input_tokens(
