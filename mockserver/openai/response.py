@@ -44,6 +44,7 @@ def build_response(
         "max_output_tokens": req.max_output_tokens,
         "max_tool_calls": raw.get("max_tool_calls"),
         "model": model or req.model,
+        "moderation": _moderation(req, output),
         "output": output,
         "parallel_tool_calls": req.parallel_tool_calls,
         "previous_response_id": req.previous_response_id,
@@ -64,9 +65,6 @@ def build_response(
         # Real bodies always carry `user`, null when unset (the spec types it as a string).
         "user": raw.get("user"),
         "metadata": req.metadata,
-        "moderation": moderation_results(
-            raw.get("moderation"), _texts(req.input_items), _texts(output)
-        ),
     }
     cache_options = raw.get("prompt_cache_options")
     if isinstance(cache_options, dict):  # the options applied, their defaults filled in
@@ -74,6 +72,13 @@ def build_response(
     if raw.get("prompt") is not None:
         response["prompt"] = raw["prompt"]
     return response
+
+
+def _moderation(req: ResponseRequest, output: list[dict[str, Any]]) -> dict[str, Any] | None:
+    asked = req.raw.get("moderation")
+    if asked is None:
+        return None
+    return moderation_results(asked, _texts(req.input_items), _texts(output))
 
 
 def _texts(items: list[dict[str, Any]]) -> str:
@@ -88,13 +93,18 @@ def _reasoning(
     # models also report the `context` and `mode` they ran with (defaults filled in).
     reasoning = req.reasoning or {}
     asked = reasoning.get("effort")
-    echoed = {"effort": asked if effort is None else effort, "summary": reasoning.get("summary")}
-    for key in ("context", "mode"):
-        value = reasoning.get(key)
-        value = defaults.get(key) if value in (None, "auto") else value
-        if value is not None:
-            echoed[key] = value
+    context, mode = (_ran_with(reasoning, defaults, key) for key in ("context", "mode"))
+    echoed = {} if context is None else {"context": context}  # real key order
+    echoed["effort"] = asked if effort is None else effort
+    if mode is not None:
+        echoed["mode"] = mode
+    echoed["summary"] = reasoning.get("summary")
     return echoed
+
+
+def _ran_with(reasoning: dict[str, Any], defaults: dict[str, str], key: str) -> Any:
+    value = reasoning.get(key)
+    return defaults.get(key) if value in (None, "auto") else value
 
 
 # The tier a request asked for -> the tier the response names (the API serves "fast" as

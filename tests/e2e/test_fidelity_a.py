@@ -293,6 +293,20 @@ async def test_moderation_results_and_cache_options_come_back(mock: RunningServe
     assert plain.moderation is None and plain.prompt_cache_options is None
 
 
+async def test_moderation_arrives_with_the_finished_stream(mock: RunningServer) -> None:
+    sdk = mock.client()
+    async with (
+        sdk,
+        sdk.responses.stream(
+            model="gpt-5", input="Hi", moderation={"model": "omni-moderation-latest"}
+        ) as stream,
+    ):
+        snapshots = [e.response async for e in stream if e.type == "response.created"]
+        final = await stream.get_final_response()
+    assert snapshots[0].moderation is None  # as recorded: null until the response is done
+    assert final.moderation is not None and final.moderation.output.type == "moderation_result"
+
+
 async def test_hosted_tools_are_echoed_with_the_apis_defaults(mock: RunningServer) -> None:
     tools: list[Any] = [
         {"type": "web_search"},
