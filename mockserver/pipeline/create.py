@@ -3,7 +3,8 @@
      1  read_body         the body within --max-body-bytes (and the startup warm-up)
      2  open_turn         JSON object -> ResponseRequest; the tenant's earlier conversation
      3  select_scenario   X-Mock-Scenario, the tenant's binding, --default-scenario: once
-     4  check_model       the model's rules (catalog), before anything is counted
+     4  check_model       the model's rules (catalog), before anything is counted; a streamed
+                          input over the model's window fails in the stream instead (step 5)
      5  begin_faults, admission.admit     rate limits, an outage window, chaos
      6  choose            a replayed plan, the scenario's rule, or the zero-config plan
      7  admission.admit_rule, admission.arm   the rule's limits and chaos, its error, its faults
@@ -32,11 +33,13 @@ from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP, clock_o
 from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
+from mockserver.catalog.rules import ContextWindowExceeded
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
+from mockserver.faults.error_catalog import PRESETS, ErrorSpec
 from mockserver.faults.request import RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
@@ -118,8 +121,8 @@ async def create(
     turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers)  # 2
     header = incoming.headers.get(SCENARIO_HEADER)
     scenario = select_scenario(app[SCENARIOS], header, turn)  # 3
-    model = check_model(app[MODELS], scenario, turn)  # 4
-    rf = begin_faults(turn, raw, incoming.api_key, clock_of(app))  # 5
+    model, stream_error = check_model(app[MODELS], scenario, turn)  # 4
+    rf = begin_faults(turn, raw, incoming.api_key, clock_of(app), stream_error)  # 5
     transport.began(rf)
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
@@ -182,16 +185,27 @@ def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scena
     return scenario
 
 
-def check_model(catalogue: Catalogue, scenario: Scenario | None, turn: Turn) -> ModelInfo:
-    """The request's model, checked against its rules (and the scenario's `models:`)."""
+def check_model(
+    catalogue: Catalogue, scenario: Scenario | None, turn: Turn
+) -> tuple[ModelInfo, ErrorSpec | None]:
+    """The request's model, checked against its rules (and the scenario's `models:`), and
+    the refusal a streamed request gets in its stream instead (an input over the window)."""
     strict = turn.config.strict_models
     if scenario is not None and scenario.strict_models is not None:
         strict = scenario.strict_models
     models = scenario.models if scenario is not None else ()
-    return effects.model_for(catalogue, turn.req, turn.conversation, strict, models)
+    try:
+        return effects.model_for(catalogue, turn.req, turn.conversation, strict, models), None
+    except ContextWindowExceeded as exc:
+        error = PRESETS["context_length_exceeded"]
+        if not (turn.req.stream or turn.req.background) or not error.fails_in_stream():
+            raise
+        return exc.model, error
 
 
-def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestFaults:
+def begin_faults(
+    turn: Turn, raw: bytes, api_key: str, clock: Clock, stream_error: ErrorSpec | None = None
+) -> RequestFaults:
     tenant, req = turn.tenant, turn.req
     if tenant.faults is None:
         tenant.faults = TenantFaults.new(clock)
@@ -206,6 +220,8 @@ def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestF
         estimate=functools.partial(
             estimate, turn.conversation, req.instructions, req.max_output_tokens
         ),
+        streamed=req.stream or req.background,
+        stream_error=stream_error,
     )
 
 
