@@ -24,7 +24,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -49,7 +49,7 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import loop_check, streamed
-from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.conversation import NOTHING_KEPT, Kept, history, previous_response
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
@@ -85,6 +85,8 @@ class Incoming:
     api_key: str
     exchange: Exchange
     headers: Mapping[str, str]
+    # Responses the connection keeps besides the store (the WebSocket mode's store: false).
+    kept: Kept = field(default_factory=lambda: NOTHING_KEPT)
 
 
 Answer = TypeVar("Answer", covariant=True)
@@ -118,7 +120,7 @@ async def create(
 ) -> Created | Answer:
     """Steps 2-8, whatever the transport: a MockError raised is the API's refusal."""
     config, ex, raw = app[CONFIG], incoming.exchange, incoming.raw
-    turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers)  # 2
+    turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers, incoming.kept)  # 2
     header = incoming.headers.get(SCENARIO_HEADER)
     scenario = select_scenario(app[SCENARIOS], header, turn)  # 3
     model, stream_error = check_model(app[MODELS], scenario, turn)  # 4
@@ -146,7 +148,12 @@ async def warmed_up(app: web.Application) -> None:
 
 
 def open_turn(
-    raw: bytes, config: Config, tenant: Tenant, ex: Exchange, headers: Mapping[str, str]
+    raw: bytes,
+    config: Config,
+    tenant: Tenant,
+    ex: Exchange,
+    headers: Mapping[str, str],
+    kept: Kept = NOTHING_KEPT,
 ) -> Turn:
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
@@ -155,8 +162,8 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     _refuse_conversation(req.raw.get("conversation"))
-    earlier = history(tenant, previous_response(tenant, req))
-    loop_check.check(tenant, earlier, req.input_items)
+    earlier = history(tenant, previous_response(tenant, req, kept), kept)
+    loop_check.check(tenant, earlier, req.input_items, kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, earlier + req.input_items, len(earlier), ex, rng)
 

@@ -35,6 +35,7 @@ from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.pipeline import create, streamed
 from mockserver.pipeline.middleware import close_exchange, open_exchange
+from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Created
 from mockserver.streaming.runs import TERMINAL, Run
 from mockserver.streaming.writer import EventAction, write_paced
@@ -85,7 +86,7 @@ async def run_create(conn: Connection, event: codec.Create, steers: Sequence[Que
     start = time.perf_counter()
     try:
         body = _with_pending(conn, event.body)
-        incoming = create.Incoming(body, conn.tenant, conn.api_key, ex, conn.headers)
+        incoming = create.Incoming(body, conn.tenant, conn.api_key, ex, conn.headers, conn.kept)
         created = await create.create(conn.app, incoming, _SocketTransport(conn))
         if isinstance(created, Ended):
             ex.status = DROPPED_STATUS
@@ -243,6 +244,13 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         raise
     finally:
         conn.steering.end(active)
+        if created.stored is None:  # store: false, kept on this socket (as it stands now)
+            turn = created.turn
+            conn.keep(
+                StoredResponse(
+                    turn.tenant, run.response(), turn.req.input_items, turn.req.previous_response_id
+                )
+            )
     if active.queued:
         await _after_steered(conn, created, run, active)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import openai
 import pytest
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI, OpenAI
@@ -465,3 +466,27 @@ async def test_a_client_that_does_not_read_is_not_read(mock: RunningServer) -> N
 
 
 AUTH = {"Authorization": "Bearer test-key"}
+
+
+async def test_store_false_continues_on_its_socket_only(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="weather?", tools=[TOOL], store=False)
+        first = (await until_done(conn))[-1]["response"]
+        call = first["output"][0]
+        output: FunctionCallOutput = {
+            "type": "function_call_output",
+            "call_id": call["call_id"],
+            "output": '{"temp_c": 18}',
+        }
+        await conn.response.create(
+            model="gpt-4o", previous_response_id=first["id"], input=[output], store=False
+        )
+        second = (await until_done(conn))[-1]["response"]
+    assert second["output"][0]["content"][0]["text"] == "It is 18 C in Paris."
+    with pytest.raises(openai.BadRequestError) as info:  # not stored: HTTP does not know it
+        await client.responses.create(model="gpt-4o", previous_response_id=first["id"], input="x")
+    assert info.value.code == "previous_response_not_found"
+    async with client.responses.connect() as other:  # nor does another socket
+        await other.response.create(model="gpt-4o", previous_response_id=first["id"], input="x")
+        (error,) = await until_done(other)
+    assert error["error"]["code"] == "previous_response_not_found" and error["status"] == 400

@@ -118,7 +118,7 @@ async def test_steer_pending_then_explicit_continuation(mock: RunningServer) -> 
         (stub,) = pending["required_input"]
         assert stub["type"] == "function_call_output" and stub["name"] == "lookup"
         assert pending["reason"] == "waiting_for_required_input"
-        output = {**stub, "output": "42"}
+        output: Any = {**stub, "output": "42"}
         await conn.send(
             {
                 "type": "response.create",
