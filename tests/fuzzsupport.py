@@ -3,8 +3,15 @@ the invariants every answer keeps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from mockserver.config import Config
+from mockserver.testing.inprocess import ServerThread
 
 PER_REQUEST_S = 5.0  # generous on a loaded 2-core machine; a hang is minutes
 # A fixed budget CI can afford: derandomized (the same examples every run), no database.
@@ -66,3 +73,13 @@ def check_answer(status: int, text: str, elapsed: float) -> None:
     assert status < 500, text[:500]
     assert "Traceback" not in text and 'File "/' not in text, text[:500]
     assert elapsed < PER_REQUEST_S, f"{elapsed:.1f} s"
+
+
+@contextmanager
+def served(seed: int) -> Iterator[httpx.Client]:
+    """A mock in a thread of this process, and a client of it (no default headers)."""
+    with (
+        ServerThread(Config(port=0, seed=seed)) as server,
+        httpx.Client(base_url=server.url, timeout=PER_REQUEST_S * 2) as client,
+    ):
+        yield client

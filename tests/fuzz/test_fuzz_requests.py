@@ -14,12 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fuzzsupport import FUZZ, PER_REQUEST_S, any_json, check_answer, schema
+from fuzzsupport import FUZZ, any_json, check_answer, schema, served
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mockserver.config import Config
-from mockserver.testing.inprocess import ServerThread
 
 STATUSES: list[int] = []  # what the fuzzed bodies got, for the test after the fuzz
 
@@ -117,15 +114,10 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerThread]:
-    with ServerThread(Config(port=0, seed=11)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http(server: ServerThread) -> Iterator[httpx.Client]:
-    headers = {"Authorization": "Bearer sk-fuzz", "Content-Type": "application/json"}
-    with httpx.Client(base_url=server.url, headers=headers, timeout=PER_REQUEST_S * 2) as client:
+def http() -> Iterator[httpx.Client]:
+    with served(seed=11) as client:
+        client.headers.update({"Authorization": "Bearer sk-fuzz"})
+        client.headers.update({"Content-Type": "application/json"})
         yield client
 
 

@@ -15,14 +15,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from fuzzsupport import FUZZ, PER_REQUEST_S, any_json, check_answer, json_scalars
+from fuzzsupport import FUZZ, PER_REQUEST_S, any_json, check_answer, json_scalars, served
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.config import Config
 from mockserver.scenario.load import load_text
 from mockserver.scenario.problems import ScenarioLoadError
-from mockserver.testing.inprocess import ServerThread
 
 SCENARIO_FUZZ = settings(FUZZ, max_examples=80)
 OUTCOMES: list[str] = []  # loaded / refused / served, for the test after the fuzz
@@ -120,14 +118,8 @@ def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerThread]:
-    with ServerThread(Config(port=0, seed=12)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def http(server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=PER_REQUEST_S * 2) as client:
+def http() -> Iterator[httpx.Client]:
+    with served(seed=12) as client:
         yield client
 
 
