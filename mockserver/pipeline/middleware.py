@@ -46,13 +46,7 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
     """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
     app = request.app
     path = request.path
-    ex = Exchange(
-        request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
-        method=request.method,
-        path=path,
-        started_at=time.time(),
-        retry_count=_retry_count(request),
-    )
+    ex = open_exchange(app, request.method, path, _retry_count(request))
     request[EXCHANGE_KEY] = ex
     start = time.perf_counter()
     try:
@@ -73,8 +67,24 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
         return response
     finally:
         ex.duration_ms = (time.perf_counter() - start) * 1000
-        for sink in app[EXCHANGE_SINKS]:
-            sink(ex)
+        close_exchange(app, ex)
+
+
+def open_exchange(app: web.Application, method: str, path: str, retry_count: int) -> Exchange:
+    """A new exchange record (HTTP: one a request; WebSocket: one a response.create)."""
+    return Exchange(
+        request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
+        method=method,
+        path=path,
+        started_at=time.time(),
+        retry_count=retry_count,
+    )
+
+
+def close_exchange(app: web.Application, ex: Exchange) -> None:
+    """Hand a finished exchange to the sinks (journal, metrics, access log)."""
+    for sink in app[EXCHANGE_SINKS]:
+        sink(ex)
 
 
 def _retry_count(request: web.Request) -> int:
