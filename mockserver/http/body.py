@@ -128,6 +128,7 @@ _decoder = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 # Brackets become +1 (opening) and -1 (closing, 0xff as a signed byte); the rest is deleted.
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_MARKS = bytes(b for b in range(256) if b not in b",[{")  # what the first pass counts
 
 
 def check_shape(raw: bytes) -> None:
@@ -138,9 +139,11 @@ def check_shape(raw: bytes) -> None:
     quote). Every string is a key or an element, so more than twice MAX_ELEMENTS strings is
     refused before they are cut out (that cut costs per string).
     """
-    if raw.count(b",") < MAX_ELEMENTS and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+    marks = raw.translate(None, _NOT_MARKS)  # one pass; small unless the body is structure
+    commas = marks.count(b",")
+    if commas < MAX_ELEMENTS and len(marks) - commas <= MAX_DEPTH:
         return  # the common case, strings included: too few to matter
-    plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in raw else raw
     strings = plain.count(b'"') // 2
     if strings > 2 * MAX_ELEMENTS:
         raise _too_many(f"{strings} strings")
