@@ -50,7 +50,7 @@ def create_app(config: Config | None = None) -> web.Application:
         handler_args={"max_field_size": 65536},
     )
     app[CONFIG] = config
-    app[STORE] = Store(config.seed, config.max_stored)
+    app[STORE] = Store(config.seed, config.max_stored, config.max_tenants)
     app[EXCHANGE_SINKS] = []
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))

@@ -16,9 +16,11 @@ from typing import Any
 
 from mockserver import __version__
 from mockserver.config import (
+    DEFAULT_JOURNAL_BYTES,
     DEFAULT_JOURNAL_SIZE,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_STORED,
+    DEFAULT_MAX_TENANTS,
     DEFAULT_UPSTREAM_TIMEOUT,
     Config,
 )
@@ -37,6 +39,13 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--reload", "reload", bool, False, "watch scenario files and reload good changes"),
     ("--strict", "strict", bool, False, "reject unknown body fields as the API does"),
     ("--max-stored", "max_stored", int, DEFAULT_MAX_STORED, "stored responses kept (oldest go)"),
+    (
+        "--max-tenants",
+        "max_tenants",
+        int,
+        DEFAULT_MAX_TENANTS,
+        "API keys (tenants) kept; the least recently used is forgotten (0: no limit)",
+    ),
     ("--max-body-bytes", "max_body_bytes", int, DEFAULT_MAX_BODY_BYTES, "request body limit"),
     ("--freeze-time", "freeze_time", float, None, "fixed unix time for created_at"),
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
@@ -65,6 +74,13 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
         "Host name /_mock/ answers besides localhost and IPs (repeatable; * for any)",
     ),
     ("--journal-size", "journal_size", int, DEFAULT_JOURNAL_SIZE, "request journal entries kept"),
+    (
+        "--journal-bytes",
+        "journal_bytes",
+        int,
+        DEFAULT_JOURNAL_BYTES,
+        "request body bytes the journal keeps (oldest entries go)",
+    ),
     ("--chaos", "chaos", float, 0.0, "probability of a server_error on any request"),
     ("--models", "models_file", Path, None, "model catalogue file extending the built-in one"),
     ("--strict-models", "strict_models", bool, False, "unknown models get model_not_found"),

@@ -10,6 +10,8 @@ DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024  # the real API's payload limit
 DEFAULT_MAX_STORED = 100_000
 DEFAULT_JOURNAL_SIZE = 10_000
 DEFAULT_UPSTREAM_TIMEOUT = 60.0
+DEFAULT_JOURNAL_BYTES = 128 * 1024 * 1024  # the request bodies the journal keeps, in total
+DEFAULT_MAX_TENANTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Config:
     # Reject unknown body fields as the API does (default: accept and log them).
     strict: bool = False
     max_stored: int = DEFAULT_MAX_STORED
+    # API keys (tenants) kept; past it the least recently used is forgotten. 0: no limit.
+    max_tenants: int = DEFAULT_MAX_TENANTS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # A fixed unix time for created_at/completed_at, so whole bodies are byte-identical in tests.
     freeze_time: float | None = None
@@ -37,6 +41,7 @@ class Config:
     # names are refused, so a web page cannot read it through DNS rebinding.
     admin_hosts: tuple[str, ...] = ()
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    journal_bytes: int = DEFAULT_JOURNAL_BYTES
     # Server-wide chaos: the probability that any request gets a server_error instead.
     chaos: float = 0.0
     models_file: Path | None = None

@@ -55,7 +55,7 @@ def install(app: web.Application) -> Journal:
         admin_scenarios,
     )  # their routes use this module's helpers
 
-    journal = Journal(app[CONFIG].journal_size)
+    journal = Journal(app[CONFIG].journal_size, app[CONFIG].journal_bytes)
     app[JOURNAL] = journal
     app[EXCHANGE_SINKS].append(journal.record)
     app.add_routes(routes)

@@ -1,12 +1,14 @@
 """Admin routes over the request journal: list and filter, clear, verify expectations.
 
     GET    /_mock/requests?tenant=KEY&scenario=S&rule=R&unmatched=true&since=T&until=T&limit=N
+           &after=SEQ                     a page: {"data", "has_more", "last_seq"}
     DELETE /_mock/requests[?tenant=KEY]
     GET    /_mock/verify[?tenant=KEY]     unmet `expect:` of the answering rules, with a diff
 
 `since`/`until` take unix seconds or ISO 8601 (`2025-01-31T12:00:00Z`). Naming a tenant,
 scenario or rule that neither exists nor appears in the journal is a 404: a typo in a test
-must not read as "no requests".
+must not read as "no requests". A listing stops after about 8 MB of request bodies
+(`has_more: true`); the next page is `after=<last_seq>`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ routes = web.RouteTableDef()
 @routes.get("/_mock/requests")
 @guarded
 async def list_requests(request: web.Request) -> web.Response:
-    query = parse_query(request)
-    data = [entry.as_json() for entry in request.app[JOURNAL].query(query)]
-    return web.json_response({"object": "list", "data": data}, dumps=_dumps)
+    page = request.app[JOURNAL].page(parse_query(request))
+    listing = {
+        "object": "list",
+        "data": [entry.as_json() for entry in page.entries],
+        "has_more": page.has_more,
+        "last_seq": page.last_seq,
+    }
+    return web.json_response(listing, dumps=_dumps)
 
 
 @routes.delete("/_mock/requests")
@@ -53,20 +60,19 @@ async def clear_requests(request: web.Request) -> web.Response:
 async def verify(request: web.Request) -> web.Response:
     query = Query(tenant=_tenant_hash(request), violations=True)
     entries = [entry.as_json() for entry in request.app[JOURNAL].query(query)]
-    return web.json_response(
-        {
-            "object": "mockserver.verification",
-            "ok": not entries,
-            "violations": sum(len(e["expectations"]) for e in entries),
-            "requests": entries,
-            "report": report(entries),
-        },
-        dumps=_dumps,
-    )
+    verification = {
+        "object": "mockserver.verification",
+        "ok": not entries,
+        "violations": sum(len(e["expectations"]) for e in entries),
+        "requests": entries,
+        "report": report(entries),
+    }
+    return web.json_response(verification, dumps=_dumps)
 
 
 def _dumps(value: Any) -> str:
-    # Bodies are the client's JSON, so this only guards odd values a fault might add.
+    # Bodies are the client's JSON (finite numbers only: http/body.py), so this only guards
+    # odd values a fault might add.
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -91,7 +97,8 @@ def parse_query(request: web.Request) -> Query:
         violations=_flag(q.get("violations"), "violations"),
         since=_time(q.get("since"), "since"),
         until=_time(q.get("until"), "until"),
-        limit=_limit(q.get("limit")),
+        limit=_whole(q.get("limit"), "limit", least=1),
+        after=_whole(q.get("after"), "after", least=0),
     )
 
 
@@ -147,13 +154,13 @@ def _time(value: str | None, param: str) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def _limit(value: str | None) -> int | None:
+def _whole(value: str | None, param: str, least: int) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not value.isascii() or not value.isdigit() or len(value) > 18 or int(value) < least:
         raise InvalidRequest(
-            f"Invalid 'limit': {value!r}. Expected a whole number of at least 1.",
+            f"Invalid '{param}': {value!r}. Expected a whole number of at least {least}.",
             code="invalid_value",
-            param="limit",
+            param=param,
         )
     return int(value)

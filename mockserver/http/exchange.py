@@ -52,6 +52,7 @@ class Exchange:
     retry_after_ms: float | None = None  # the delay this answer told the client to wait
     duration_ms: float | None = None
     body: Any = None
+    body_bytes: int = 0  # the request body's size as received (the journal's cost of `body`)
     headers: dict[str, str] = field(default_factory=dict)
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, when none did
     notes: list[str] = field(default_factory=list)

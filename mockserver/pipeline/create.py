@@ -178,7 +178,7 @@ def open_turn(
 ) -> Turn:
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
-    ex.body = body
+    ex.body, ex.body_bytes = body, len(raw)
     ex.headers = redacted({k.lower(): v for k, v in headers.items()})
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)

@@ -1,9 +1,12 @@
 """In-memory, per-tenant storage: stored responses, their input items, rule counters, randomness.
 
 A tenant is an API key. Everything a test can observe lives on its Tenant, so parallel tests
-with different keys never see each other. Responses are kept as compact JSON bytes (parsed
-again only when a later request continues the conversation): a small response costs about as
-much memory as its JSON, not the several times more that nested dicts would.
+with different keys never see each other. Tenants are bounded (`--max-tenants`): past the
+limit the least recently used one is forgotten, as a reset of it would (every API key names
+a tenant, so a client cycling keys must not grow the server without end). Responses are kept
+as compact JSON bytes (parsed again only when a later request continues the conversation): a
+small response costs about as much memory as its JSON, not the several times more that
+nested dicts would.
 """
 
 from __future__ import annotations
@@ -82,6 +85,12 @@ class StoredResponse:
         return value
 
 
+def _release(stored: StoredResponse) -> None:
+    """Break the Run <-> StoredResponse cycle of a response the store lets go (a reader still
+    following its stream keeps the Run, and the Run its response, until it is done)."""
+    stored.live = None
+
+
 @dataclass
 class Tenant:
     name: str  # tenant_hash(key)
@@ -105,20 +114,36 @@ def _new_counters() -> Counters:
 
 
 class Store:
-    """All tenants, and the server-wide cap on stored responses (oldest evicted first)."""
+    """All tenants (least recently used first), and the server-wide caps on tenants and on
+    stored responses (the least recently used tenant, the oldest response, go first)."""
 
-    def __init__(self, seed: int | None, max_stored: int) -> None:
+    def __init__(self, seed: int | None, max_stored: int, max_tenants: int = 0) -> None:
         self._seed = seed
         self._max_stored = max_stored
-        self._tenants: dict[str, Tenant] = {}
+        self._max_tenants = max_tenants  # 0: no limit
+        self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # API key -> tenant, LRU first
         self._order: OrderedDict[str, Tenant] = OrderedDict()  # response id -> owner
         self.conversations = ConversationStore(max_stored)  # their own count, same cap
+        self.tenants_evicted = 0
 
     def tenant(self, api_key: str) -> Tenant:
+        """The key's tenant (made on first use), now the most recently used one."""
         tenant = self._tenants.get(api_key)
-        if tenant is None:
-            tenant = self._new_tenant(api_key)
-            self._tenants[api_key] = tenant
+        if tenant is not None:
+            self._tenants.move_to_end(api_key)
+            return tenant
+        tenant = self._tenants[api_key] = self._new_tenant(api_key)
+        if self._max_tenants and len(self._tenants) > self._max_tenants:
+            _, idle = self._tenants.popitem(last=False)
+            self._forget(idle)
+            if not self.tenants_evicted:
+                log.warning(
+                    "forgot the least recently used tenant %s (--max-tenants %d reached; "
+                    "logged once)",
+                    idle.name,
+                    self._max_tenants,
+                )
+            self.tenants_evicted += 1
         return tenant
 
     def find_tenant(self, api_key: str) -> Tenant | None:
@@ -134,29 +159,40 @@ class Store:
 
     def reset(self, api_key: str | None = None) -> None:
         """Forget one tenant, or everyone."""
+        forgotten = list(self._tenants.values()) if api_key is None else []
         if api_key is None:
             self._tenants.clear()
-            self._order.clear()
-            self.conversations.clear()
-            return
-        tenant = self._tenants.pop(api_key, None)
-        if tenant is not None:
-            for rid in tenant.responses:
-                self._order.pop(rid, None)
-            self.conversations.forget(tenant.conversations)
+        elif (tenant := self._tenants.pop(api_key, None)) is not None:
+            forgotten.append(tenant)
+        for tenant in forgotten:
+            self._forget(tenant)
+
+    def _forget(self, tenant: Tenant) -> None:
+        """Drop a tenant's responses and conversations so their memory goes at once: a stored
+        response and its tenant, and a streamed one and its Run, refer to each other, and such
+        cycles would wait for a full collection (rare: see gctune), holding every body they keep."""
+        for rid, stored in tenant.responses.items():
+            self._order.pop(rid, None)
+            _release(stored)
+        tenant.responses.clear()
+        self.conversations.forget(tenant.conversations)
 
     def put(self, tenant: Tenant, rid: str, stored: StoredResponse) -> None:
         tenant.responses[rid] = stored
         self._order[rid] = tenant
         while len(self._order) > self._max_stored:
             old_id, owner = self._order.popitem(last=False)
-            owner.responses.pop(old_id, None)
+            old = owner.responses.pop(old_id, None)
+            if old is not None:
+                _release(old)
             log.warning("evicted %s (--max-stored %d reached)", old_id, self._max_stored)
 
     def delete(self, tenant: Tenant, rid: str) -> bool:
-        if tenant.responses.pop(rid, None) is None:
+        stored = tenant.responses.pop(rid, None)
+        if stored is None:
             return False
         self._order.pop(rid, None)
+        _release(stored)
         return True
 
     @property

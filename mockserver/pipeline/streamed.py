@@ -8,6 +8,8 @@ GET ?stream=true replays it and follows it live while it still runs.
 A foreground stream whose client leaves stops writing at once. The response itself goes on
 as if the model kept generating (the real API does not document this case; only `cancel`
 stops a response): it reaches its final status on its own timeline, and GET shows it then.
+That holds too when the client left before the headers went out: the exchange is then
+recorded as 499 (nginx's "client closed request"; nothing was sent), not as a server error.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mockserver.streaming.writer import EventAction, ResponseSink, write_paced
 
 TASKS = web.AppKey("stream_tasks", set[asyncio.Task[None]])
 _POLL_S = 0.05  # how soon a wait notices that the client left
+CLIENT_CLOSED = 499  # the status recorded when the client left before any answer went out
 _HEADERS = {"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache"}
 _CANCEL_REFUSED = {
     "completed": "Cannot cancel a completed response.",
@@ -105,6 +108,10 @@ async def _write_foreground(
 ) -> web.StreamResponse:
     ex, faulted, clock = created.turn.exchange, created.faults.stream, clock_of(request.app)
     response = await _open(request, ex)
+    if response is None:
+        if run.running and run.stored is not None:
+            run.start_producer(request.app[TASKS])  # the model does not notice
+        return _client_left()
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
     # What the stream faults do on the wire before given events (cut, stall, raw frames).
     actions: dict[int, EventAction] = (
@@ -144,6 +151,8 @@ async def _follow(
     """Write a Run's events from `first` on: those already out at once, the rest as they come."""
     ex = exchange_of(request)
     response = await _open(request, ex)
+    if response is None:
+        return _client_left()
     i = first
     try:
         while i < len(run):
@@ -165,12 +174,23 @@ async def _follow(
     return response
 
 
-async def _open(request: web.Request, ex: Exchange) -> web.StreamResponse:
+async def _open(request: web.Request, ex: Exchange) -> web.StreamResponse | None:
+    """The stream's headers sent; None if the client had already left."""
     ex.stream = True
     ex.stream_completed = False
     response = web.StreamResponse(headers=_HEADERS)
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError: a reset, a close
+        ex.notes.append("the client left before the stream's headers were sent")
+        return None
     return response
+
+
+def _client_left() -> web.StreamResponse:
+    # What the middleware records; aiohttp's attempt to send it meets the closed connection
+    # and ends quietly.
+    return web.Response(status=CLIENT_CLOSED)
 
 
 def _check_connected(request: web.Request) -> None:

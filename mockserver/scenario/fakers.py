@@ -2,13 +2,19 @@
 
 The Faker instance is the zero-config generator's (render/generate.py): building one costs a
 quarter of a second, so the process shares one and reseeds it before each use. Only
-providers callable without arguments are offered, minus those that build files or bytes.
+providers callable without arguments are offered, minus those that build files or bytes and
+those whose values are not plain data (tried once each when the list is made): a generator
+(`time_series`: its text is a memory address), a set (its order changes with every process),
+bytes, time zones, time deltas. Those are refused when the file loads, saying why.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import functools
 import inspect
+import math
 import random
 from typing import Any
 
@@ -17,8 +23,11 @@ from faker import Faker
 from mockserver.lazy_random import LazyRandom
 from mockserver.zeroconfig.generate import faker_for
 
-# Providers that build files or bytes: useless in a chat answer, and slow.
-_EXCLUDED = frozenset({"binary", "image", "tar", "zip", "xml", "pystruct", "pyobject"})
+# Providers that build files or bytes: useless in a chat answer, and slow; and pyiterable,
+# whose type changes from draw to draw (a set at times, whose order changes every process).
+_EXCLUDED = frozenset(
+    {"binary", "image", "tar", "zip", "xml", "pystruct", "pyobject", "pyiterable"}
+)
 
 
 def _faker() -> Faker:
@@ -35,18 +44,65 @@ def _no_required_args(method: Any) -> bool:
     )
 
 
+# Values whose text is the same in every process and run (besides JSON's own).
+_PLAIN_SCALARS = (str, int, bool, decimal.Decimal, datetime.date, datetime.time)
+
+
+def _plain(value: Any) -> bool:
+    """Data a template can render the same way every time: JSON values, numbers, dates."""
+    if value is None or isinstance(value, _PLAIN_SCALARS):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+_DRAWS = 2  # ~0.1 s each over every provider, once per process
+
+
 @functools.cache
-def provider_names() -> frozenset[str]:
-    """Every `faker.NAME` a template may use."""
+def _providers() -> tuple[frozenset[str], dict[str, str]]:
+    """(the usable names, why each callable one that is not usable is refused)."""
     names: set[str] = set()
-    for provider in _faker().get_providers():
+    refused: dict[str, str] = {}
+    fake = _faker()
+    for provider in fake.get_providers():
         for name in dir(provider):
             if name.startswith("_") or name in _EXCLUDED:
                 continue
             method = getattr(provider, name, None)
-            if callable(method) and _no_required_args(method):
+            if not (callable(method) and _no_required_args(method)):
+                continue
+            try:  # a few draws: some providers vary the type of what they give
+                values = [getattr(fake, name)() for _ in range(_DRAWS)]
+            except Exception:  # a provider that fails without arguments is of no use here
+                refused[name] = "it fails when called without arguments"
+                continue
+            odd = next((v for v in values if not _plain(v)), None)
+            if odd is None:
                 names.add(name)
-    return frozenset(names)
+            else:
+                refused[name] = _not_plain(odd)
+    return frozenset(names), refused
+
+
+def _not_plain(value: Any) -> str:
+    return f"it gives a {type(value).__name__}, not plain text or data"
+
+
+def provider_names() -> frozenset[str]:
+    """Every `faker.NAME` a template may use."""
+    return _providers()[0]
+
+
+def refusal(name: str) -> str | None:
+    """Why faker's provider `name` may not be used in a template (None: it is no refused
+    provider, perhaps no provider at all)."""
+    return _providers()[1].get(name)
 
 
 class SeededFaker:
@@ -73,4 +129,9 @@ class SeededFaker:
         if self._fake is None:
             seed = self._lazy.reserved() if self._lazy is not None else self._seed
             self._fake = faker_for(random.Random(seed))
-        return getattr(self._fake, name)()
+        value = getattr(self._fake, name)()
+        if not _plain(value):  # a draw unlike those tried when the list was made
+            from mockserver.scenario.template import TemplateError  # (it imports this module)
+
+            raise TemplateError(f"faker provider '{name}' cannot be used: {_not_plain(value)}")
+        return value

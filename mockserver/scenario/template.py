@@ -173,6 +173,8 @@ def _check_root(names: list[str]) -> None:
     if kind == "faker":
         if len(rest) != 1:
             raise TemplateError("write faker.PROVIDER, e.g. faker.name or faker.paragraph")
+        if (why := fakers.refusal(rest[0])) is not None:
+            raise TemplateError(f"faker provider '{rest[0]}' cannot be used: {why}")
         if rest[0] not in fakers.provider_names():
             hint = did_you_mean(rest[0], fakers.provider_names())
             raise TemplateError(f"unknown faker provider '{rest[0]}'{hint}; see faker's docs")

@@ -17,7 +17,7 @@ from mockserver.testing.admin_types import (
     Binding,
     ConversationInfo,
     Health,
-    RequestEntry,
+    RequestPage,
     ScenarioInfo,
     Verification,
 )
@@ -112,9 +112,24 @@ class Calls:
         return Call("DELETE", "/_mock/tenants/binding", Binding.from_json, _query(tenant=tenant))
 
     @staticmethod
-    def requests(**filters: Any) -> Call[list[RequestEntry]]:
-        query = _query(**filters)
-        return Call("GET", "/_mock/requests", RequestEntry.list_from_json, query)
+    def requests(**filters: Any) -> Call[RequestPage]:
+        """The first page of the journal's matches (clients follow `next_requests`)."""
+        return Call("GET", "/_mock/requests", RequestPage.from_json, _query(**filters))
+
+    @staticmethod
+    def next_requests(
+        filters: dict[str, Any], page: RequestPage, taken: int
+    ) -> Call[RequestPage] | None:
+        """The page after `page` (None: that was the last), `taken` entries read so far."""
+        if not page.has_more or page.last_seq is None:
+            return None
+        limit = filters.get("limit")
+        rest = {
+            **filters,
+            "after": page.last_seq,
+            "limit": None if limit is None else limit - taken,
+        }
+        return Call("GET", "/_mock/requests", RequestPage.from_json, _query(**rest))
 
     @staticmethod
     def clear_requests(tenant: str | None) -> Call[int]:

@@ -30,6 +30,7 @@ from mockserver.testing.admin_types import (
     ConversationInfo,
     Health,
     RequestEntry,
+    RequestPage,
     ScenarioInfo,
     Verification,
 )
@@ -128,8 +129,16 @@ class AdminClient(_Base):
         until: Moment | None = None,
         limit: int | None = None,
     ) -> list[RequestEntry]:
-        """The journal, oldest first; `tenant` is the API key (the server hashes it)."""
-        return self.run(Calls.requests(**_filters(locals())))
+        """The journal, oldest first; `tenant` is the API key (the server hashes it). Read a
+        page at a time (the server pages large listings)."""
+        filters = _filters(locals())
+        found: list[RequestEntry] = []
+        call: Call[RequestPage] | None = Calls.requests(**filters)
+        while call is not None:
+            page = self.run(call)
+            found += page.entries
+            call = Calls.next_requests(filters, page, len(found))
+        return found
 
     def clear_requests(self, tenant: str | None = None) -> int:
         return self.run(Calls.clear_requests(tenant))
@@ -226,7 +235,14 @@ class AsyncAdminClient(_Base):
         until: Moment | None = None,
         limit: int | None = None,
     ) -> list[RequestEntry]:
-        return await self.run(Calls.requests(**_filters(locals())))
+        filters = _filters(locals())
+        found: list[RequestEntry] = []
+        call: Call[RequestPage] | None = Calls.requests(**filters)
+        while call is not None:
+            page = await self.run(call)
+            found += page.entries
+            call = Calls.next_requests(filters, page, len(found))
+        return found
 
     async def clear_requests(self, tenant: str | None = None) -> int:
         return await self.run(Calls.clear_requests(tenant))

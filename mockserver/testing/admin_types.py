@@ -170,6 +170,20 @@ class RequestEntry:
 
 
 @dataclass(frozen=True)
+class RequestPage:
+    """One page of GET /_mock/requests; the next starts after `last_seq` when has_more."""
+
+    entries: tuple[RequestEntry, ...]
+    has_more: bool
+    last_seq: int | None
+
+    @classmethod
+    def from_json(cls, d: Json) -> RequestPage:
+        entries = tuple(RequestEntry.list_from_json(d))
+        return cls(entries, bool(d.get("has_more")), d.get("last_seq"))
+
+
+@dataclass(frozen=True)
 class Verification:
     ok: bool
     violations: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import random
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, TypeGuard
@@ -61,6 +62,19 @@ _SHORT = {"email": "a@b.io", "idn-email": "a@b.io", "uri": "http://a.io", "iri":
 
 
 def number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
+    """A number within the schema's bounds and multipleOf, always finite: a bound at the edge
+    of the doubles (`exclusiveMinimum: 1.7976931348623157e308`) leaves no finite room, and
+    JSON has no Infinity, so the largest double stands in for it."""
+    try:
+        value = _number(schema, rng, integer)
+    except OverflowError:  # a multiple past the largest double
+        value = _bounds(schema)[0]
+    if isinstance(value, float) and not math.isfinite(value):
+        return math.copysign(sys.float_info.max, value)
+    return value
+
+
+def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
     low, high, low_open, high_open = _bounds(schema)
     step = schema.get("multipleOf")
     if _is_number(step) and step > 0:

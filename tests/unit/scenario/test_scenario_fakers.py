@@ -1,0 +1,46 @@
+"""`{{ faker.NAME }}` offers only providers whose values are plain data.
+
+Before: `{{ faker.time_series }}` rendered `<generator object ... at 0x7f...>` (a memory
+address: neither useful nor deterministic), `faker.pyset` a set whose order changes with
+every process.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mockserver.scenario import fakers
+from mockserver.scenario.load import load_text
+from mockserver.scenario.problems import ScenarioLoadError
+from mockserver.scenario.template import TemplateError
+
+REFUSED = ["time_series", "pyset", "pytimezone", "time_delta", "json_bytes"]
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_a_provider_that_gives_no_plain_value_is_refused_at_load_with_why(name: str) -> None:
+    text = f"name: fk\nrules:\n  - reply:\n      - message: 'at {{{{ faker.{name} }}}}'\n"
+    with pytest.raises(ScenarioLoadError) as refused:
+        load_text(text, "fk.yaml")
+    (shown,) = refused.value.lines()
+    assert shown.startswith("fk.yaml:4:")
+    assert f"faker provider '{name}' cannot be used: it gives a" in shown
+
+
+def test_every_offered_provider_renders_the_same_text_for_the_same_seed() -> None:
+    first = [fakers.SeededFaker(random.Random(9))(n) for n in sorted(fakers.provider_names())]
+    again = [fakers.SeededFaker(random.Random(9))(n) for n in sorted(fakers.provider_names())]
+    assert [repr(v) for v in first] == [repr(v) for v in again]
+    assert not any(" at 0x" in repr(v) for v in first)
+
+
+def test_a_non_plain_draw_at_answer_time_is_a_template_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = fakers.SeededFaker(random.Random(1))
+    fake("name")  # builds the seeded Faker
+    monkeypatch.setattr(fake._fake, "name", lambda: {1, 2})
+    with pytest.raises(TemplateError, match="gives a set"):
+        fake("name")
