@@ -490,3 +490,27 @@ async def test_store_false_continues_on_its_socket_only(client: AsyncOpenAI) -> 
         await other.response.create(model="gpt-4o", previous_response_id=first["id"], input="x")
         (error,) = await until_done(other)
     assert error["error"]["code"] == "previous_response_not_found" and error["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "error: server_error",  # a stream-time error: it fails the response in its stream
+        "reply: [{message: a b}]\n    fault: {kind: failed, after_events: 2, error_event: flat}",
+    ],
+)
+async def test_errors_in_the_stream_take_the_ws_shape(
+    start_server: StartServer, tmp_path: Path, rule: str
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nrules:\n  - {rule}\n", encoding="utf-8")
+    mock = await start_server(seed=7, scenarios=(path,), default_scenario="s")
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="x", stream_id="s1")
+        events = await until_done(conn)  # validated against ResponsesServerEvent
+        if events[-1]["type"] == "error":
+            events += await until_done(conn)
+    kinds = [e["type"] for e in events]
+    assert kinds[-2:] == ["error", "response.failed"]
+    error = events[-2]
+    assert error["stream_id"] == "s1" and error["error"]["message"]
