@@ -47,7 +47,7 @@ from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
-from mockserver.pipeline import conversations, streamed
+from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
 from mockserver.pipeline.conversations import facts, seen
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
@@ -183,6 +183,7 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
+    loop_check.check(tenant, opened.earlier, req.input_items)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 
