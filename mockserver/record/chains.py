@@ -39,14 +39,35 @@ def input_items(body: Mapping[str, Any]) -> tuple[Item, ...]:
         return tuple(i for i in raw if isinstance(i, Mapping)) if isinstance(raw, list) else ()
 
 
+def conversation_id(value: Any) -> str | None:
+    """The id a create's `conversation` names (a string, or an object with an id)."""
+    found = value.get("id") if isinstance(value, Mapping) else value
+    return found if isinstance(found, str) else None
+
+
 class Chains:
     def __init__(self, max_links: int = DEFAULT_MAX_CHAINS) -> None:
         self._links: OrderedDict[str, Link] = OrderedDict()
+        # Conversations API: a conversation's items (its first items, then every response's
+        # input and output), as the upstream keeps them.
+        self._conversations: OrderedDict[str, list[Item]] = OrderedDict()
         self._max = max_links
+
+    def opened(self, conv_id: str, items: Any) -> None:
+        """A conversation the upstream created (with its first items), or items added to it."""
+        kept = self._conversations.setdefault(conv_id, [])
+        kept.extend(input_items({"input": items if isinstance(items, list) else []}))
+        self._conversations.move_to_end(conv_id)
+        while len(self._conversations) > self._max:
+            self._conversations.popitem(last=False)
 
     def conversation(self, body: Mapping[str, Any]) -> tuple[tuple[Item, ...], bool]:
         """Earlier turns then this request's input; and whether the chain names a response
-        this recorder never saw (then the earlier turns are missing)."""
+        or conversation this recorder never saw (then the earlier turns are missing)."""
+        conv_id = conversation_id(body.get("conversation"))
+        if conv_id is not None:
+            kept = self._conversations.get(conv_id)
+            return tuple(kept or ()) + input_items(body), kept is None
         earlier: list[tuple[Item, ...]] = []
         rid = body.get("previous_response_id")
         seen: set[str] = set()
@@ -67,6 +88,9 @@ class Chains:
         outputs = (
             tuple(i for i in output if isinstance(i, Mapping)) if isinstance(output, list) else ()
         )
+        conv_id = conversation_id(body.get("conversation"))
+        if conv_id is not None and conv_id in self._conversations:
+            self._conversations[conv_id].extend(input_items(body) + outputs)
         previous = body.get("previous_response_id")
         self._links[rid] = Link(
             previous if isinstance(previous, str) else None, input_items(body) + outputs

@@ -48,6 +48,7 @@ log = logging.getLogger("mockserver.record")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CREATE = "/v1/responses"
+_CONVERSATIONS = "/v1/conversations"
 _UNFINISHED = ("queued", "in_progress")
 # proxy: every /v1/ request goes upstream; fallback: only those no rule answers; off: none.
 RECORD_MODES = ("proxy", "fallback", "off")
@@ -136,7 +137,20 @@ class Recorder:
             self._note_create(body, answer, scrubber)
         elif request.method == "GET" and request.path.startswith(_CREATE + "/"):
             self._note_retrieve(request.path.rsplit("/", 1)[-1], answer)
+        elif request.method == "POST" and request.path.startswith(_CONVERSATIONS):
+            self._note_conversation(request.path, _json_object(raw), answer)
         return response
+
+    def _note_conversation(self, path: str, sent: dict[str, Any] | None, answer: Answer) -> None:
+        """Conversations created (with items) and items added: the turns later creates count."""
+        if answer.status >= 400 or sent is None:
+            return
+        parts = path.removeprefix(_CONVERSATIONS).strip("/").split("/")
+        got = answer.json_object()
+        if parts == [""] and got is not None and isinstance(got.get("id"), str):
+            self.chains.opened(got["id"], sent.get("items"))
+        elif len(parts) == 2 and parts[1] == "items":
+            self.chains.opened(parts[0], sent.get("items"))
 
     def _note_create(self, body: dict[str, Any], answer: Answer, scrubber: Scrubber) -> None:
         final = answer.final_response()
@@ -249,14 +263,15 @@ class Recorder:
 
 
 def _standalone(body: Mapping[str, Any], conversation: list[dict[str, Any]]) -> dict[str, Any]:
-    """The request with the mock's chain written out: the upstream knows none of its ids.
+    """The request with the mock's chain or conversation written out: the upstream knows
+    none of its ids.
     Reasoning items are left out (the upstream would not accept them back); ids too."""
     items = [
         {k: v for k, v in item.items() if k != "id"}
         for item in conversation
         if item.get("type") != "reasoning"
     ]
-    sent = {k: v for k, v in body.items() if k != "previous_response_id"}
+    sent = {k: v for k, v in body.items() if k not in ("previous_response_id", "conversation")}
     sent["input"] = items
     return sent
 

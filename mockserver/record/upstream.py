@@ -59,8 +59,13 @@ class Answer:
         """The Response the answer ends with: the JSON body, or the stream's terminal event."""
         if self.streamed:
             return self.reader.final if self.reader is not None else None
-        value = self._json()
-        return value if isinstance(value, dict) and value.get("object") == "response" else None
+        value = self.json_object()
+        return value if value is not None and value.get("object") == "response" else None
+
+    def json_object(self) -> dict[str, Any] | None:
+        """A JSON answer's object (None: a stream, not JSON, or not an object)."""
+        value = None if self.streamed else self._json()
+        return value if isinstance(value, dict) else None
 
     def error_object(self) -> dict[str, Any] | None:
         """The `error` object of an error answer (or of a stream's error event)."""

@@ -309,3 +309,27 @@ async def test_websocket_clients_get_recorded_answers_in_fallback_mode_only(
                     break
     assert texts == ["You said: first over HTTP", "You said: then over the socket"]
     assert "then over the socket" in (out / "recorded.yaml").read_text(encoding="utf-8")
+
+
+async def test_a_conversation_replays_with_the_mocks_own_conversation(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    real, recorder, out = await real_and_recorder(start_server, tmp_path)
+
+    async def talk(server: RunningServer) -> list[str]:
+        async with server.client() as sdk:
+            conv = await sdk.conversations.create(
+                items=[{"type": "message", "role": "user", "content": "I am Ada."}]
+            )
+            texts = []
+            for text in ("hello", "and again"):
+                got = await sdk.responses.create(model="gpt-4o", conversation=conv.id, input=text)
+                texts.append(got.output_text)
+        return texts
+
+    recorded = await talk(recorder)
+    text = (out / "recorded.yaml").read_text(encoding="utf-8")
+    assert "turn: 2" in text and "turn: 3" in text  # the conversation's first item counts
+    await real.server.close()
+    replay = await start_server(Config(scenarios=(out,), default_scenario="recorded"))
+    assert await talk(replay) == recorded == ["You said: hello", "You said: and again"]

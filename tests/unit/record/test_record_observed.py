@@ -52,3 +52,15 @@ def test_chains_rebuild_the_conversation_and_forget_the_oldest() -> None:
     chains.remember({"input": "x"}, {"id": "r3", "output": []})  # r1 is forgotten
     conversation, unknown = chains.conversation({"input": "y", "previous_response_id": "r2"})
     assert unknown and len(conversation) == 2  # r2's items, then this input
+
+
+def test_a_conversations_items_come_before_each_request() -> None:
+    chains = Chains()
+    chains.opened("conv_1", [{"type": "message", "role": "user", "content": "I am Ada."}])
+    first = {"conversation": "conv_1", "input": "hi"}
+    conversation, unknown = chains.conversation(first)
+    assert not unknown and [i["content"] for i in conversation] == ["I am Ada.", "hi"]
+    chains.remember(first, {"id": "r1", "output": [{"type": "message", "role": "assistant"}]})
+    conversation, _ = chains.conversation({"conversation": {"id": "conv_1"}, "input": "more"})
+    assert len(conversation) == 4
+    assert chains.conversation({"conversation": "conv_x", "input": "x"})[1]  # never seen
