@@ -23,6 +23,7 @@ from mockserver.pipeline.middleware import (
     ratelimit_headers,
 )
 from mockserver.pipeline.store import Store
+from mockserver.record import proxy as record
 from mockserver.scenario.problems import Problem, ScenarioLoadError, did_you_mean
 from mockserver.scenario.registry import Registry
 from mockserver.scenario.reload import watch
@@ -64,6 +65,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
     if config.reload and config.scenarios:
         app.cleanup_ctx.append(_watching(app[SCENARIOS]))
+    if config.record_upstream is not None:  # --upstream: proxy and record (record/proxy.py)
+        record.install(app, config)
     admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)

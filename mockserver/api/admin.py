@@ -51,6 +51,7 @@ def install(app: web.Application) -> Journal:
     from mockserver.api import (
         admin_conversations,
         admin_journal,
+        admin_record,
         admin_scenarios,
     )  # their routes use this module's helpers
 
@@ -61,6 +62,7 @@ def install(app: web.Application) -> Journal:
     app.add_routes(admin_scenarios.routes)
     app.add_routes(admin_journal.routes)
     app.add_routes(admin_conversations.routes)
+    app.add_routes(admin_record.routes)  # /_mock/record (--upstream)
     return journal
 
 

@@ -45,6 +45,7 @@ class Continuation:
     counted: list[Item]
     history_len: int  # how many of `counted` came before this request's input
     seen: list[Item] = field(default_factory=list)
+    earlier: list[Item] = field(default_factory=list)  # `seen` before this request's input
     conversation: Conversation | None = None
     facts: ConversationFacts = NO_CONVERSATION
     # context_management: compact past this many tokens (0: at the model's default)
@@ -69,7 +70,7 @@ def open_continuation(
     whole = earlier + req.input_items
     last = compaction.last_compaction(whole)
     if conversation is None and last < 0:  # the common case: nothing to expand or report
-        return Continuation(whole, len(earlier), whole, None, NO_CONVERSATION, threshold)
+        return Continuation(whole, len(earlier), whole, earlier, None, NO_CONVERSATION, threshold)
     facts = ConversationFacts(
         id=conv_id,
         metadata=MappingProxyType(dict(conversation.metadata)) if conversation else {},
@@ -81,6 +82,7 @@ def open_continuation(
         counted=counted,
         history_len=max(0, len(earlier) - (len(whole) - len(counted))),
         seen=compaction.expanded(whole),
+        earlier=compaction.expanded(earlier),
         conversation=conversation,
         facts=facts,
         compact_threshold=threshold,

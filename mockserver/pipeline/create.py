@@ -47,7 +47,7 @@ from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
-from mockserver.pipeline import conversations, streamed
+from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
 from mockserver.pipeline.conversations import facts, seen
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
@@ -55,6 +55,7 @@ from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
 from mockserver.plan import Plan
+from mockserver.record.proxy import RECORDER
 from mockserver.scenario import expectations
 from mockserver.scenario.engine import decide
 from mockserver.scenario.match import NoRuleMatched
@@ -129,7 +130,7 @@ async def create(
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
-    chosen = choose(scenario, model, turn, rf)  # 6
+    chosen = await _choose_or_record(app, scenario, model, turn, rf, incoming.headers)  # 6
     hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
@@ -139,6 +140,26 @@ async def create(
     if chosen.plan.latency_ms:
         await asyncio.sleep(chosen.plan.latency_ms / 1000)
     return finish(turn, chosen.plan, model, rf, app[STORE])  # 8
+
+
+async def _choose_or_record(
+    app: web.Application,
+    scenario: Scenario | None,
+    model: ModelInfo,
+    turn: Turn,
+    rf: RequestFaults,
+    headers: Mapping[str, str],
+) -> Chosen:
+    """choose(); with --record-mode fallback, a request no rule of the recorded scenario
+    matches is asked upstream, recorded as a rule, and answered by it (record/proxy.py)."""
+    try:
+        return choose(scenario, model, turn, rf)
+    except NoRuleMatched:
+        recorder = app.get(RECORDER)
+        if recorder is None or not recorder.fills(scenario):
+            raise
+    grown = await recorder.fill_in(app[SCENARIOS], turn.req.raw, turn.conversation, headers)
+    return choose(grown, model, turn, rf)
 
 
 async def warmed_up(app: web.Application) -> None:
@@ -162,6 +183,7 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
+    loop_check.check(tenant, opened.earlier, req.input_items)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 

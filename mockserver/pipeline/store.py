@@ -72,6 +72,11 @@ class StoredResponse:
             pending, self.pending = self.pending, None
             pending.settle(response)
 
+    @property
+    def input_body(self) -> bytes:
+        """The input items as kept (JSON bytes), for a byte search before a parse."""
+        return self._input
+
     def input_items(self) -> list[dict[str, Any]]:
         value: list[dict[str, Any]] = json.loads(self._input)
         return value

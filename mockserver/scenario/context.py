@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
 from mockserver.openai.texts import is_user_message, message_text
+from mockserver.openai.tools import offered_tools, tool_names
 
 T = TypeVar("T")
 
@@ -138,7 +139,8 @@ class MatchContext:
 
     @lazy
     def tool_names(self) -> frozenset[str]:
-        return _tool_names(self.body.get("tools"))
+        """Every tool offered (namespaced, additional_tools items): openai/tools.py."""
+        return tool_names(offered_tools(self.body.get("tools"), self.conversation))
 
     @lazy
     def metadata(self) -> Mapping[str, str]:
@@ -171,18 +173,6 @@ def build_context(
 ) -> MatchContext:
     """The request's context; nothing is derived until read."""
     return MatchContext(body, conversation, headers, call, seed, facts)
-
-
-def _tool_names(tools: Any) -> frozenset[str]:
-    """Function and custom tools by name, built-in tools by type (web_search, file_search...)."""
-    names: set[str] = set()
-    for tool in tools if isinstance(tools, list) else ():
-        if not isinstance(tool, Mapping):
-            continue
-        name = tool.get("name")
-        names.add(name if isinstance(name, str) else str(tool.get("type", "")))
-    names.discard("")
-    return frozenset(names)
 
 
 def _tool_outputs(items: tuple[Mapping[str, Any], ...]) -> list[tuple[int, ToolOutput]]:
