@@ -30,10 +30,22 @@ def test_a_provider_that_gives_no_plain_value_is_refused_at_load_with_why(name: 
 
 
 def test_every_offered_provider_renders_the_same_text_for_the_same_seed() -> None:
-    first = [fakers.SeededFaker(random.Random(9))(n) for n in sorted(fakers.provider_names())]
-    again = [fakers.SeededFaker(random.Random(9))(n) for n in sorted(fakers.provider_names())]
-    assert [repr(v) for v in first] == [repr(v) for v in again]
-    assert not any(" at 0x" in repr(v) for v in first)
+    names = sorted(fakers.provider_names())
+
+    def draw() -> list[str]:
+        faker = fakers.SeededFaker(random.Random(9))
+        return [repr(faker(n)) for n in names]
+
+    # Providers relative to "now" (date_this_month...) differ when two passes straddle a
+    # second on a loaded machine: a pass that matches its successor once proves the seed
+    # decides everything else; a provider drawing from outside the seed never matches.
+    passes = [draw(), draw()]
+    for _ in range(3):
+        if passes[-2] == passes[-1]:
+            break
+        passes.append(draw())
+    assert passes[-2] == passes[-1]
+    assert not any(" at 0x" in text for text in passes[-1])
 
 
 def test_a_non_plain_draw_at_answer_time_is_a_template_error(
