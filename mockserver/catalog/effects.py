@@ -3,7 +3,6 @@
     model_for(...)           the model's rules for the request (raises the API's error)
     counted_body(req)        the body as the create path echoes and counts it
     output_with_includes()   include[] effects on the output items (logprobs, encrypted reasoning)
-    response_model(info)     what Response.model says; response_effort(): reasoning.effort
     input_items_with_includes(items, asked)   GET input_items: include[] on input items
 The zero-config reasoning item and reasoning tokens are reasoning.with_reasoning.
 """
@@ -60,17 +59,6 @@ def output_with_includes(
         top_logprobs=req.top_logprobs or 0,
         with_logprobs=info.samples(info.effort(req.reasoning)),
     )
-
-
-def response_model(info: ModelInfo) -> str | None:
-    """What Response.model says: the dated snapshot the alias ran (None: the name as sent)."""
-    return info.response_model if info.known else None
-
-
-def response_effort(info: ModelInfo, req: ResponseRequest) -> str | None:
-    """What Response.reasoning.effort says: the request's effort, else a reasoning model's
-    default (None: the request's, as sent)."""
-    return info.effort(req.reasoning)
 
 
 def input_items_with_includes(

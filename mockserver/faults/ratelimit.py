@@ -154,6 +154,15 @@ class RateLimiter:
                 _charge(tok, tokens)
         return Admission(snapshot=_snapshot(pairs, shown), refusal=refusal, charged=charged)
 
+    def admit_nominal(self) -> Admission:
+        """`admit([], 0)` for a request no limit applies to (the usual case, on every
+        request): it is counted in the nominal bucket, which never refuses, and the headers
+        show that bucket. Same numbers, a few operations instead of the general walk."""
+        req, tok = self._pair(_NOMINAL, self.clock.monotonic())
+        assert req is not None and tok is not None  # the nominal pair has both
+        req.level = max(0.0, req.level - 1)  # `_charge(req, 1)`; 0 tokens change nothing
+        return Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
+
     def settle(self, admission: Admission, tokens_delta: int) -> None:
         """Correct an admitted request's token charge once its real usage is known.
 
@@ -195,6 +204,7 @@ class RateLimiter:
 _NOMINAL = LimitScope(
     ("nominal",), RateLimits(NOMINAL_REQUESTS_PER_MINUTE, NOMINAL_TOKENS_PER_MINUTE)
 )
+_NOMINAL_CHARGED = (_NOMINAL.key,)
 
 
 def _bucket(per_minute: int | None, now: float) -> Bucket | None:
@@ -230,6 +240,10 @@ def _snapshot(pairs: Sequence[_Pair], nominal: _Pair) -> Snapshot:
     req = _tightest([p[0] for p in pairs]) or nominal[0]
     tok = _tightest([p[1] for p in pairs]) or nominal[1]
     assert req is not None and tok is not None  # the nominal pair has both
+    return _pair_snapshot(req, tok)
+
+
+def _pair_snapshot(req: Bucket, tok: Bucket) -> Snapshot:
     return Snapshot(
         limit_requests=int(req.capacity),
         remaining_requests=req.remaining(),

@@ -46,12 +46,13 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
     """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
     app = request.app
     path = request.path
+    retries = request.headers.get("x-stainless-retry-count")
     ex = Exchange(
         request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
         method=request.method,
         path=path,
         started_at=time.time(),
-        retry_count=_retry_count(request),
+        retry_count=0 if retries is None else _retry_count(retries),
     )
     request[EXCHANGE_KEY] = ex
     start = time.perf_counter()
@@ -77,10 +78,7 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
             sink(ex)
 
 
-def _retry_count(request: web.Request) -> int:
-    raw = request.headers.get("x-stainless-retry-count")
-    if raw is None:
-        return 0
+def _retry_count(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
@@ -125,7 +123,8 @@ def tenant_of(request: web.Request) -> Tenant:
 
 
 async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: the headers every real answer carries, streams included."""
+    """on_response_prepare: the headers every real answer carries, streams included, and
+    x-ratelimit-* on every answer to a create request (one hook: each is a coroutine call)."""
     ex: Exchange | None = request.get(EXCHANGE_KEY)
     headers = response.headers
     if ex is not None:
@@ -138,6 +137,10 @@ async def add_openai_headers(request: web.Request, response: web.StreamResponse)
             headers.setdefault("x-mock-rule", ex.rule)
     headers.setdefault("openai-version", OPENAI_VERSION)
     headers.setdefault("openai-organization", "mockserver")
+    rf = request.get(REQUEST_FAULTS)
+    if rf is not None:
+        for name, value in ratelimit_headers(rf).items():
+            headers.setdefault(name, value)
 
 
 def exchange_of(request: web.Request) -> Exchange:
@@ -145,12 +148,8 @@ def exchange_of(request: web.Request) -> Exchange:
     return request[EXCHANGE_KEY]
 
 
-async def ratelimit_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: x-ratelimit-* on every answer to a create request, streams too."""
-    rf = request.get(REQUEST_FAULTS)
-    if rf is None:
-        return
+def ratelimit_headers(rf: RequestFaults) -> dict[str, str]:
+    """x-ratelimit-*: the state as of admission, once the answer's real usage is settled."""
     settle(rf)
     snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
-    for name, value in snapshot.headers().items():
-        response.headers.setdefault(name, value)
+    return snapshot.headers()
