@@ -13,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockserver.catalog.includes import apply_includes, apply_input_includes
+from mockserver.catalog.includes import apply_includes_in_place, apply_input_includes
 from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo
 from mockserver.catalog.rules import check_request
 from mockserver.errors import ServerError
@@ -51,8 +51,12 @@ def model_for(
 def output_with_includes(
     output: list[dict[str, Any]], req: ResponseRequest, info: ModelInfo, rng: random.Random
 ) -> list[dict[str, Any]]:
-    """include[] effects on the output items (logprobs only where the model samples)."""
-    return apply_includes(
+    """include[] effects on the output items (logprobs only where the model samples).
+
+    The items are changed in place: `output` must be the caller's own, just rendered from a
+    Plan (openai/items.py builds every item afresh, a verbatim one as a deep copy), so the
+    copy `apply_includes` makes for other callers would be waste on every answer."""
+    return apply_includes_in_place(
         output,
         req.include,
         rng,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, NamedTuple
 
 from mockserver.clock import SYSTEM_CLOCK, Clock, format_duration
 from mockserver.errors import MockError
@@ -78,9 +78,9 @@ class Bucket:
         return self.wait_for(self.capacity)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The numbers behind one answer's x-ratelimit-* headers."""
+class Snapshot(NamedTuple):
+    """The numbers behind one answer's x-ratelimit-* headers (a tuple: one is made for every
+    request, and a frozen dataclass costs several times as much to build)."""
 
     limit_requests: int
     remaining_requests: int
@@ -111,11 +111,10 @@ class Refusal:
     retry_after: float | None  # None: the request can never fit (larger than the limit)
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):  # one per request, as Snapshot
     snapshot: Snapshot
     refusal: Refusal | None = None
-    charged: tuple[tuple[str, ...], ...] = field(default=())  # scope keys, for settle()
+    charged: tuple[tuple[str, ...], ...] = ()  # scope keys, for settle()
 
     @property
     def ok(self) -> bool:
@@ -244,13 +243,14 @@ def _snapshot(pairs: Sequence[_Pair], nominal: _Pair) -> Snapshot:
 
 
 def _pair_snapshot(req: Bucket, tok: Bucket) -> Snapshot:
+    # Bucket.remaining() and reset_in(), written out: this runs for every answer.
     return Snapshot(
-        limit_requests=int(req.capacity),
-        remaining_requests=req.remaining(),
-        reset_requests=req.reset_in(),
-        limit_tokens=int(tok.capacity),
-        remaining_tokens=tok.remaining(),
-        reset_tokens=tok.reset_in(),
+        int(req.capacity),
+        max(0, math.floor(req.level + 1e-9)),
+        max(0.0, (req.capacity - req.level) / req.rate) if req.rate else math.inf,
+        int(tok.capacity),
+        max(0, math.floor(tok.level + 1e-9)),
+        max(0.0, (tok.capacity - tok.level) / tok.rate) if tok.rate else math.inf,
     )
 
 
