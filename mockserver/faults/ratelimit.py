@@ -157,8 +157,12 @@ class RateLimiter:
         """`admit([], 0)` for a request no limit applies to (the usual case, on every
         request): it is counted in the nominal bucket, which never refuses, and the headers
         show that bucket. Same numbers, a few operations instead of the general walk."""
-        req, tok = self._pair(_NOMINAL, self.clock.monotonic())
+        now = self.clock.monotonic()
+        pair = self._buckets.get(_NOMINAL.key)
+        req, tok = pair if pair is not None else self._pair(_NOMINAL, now)
         assert req is not None and tok is not None  # the nominal pair has both
+        req.refill(now)
+        tok.refill(now)
         req.level = max(0.0, req.level - 1)  # `_charge(req, 1)`; 0 tokens change nothing
         return Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
 
