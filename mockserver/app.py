@@ -25,6 +25,7 @@ from mockserver.pipeline.store import Store
 from mockserver.scenario.problems import Problem, ScenarioLoadError, did_you_mean
 from mockserver.scenario.registry import Registry
 from mockserver.scenario.reload import watch
+from mockserver.websocket import session as websocket
 from mockserver.zeroconfig import generate
 
 
@@ -55,6 +56,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
+    websocket.install(app)  # GET /v1/responses with Upgrade: the open sockets, closed on stop
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
     app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
     if config.reload and config.scenarios:

@@ -40,6 +40,7 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--log-level", "log_level", str, "info", "debug, info, warning or error"),
     ("--log-format", "log_format", str, "text", "text or json"),
     ("--shutdown-grace", "shutdown_grace", float, 8.0, "seconds streams get to finish on stop"),
+    ("--ws-max-streams", "ws_max_streams", int, 16, "concurrent lanes on one WebSocket"),
     (
         "--admin-token",
         "admin_token",

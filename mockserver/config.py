@@ -42,3 +42,5 @@ class Config:
     strict_models: bool = False
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    # WebSocket mode: lanes (stream_id) one socket may run at once (more: an error event).
+    ws_max_streams: int = 16

@@ -70,6 +70,8 @@ class Plan:
     # Overrides merged over the counted usage (e.g. {"input_tokens": 1000}).
     usage: dict[str, Any] | None = None
     latency_ms: float = 0.0
+    # WebSocket mode: when a steered response yields (mockserver/websocket/steering.py).
+    steering: Literal["item", "end", "refuse"] = "item"
     stream: Pacing | None = None  # the rule's pacing (None: the default pacing)
     fault: tuple[FaultSpec, ...] = ()  # the rule's faults, in order
     error: ErrorSpec | None = None  # an HTTP error to answer instead of a response

@@ -32,6 +32,9 @@ ROOTS = (
     "Response",
     "ResponseItemList",
     "ResponseStreamEvent",
+    "ResponseWsError",
+    "ResponsesClientEvent",
+    "ResponsesServerEvent",
 )
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "openai-spec-subset.json"
 

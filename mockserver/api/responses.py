@@ -12,6 +12,7 @@ from aiohttp import web
 from mockserver import __version__
 from mockserver.api import input_items as input_items_api
 from mockserver.pipeline import create, stored
+from mockserver.websocket import session
 
 routes = web.RouteTableDef()
 
@@ -22,7 +23,9 @@ async def create_response(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/v1/responses")
-async def endpoint_info(request: web.Request) -> web.Response:
+async def endpoint_info(request: web.Request) -> web.StreamResponse:
+    if session.is_upgrade(request):  # the WebSocket mode (mockserver/websocket/)
+        return await session.serve(request)
     return web.json_response(
         {
             "object": "mockserver.endpoint",

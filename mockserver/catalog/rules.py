@@ -39,6 +39,15 @@ def resolve_model(model_id: str, catalogue: Catalogue, strict: bool) -> ModelInf
     return unknown_model(model_id)
 
 
+class ContextWindowExceeded(InvalidRequest):
+    """The input does not fit the model's window: the one refusal the real API reports in
+    the stream of a streamed request (after response.created); `model` is the checked model."""
+
+    def __init__(self, model: ModelInfo) -> None:
+        super().__init__(CONTEXT_EXCEEDED, code="context_length_exceeded", param="input")
+        self.model = model
+
+
 def check_request(
     body: Mapping[str, Any],
     conversation: Sequence[Mapping[str, Any]],
@@ -139,7 +148,7 @@ def _check_context(
     if _bytes_bound(body, conversation) <= limit:
         return
     if input_token_count(body, conversation) > limit:
-        raise InvalidRequest(CONTEXT_EXCEEDED, code="context_length_exceeded", param="input")
+        raise ContextWindowExceeded(info)
 
 
 def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:

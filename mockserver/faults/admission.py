@@ -18,7 +18,7 @@ from typing import Any
 from mockserver.config import Config
 from mockserver.faults import transport
 from mockserver.faults.chaos import ChaosSpec, Choice, draw, fingerprint, server_chaos
-from mockserver.faults.error_catalog import build_error
+from mockserver.faults.error_catalog import ErrorSpec, build_error
 from mockserver.faults.ratelimit import server_scope
 from mockserver.faults.request import (
     RequestFaults,
@@ -30,7 +30,7 @@ from mockserver.faults.request import (
 )
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
-from mockserver.faults.stream_faults import FaultedStream, fault_stream
+from mockserver.faults.stream_faults import FaultedStream, fault_stream, stream_time_error
 from mockserver.http.exchange import Exchange
 from mockserver.plan import Plan
 from mockserver.scenario.model import Rule, Scenario
@@ -48,6 +48,8 @@ def begin(
     model: str,
     api_key: str,
     estimate: Callable[[], int],
+    streamed: bool = False,
+    stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
     """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
     fp = fingerprint(body)
@@ -55,7 +57,9 @@ def begin(
     # (seed, tenant, n-th request, body): reproducible, and apart from the answer's stream
     # (a latency fault does not change the text).
     rng_seed = None if seed is None else f"faults:{seed}:{tenant}:{n}:{fp}"
-    rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate)
+    rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate, streamed)
+    if stream_error is not None:  # a refusal found before (the model's window) fails the stream
+        _error(rf, stream_error)
     if exchange.retry_count > 0:
         report = state.retries.report(fp, state.limiter.clock.monotonic())
         if report is not None:
@@ -116,10 +120,11 @@ def admit_rule(rf: RequestFaults, plan: Plan, rule: Rule | None) -> Choice | Non
 
 
 def arm(rf: RequestFaults, plan: Plan) -> list[FaultSpec]:
-    """A scripted error is raised; else the rule's faults join chaos's and the attempt is
-    recorded. Returns every fault of the answer (the pre-answer ones are the transport's)."""
+    """A scripted error is raised (or, streamed, fails the response in its stream: _error);
+    the rule's faults join chaos's and the attempt is recorded. Returns every fault of the
+    answer (the pre-answer ones are the transport's)."""
     if plan.error is not None:
-        fail(rf, build_error(plan.error, rf.error_context()))
+        _error(rf, plan.error)
     if plan.fault:
         rf.faults.extend(plan.fault)
     if rf.faults:
@@ -157,10 +162,20 @@ def _draw(rf: RequestFaults, spec: ChaosSpec | None, scope: str) -> Choice | Non
 
 
 def _strike(rf: RequestFaults, choice: Choice, why: str) -> Choice:
-    """A chaos/outage choice: its error is raised; its later faults join the request's."""
+    """A chaos/outage choice: its error is raised (or fails the stream: _error); its later
+    faults join the request's."""
     rf.exchange.notes.append(f"{why}: {choice.name}")
     if choice.error is not None:
-        fail(rf, build_error(choice.error, rf.error_context()))
+        _error(rf, choice.error)
     rf.faults.extend(f for f in choice.faults if not transport.is_pre_answer(f))
     name_faults(rf, choice.faults)
     return choice
+
+
+def _error(rf: RequestFaults, spec: ErrorSpec) -> None:
+    """Raise the error; or, for a streamed request and an error the API reports once the
+    stream has started (spec.fails_in_stream), fail the response in its stream instead."""
+    if not (rf.streamed and spec.fails_in_stream()):
+        fail(rf, build_error(spec, rf.error_context()))
+    rf.faults.append(stream_time_error(spec))
+    rf.exchange.error_code = spec.code or spec.type

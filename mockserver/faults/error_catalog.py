@@ -2,10 +2,11 @@
 
 A rule's `error:` is a preset name, or a mapping: either a full error
 `{status, type, code, message, param, headers}` or `{preset: NAME, ...overrides}`; both take
-`retry_after` (seconds -> `retry-after`), `retry_after_ms` (-> `retry-after-ms`) and
-`should_retry` (-> `x-should-retry`). Texts are the real API's where they are known (see
-docs/faults.md for which were observed and which are modelled); placeholders in a
-message are filled in per request (presets.py).
+`retry_after` (seconds -> `retry-after`), `retry_after_ms` (-> `retry-after-ms`),
+`should_retry` (-> `x-should-retry`) and `on_stream` (`failed` or `http`: how a streamed
+request gets it; ErrorSpec.fails_in_stream says the default). Texts are the real API's where
+they are known (see docs/faults.md for which were observed and which are modelled);
+placeholders in a message are filled in per request (presets.py).
 
 What the official Python SDK does with them (openai 3.x `_should_retry`): a retry delay over
 120 s means no retry; else `x-should-retry` decides if present; else 408, 409, 429 and 5xx are
@@ -24,6 +25,7 @@ from typing import Any
 from mockserver.clock import format_duration
 from mockserver.errors import MockError
 from mockserver.faults.presets import (
+    ON_STREAM,
     PRESETS,
     RATE_LIMIT_DOCS,
     ErrorContext,
@@ -47,7 +49,7 @@ __all__ = [
 
 # Keys a mapping `error:` may hold, besides a preset's name.
 SPEC_KEYS = ("status", "type", "code", "message", "param", "headers")
-CONTROL_KEYS = ("retry_after", "retry_after_ms", "should_retry")
+CONTROL_KEYS = ("retry_after", "retry_after_ms", "should_retry", "on_stream")
 
 
 def preset_names() -> list[str]:
@@ -219,4 +221,8 @@ def _check_controls(value: Mapping[str, Any], path: str) -> list[str]:
             problems.append(f"{path}.{key}: expected a number >= 0, got {item!r}")
     if "should_retry" in value and not isinstance(value["should_retry"], bool):
         problems.append(f"{path}.should_retry: expected true or false")
+    if "on_stream" in value and value["on_stream"] not in ON_STREAM:
+        problems.append(
+            f"{path}.on_stream: expected one of {', '.join(ON_STREAM)}, got {value['on_stream']!r}"
+        )
     return problems

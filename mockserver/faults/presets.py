@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 RATE_LIMIT_DOCS = "Visit https://platform.openai.com/account/rate-limits to learn more."
 _RETRY_HELP = (
     "You can retry your request, or contact us through our help center at help.openai.com "
     "if the error persists."
 )
+
+
+OnStream = Literal["failed", "http"]
+ON_STREAM = ("failed", "http")
+# Errors the real API reports after a stream has started (quota, context window, a server
+# error during generation): 200 SSE ending in `error` + `response.failed`, which the SDK does
+# not retry. Request validation (400) and rate limits (429, 503 overload) stay HTTP.
+STREAM_TIME_CODES = frozenset({"insufficient_quota", "context_length_exceeded", "server_error"})
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,18 @@ class ErrorSpec:
     retry_after: float | None = None  # seconds, sent as `retry-after`
     retry_after_ms: float | None = None  # sent as `retry-after-ms`
     should_retry: bool | None = None  # sent as `x-should-retry`
+    # With stream or background: "failed" answers 200 and fails the response in its stream
+    # (created -> in_progress -> error -> response.failed), "http" answers the HTTP error
+    # before any stream; None: as the real API does for this kind of error (fails_in_stream).
+    on_stream: OnStream | None = None
     preset: str | None = None
+
+    def fails_in_stream(self) -> bool:
+        """Whether a streamed (or background) request gets this error inside its stream."""
+        if self.on_stream is not None:
+            return self.on_stream == "failed"
+        server_error = self.status == 500 and self.type == "server_error"
+        return server_error or self.code in STREAM_TIME_CODES
 
     def retry_delay(self) -> float | None:
         """The delay (s) the client is told to wait: what the SDK would use, ms first."""

@@ -44,6 +44,7 @@ class RequestFaults:
     # from the answer's; None: unseeded. The stream is made only when a fault draws from it.
     rng_seed: str | None
     estimate_tokens: Callable[[], int]  # what admission charges (asked only if a limit counts)
+    streamed: bool = False  # stream or background: the answer is a Run, errors can come in it
     scopes: list[LimitScope] = field(default_factory=list)
     admissions: list[Admission] = field(default_factory=list)
     estimate: int = 0

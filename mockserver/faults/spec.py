@@ -71,7 +71,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "garbage": ("bytes",),
     "slow_close": ("ms",),
     "html_error": ("status",),
-    "disconnect": TRIGGER_KEYS,
+    "disconnect": ("close_code", *TRIGGER_KEYS),
     "error_event": ("shape", "error", *TRIGGER_KEYS),
     "failed": ("error", "error_event", *TRIGGER_KEYS),
     "incomplete": ("reason", *TRIGGER_KEYS),
@@ -91,6 +91,9 @@ class Trigger:
     at_event: str | None = None
     occurrence: int = 1  # the k of TYPE#k
     after_ms: float | None = None
+    # Right after the stream's opening (created, [queued,] in_progress), before anything was
+    # generated: where the real API reports an error it finds once the stream has started.
+    after_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class FaultSpec:
     error_event: Literal["none", "flat", "nested"] = "none"  # failed: preceded by an error event
     reason: str = "max_output_tokens"  # incomplete
     status: int = 502  # html_error
+    close_code: int = 1011  # disconnect over a WebSocket: the close frame's code
 
     @property
     def in_stream(self) -> bool:
@@ -140,6 +144,8 @@ class FaultSpec:
             return f"{self.kind}@after_events={t.after_events}"
         if t.at_event is not None:
             return f"{self.kind}@at_event={t.at_event}#{t.occurrence}"
+        if t.after_start:
+            return f"{self.kind}@start"
         return f"{self.kind}@after_ms={_num(t.after_ms or 0)}"
 
 
@@ -164,6 +170,8 @@ def _parse_one(d: Mapping[str, Any]) -> FaultSpec:
             fields[key] = d[key]
     if "status" in d:
         fields["status"] = d["status"]
+    if "close_code" in d:
+        fields["close_code"] = d["close_code"]
     if kind == "latency":
         fields["delay"] = _delay(d)
         fields.pop("ms", None)
@@ -250,6 +258,11 @@ def _check_kind_values(d: Mapping[str, Any], path: str) -> list[str]:
         problems.append(f"{path}.fraction: expected a number from 0 to 1, got {d['fraction']!r}")
     if "status" in d and not (_whole(d["status"], 400) and d["status"] <= 599):
         problems.append(f"{path}.status: expected an HTTP status 400..599, got {d['status']!r}")
+    if "close_code" in d and not _close_code(d["close_code"]):
+        problems.append(
+            f"{path}.close_code: expected a WebSocket close code a server may send (1000-1003, "
+            f"1007-1014, 3000-4999), got {d['close_code']!r}"
+        )
     if d.get("shape", "flat") not in ERROR_SHAPES:
         problems.append(f"{path}.shape: expected one of {', '.join(ERROR_SHAPES)}")
     if d.get("error_event", "none") not in ("none", *ERROR_SHAPES):
@@ -284,6 +297,13 @@ def _check_latency(d: Mapping[str, Any], path: str) -> list[str]:
 def _number(value: Any, low: float) -> bool:
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     return ok and math.isfinite(value) and value >= low
+
+
+def _close_code(value: Any) -> bool:
+    """RFC 6455 7.4: 1004-1006 and 1015 are never sent in a close frame."""
+    if not _whole(value, 1000):
+        return False
+    return value in (1000, 1001, 1002, 1003) or 1007 <= value <= 1014 or 3000 <= value <= 4999
 
 
 def _whole(value: Any, low: int) -> bool:

@@ -10,8 +10,10 @@ actions on the wire, before the events they precede.
 
 Where: `after_events: N` (before event N, counting from 0: after N events were sent),
 `at_event: TYPE#k` (before the k-th event of that type, k from 1), `after_ms: T` (T ms after
-the stream started; the action then fires at exactly T). Without a trigger, a fault that ends
-the stream early acts half-way; failed, incomplete and no_terminal act at the terminal event.
+the stream started; the action then fires at exactly T), or right after the opening events
+(`Trigger.after_start`: where `stream_time_error` puts an error the API reports once the
+stream has started). Without a trigger, a fault that ends the stream early acts half-way;
+failed, incomplete and no_terminal act at the terminal event.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from mockserver.faults.error_catalog import ErrorContext, ErrorSpec, render_message
-from mockserver.faults.spec import FaultSpec
+from mockserver.faults.spec import FaultSpec, Trigger
 from mockserver.http import sse
 from mockserver.openai.usage import output_tokens
 
 Event = dict[str, Any]
 ActionKind = Literal["disconnect", "reset", "stall", "raw", "malformed_chunk", "hold", "end"]
 _AT_TERMINAL = ("failed", "incomplete", "no_terminal")
+_OPENING = ("response.created", "response.queued", "response.in_progress")
 # Body faults that, without a point, act on a stream too (half-way, or at its end).
 _ALSO_IN_STREAM = ("slow_close", "malformed_chunk")
 
@@ -43,6 +46,7 @@ class Action:
     keepalive_ms: float | None = None
     data: bytes = b""  # raw: the bytes of a malformed frame
     wait_ms: float = 0.0  # after the action: time left until the event was due (after_ms)
+    close_code: int = 1011  # disconnect, over a WebSocket: the close frame's code
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,12 @@ def fault_stream(
     return stream
 
 
+def stream_time_error(error: ErrorSpec) -> FaultSpec:
+    """A scripted error as the real API reports it once a stream has started: `200`, then
+    response.created -> response.in_progress -> error (nested) -> response.failed."""
+    return FaultSpec("failed", Trigger(after_start=True), error=error, error_event="nested")
+
+
 def _terminal_response(events: Sequence[Event]) -> dict[str, Any] | None:
     last = events[-1] if events else None
     if last and last.get("type") in (
@@ -102,6 +112,8 @@ def resolve(
         index = min(t.after_events, n)
     elif t.at_event is not None:
         index = _nth(events, t.at_event, t.occurrence)
+    elif t.after_start:
+        index = next((i for i, e in enumerate(events) if e.get("type") not in _OPENING), n)
     else:
         at = t.after_ms or 0.0
         index = next((i for i, o in enumerate(offsets) if o >= at), n)
@@ -148,7 +160,9 @@ def _action(fault: FaultSpec, wait_ms: float) -> Action:
         return Action("raw", name, data=MALFORMED_FRAME, wait_ms=wait_ms)
     if fault.kind == "slow_close":
         return Action("hold", name, fault.ms)
-    kind: ActionKind = "disconnect" if fault.kind == "disconnect" else fault.kind  # type: ignore[assignment]
+    if fault.kind == "disconnect":
+        return Action("disconnect", name, close_code=fault.close_code)
+    kind: ActionKind = fault.kind  # type: ignore[assignment]
     return Action(kind, name)
 
 
@@ -229,6 +243,9 @@ def partial_response(
     ]
     response["output"] = output
     response["completed_at"] = None
+    if not any(e.get("type") not in _OPENING for e in head):
+        # Nothing was generated: real traffic shows `usage: null` (e.g. a quota error).
+        response["usage"] = None
     if kind == "failed":
         body = _error_body(fault.error, ctx)
         response.update(

@@ -31,6 +31,7 @@ class Exchange:
     method: str
     path: str
     started_at: float  # unix time
+    transport: str = "http"  # or "websocket": a response.create over /v1/responses' socket
     tenant: str | None = None  # short hash of the API key, never the key itself
     scenario: str | None = None
     rule: str | None = None

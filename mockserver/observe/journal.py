@@ -37,6 +37,7 @@ class Entry:
             "duration_ms": None if ex.duration_ms is None else round(ex.duration_ms, 3),
             "method": ex.method,
             "path": ex.path,
+            "transport": ex.transport,
             "tenant": ex.tenant,
             "scenario": ex.scenario,
             "rule": ex.rule,

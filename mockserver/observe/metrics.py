@@ -44,6 +44,11 @@ class Metrics:
             "Server-sent event streams being written right now.",
             registry=self.registry,
         )
+        self._sockets_open = Gauge(
+            "mockserver_websockets_open",
+            "WebSocket-mode connections open right now.",
+            registry=self.registry,
+        )
         self._events = Counter(
             "mockserver_events_sent",
             "Server-sent events written, by scenario.",
@@ -111,6 +116,15 @@ class Metrics:
             yield
         finally:
             self.stream_closed()
+
+    @contextmanager
+    def socket_open(self) -> Iterator[None]:
+        """Count a WebSocket-mode connection as open for the duration of the block."""
+        self._sockets_open.inc()
+        try:
+            yield
+        finally:
+            self._sockets_open.dec()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

@@ -37,6 +37,7 @@ class EventList:
     chunking: Chunking
     obfuscation: bool = True
     reasoning_summary: bool = True
+    partial_images: int = 0  # image generation: partial images asked for (the request's tool)
     events: list[Event] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
     delta_texts: list[str] = field(default_factory=list)

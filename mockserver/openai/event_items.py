@@ -214,6 +214,114 @@ def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Emitter:
     return render
 
 
+def _bare(item: Item) -> Item:
+    """The item as real traffic announces a hosted search or image: id, type and status only
+    (no `action`, no `result`: the spec requires them, recorded `added` events omit them)."""
+    return {"id": item.get("id"), "type": item.get("type"), "status": "in_progress"}
+
+
+def emit_web_search_call(b: EventList, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    b.added(index, _bare(item))
+    for step in ("in_progress", "searching", "completed"):
+        b.emit(f"response.web_search_call.{step}", **where)
+    b.done(index, item)
+
+
+_IMAGE_SETTINGS = ("size", "quality", "background", "output_format")
+
+
+def emit_image_generation_call(b: EventList, index: int, item: Item) -> None:
+    """added -> in_progress -> generating -> partial_image x N (the request's image tool's
+    `partial_images`) -> completed -> done. A partial image is the final image (recorded
+    with partial_images: 1; later partials of a real stream refine it)."""
+    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    b.added(index, _bare(item))
+    b.emit("response.image_generation_call.in_progress", **where)
+    b.emit("response.image_generation_call.generating", **where)
+    result = item.get("result")
+    settings = {k: item[k] for k in _IMAGE_SETTINGS if isinstance(item.get(k), str)}
+    for k in range(b.partial_images if isinstance(result, str) and result else 0):
+        b.emit(
+            "response.image_generation_call.partial_image",
+            **where,
+            partial_image_index=k,
+            partial_image_b64=result,
+            **settings,
+        )
+    b.emit("response.image_generation_call.completed", **where)
+    b.done(index, item)
+
+
+def emit_local_shell_call(b: EventList, index: int, item: Item) -> None:
+    """No events of its own; `added` shows the action with `command: []` (recorded)."""
+    action = item.get("action")
+    started = _started(item)
+    if isinstance(action, dict):
+        started["action"] = {**action, "command": []}
+    b.added(index, started)
+    b.done(index, item)
+
+
+def emit_shell_call(b: EventList, index: int, item: Item) -> None:
+    """added (no commands yet) -> per command: shell_call_command.added / .delta / .done
+    (recorded; these events name the output index and command index, not the item)."""
+    action = item.get("action")
+    commands = action.get("commands") if isinstance(action, dict) else None
+    started = _started(item)
+    if isinstance(action, dict):
+        started["action"] = {**action, "commands": [], "max_output_length": None}
+    b.added(index, started)
+    for ci, command in enumerate(commands if isinstance(commands, list) else []):
+        where: dict[str, Any] = {"output_index": index, "command_index": ci}
+        b.emit("response.shell_call_command.added", **where, command="")
+        b.text_deltas("response.shell_call_command.delta", str(command), **where)
+        b.emit("response.shell_call_command.done", **where, command=str(command))
+    b.done(index, item)
+
+
+def emit_shell_call_output(b: EventList, index: int, item: Item) -> None:
+    """A hosted shell's output: added with `output: []` (its status as final), then per
+    command shell_call_output_content.delta (its stdout / stderr at once) and .done (recorded)."""
+    output = item.get("output")
+    entries = [e for e in output if isinstance(e, dict)] if isinstance(output, list) else []
+    b.added(index, {**item, "output": []})
+    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
+    for ci, entry in enumerate(entries):
+        delta = {k: entry[k] for k in ("stdout", "stderr") if isinstance(entry.get(k), str)}
+        b.emit("response.shell_call_output_content.delta", command_index=ci, delta=delta, **where)
+        b.emit("response.shell_call_output_content.done", command_index=ci, **where, output=[entry])
+    b.done(index, item)
+
+
+def emit_apply_patch_call(b: EventList, index: int, item: Item) -> None:
+    """A create or update streams its diff (apply_patch_call_operation_diff.delta / .done,
+    recorded; not yet in the spec or the SDK's types); a delete has no diff to stream."""
+    operation = item.get("operation")
+    diff = operation.get("diff") if isinstance(operation, dict) else None
+    if not isinstance(operation, dict) or not isinstance(diff, str):
+        b.added(index, _started(item))
+        b.done(index, item)
+        return
+    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
+    b.added(index, _started(item, operation={**operation, "diff": ""}))
+    b.text_deltas("response.apply_patch_call_operation_diff.delta", diff, **where)
+    b.emit("response.apply_patch_call_operation_diff.done", **where, diff=diff)
+    b.done(index, item)
+
+
+def _announced(keep_status: bool = False, **empty: Any) -> Emitter:
+    """An item with no events of its own, announced without its final fields (recorded:
+    tool_search_call `arguments: {}`, program `code: ""`, program_output `result: ""` with
+    its final status)."""
+
+    def render(b: EventList, index: int, item: Item) -> None:
+        b.added(index, {**item, **empty} if keep_status else _started(item, **empty))
+        b.done(index, item)
+
+    return render
+
+
 def _emit_mcp_list_tools(b: EventList, index: int, item: Item) -> None:
     outcome = "failed" if item.get("error") else "completed"
     _progress("mcp_list_tools", ("in_progress", outcome), tools=[])(b, index, item)
@@ -233,13 +341,18 @@ RENDERERS: dict[str, Emitter] = {
     "mcp_call": emit_mcp_call,
     "mcp_list_tools": _emit_mcp_list_tools,
     "code_interpreter_call": emit_code_interpreter_call,
-    "web_search_call": _progress("web_search_call", ("in_progress", "searching", "completed")),
+    "web_search_call": emit_web_search_call,
     "file_search_call": _progress(
         "file_search_call", ("in_progress", "searching", "completed"), queries=[], results=None
     ),
-    "image_generation_call": _progress(
-        "image_generation_call", ("in_progress", "generating", "completed"), result=None
-    ),
+    "image_generation_call": emit_image_generation_call,
+    "local_shell_call": emit_local_shell_call,
+    "shell_call": emit_shell_call,
+    "shell_call_output": emit_shell_call_output,
+    "apply_patch_call": emit_apply_patch_call,
+    "tool_search_call": _announced(arguments={}),
+    "program": _announced(code=""),
+    "program_output": _announced(keep_status=True, result=""),
 }
 
 

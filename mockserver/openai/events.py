@@ -98,6 +98,7 @@ def render_events(
         chunking=options.chunking,
         obfuscation=options.include_obfuscation,
         reasoning_summary=options.reasoning_summary,
+        partial_images=partial_images(response.get("tools")),
     )
     # One copy for all events: they may share parts with each other, never with the caller.
     final: dict[str, Any] = clone(dict(response))
@@ -108,6 +109,15 @@ def render_events(
         _error(b, final, options.error_event)
     b.emit(terminal, response=final)
     return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
+
+
+def partial_images(tools: Any) -> int:
+    """`partial_images` of the request's image_generation tool (0-3; 0 without one)."""
+    for tool in tools if isinstance(tools, list) else ():
+        if isinstance(tool, dict) and tool.get("type") == "image_generation":
+            count = tool.get("partial_images")
+            return count if isinstance(count, int) and 0 <= count <= 3 else 0
+    return 0
 
 
 def _start(b: EventList, response: Mapping[str, Any], options: StreamOptions) -> None:

@@ -3,16 +3,19 @@
      1  read_body         the body within --max-body-bytes (and the startup warm-up)
      2  open_turn         JSON object -> ResponseRequest; the tenant's earlier conversation
      3  select_scenario   X-Mock-Scenario, the tenant's binding, --default-scenario: once
-     4  check_model       the model's rules (catalog), before anything is counted
+     4  check_model       the model's rules (catalog), before anything is counted; a streamed
+                          input over the model's window fails in the stream instead (step 5)
      5  begin_faults, admission.admit     rate limits, an outage window, chaos
      6  choose            a replayed plan, the scenario's rule, or the zero-config plan
      7  admission.admit_rule, admission.arm   the rule's limits and chaos, its error, its faults
      8  finish            render the Response (pure), settle usage, store it
      9  answer            JSON (through a body fault), SSE, or a background run
-The journal's facts are written on the exchange as the steps learn them. Steps 2-8 take and
-return plain values and never the aiohttp request: the WebSocket transport reuses them and
-answers from the same Created. Only pre-answer faults (transport.before_answer) and step 9
-touch the connection.
+The journal's facts are written on the exchange as the steps learn them. Steps 2-8 run in
+`create` (transport-neutral: an `Incoming` request and a `Transport` for what touches the
+connection) and return a Created, or the transport's own answer when a pre-answer fault ended
+the exchange. `create_response` (HTTP) and the WebSocket mode (mockserver/websocket/) both call
+it; only reading the body (1), pre-answer faults (`Transport.before_answer`) and the answer (9)
+differ between them.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import asyncio
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -30,11 +33,13 @@ from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP, clock_o
 from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
+from mockserver.catalog.rules import ContextWindowExceeded
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
+from mockserver.faults.error_catalog import PRESETS, ErrorSpec
 from mockserver.faults.request import RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
@@ -44,7 +49,7 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import streamed
-from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline.conversation import NOTHING_KEPT, Kept, history, previous_response
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
@@ -70,40 +75,85 @@ class Chosen:
     plan: Plan
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A create request as any transport received it: the body's bytes (a JSON object), the
+    tenant and key the credentials named, the exchange record, the request's headers."""
+
+    raw: bytes
+    tenant: Tenant
+    api_key: str
+    exchange: Exchange
+    headers: Mapping[str, str]
+    # Responses the connection keeps besides the store (the WebSocket mode's store: false).
+    kept: Kept = field(default_factory=lambda: NOTHING_KEPT)
+
+
+Answer = TypeVar("Answer", covariant=True)
+
+
+class Transport(Protocol[Answer]):
+    """What the create steps need from the connection that answers."""
+
+    def began(self, rf: RequestFaults) -> None:
+        """The request's fault bookkeeping exists (HTTP: its x-ratelimit-* headers read it)."""
+
+    async def before_answer(self, rf: RequestFaults, faults: Sequence[FaultSpec]) -> Answer | None:
+        """Run the pre-answer faults; the transport's answer if one of them ended it."""
+
+
 async def create_response(request: web.Request) -> web.StreamResponse:
-    app, ex = request.app, exchange_of(request)
-    config = app[CONFIG]
-    raw = await read_body(request, config.max_body_bytes)  # 1
-    await _warmed_up(app)
-    turn = open_turn(raw, config, tenant_of(request), ex, request.headers)  # 2
-    scenario = select_scenario(app[SCENARIOS], request.headers.get(SCENARIO_HEADER), turn)  # 3
-    model = check_model(app[MODELS], scenario, turn)  # 4
-    rf = begin_faults(turn, raw, request.get(API_KEY, ""), clock_of(app))  # 5
-    request[REQUEST_FAULTS] = rf  # what the x-ratelimit-* headers say (on_response_prepare)
-    hit = admission.admit(rf, config, scenario)
-    if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
-        return dropped
-    chosen = choose(scenario, model, turn, rf)  # 6
-    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
-    if hit is not None and (dropped := await _strike(request, rf, hit)) is not None:
-        return dropped
-    faults = admission.arm(rf, chosen.plan)
-    if faults and (dropped := await _before_answer(request, rf, faults)) is not None:
-        return dropped
-    if chosen.plan.latency_ms:
-        await asyncio.sleep(chosen.plan.latency_ms / 1000)
-    created = finish(turn, chosen.plan, model, rf, app[STORE])  # 8
+    app = request.app
+    raw = await read_body(request, app[CONFIG].max_body_bytes)  # 1
+    await warmed_up(app)
+    incoming = Incoming(
+        raw, tenant_of(request), request.get(API_KEY, ""), exchange_of(request), request.headers
+    )
+    created = await create(app, incoming, _HttpTransport(request))  # 2-8
+    if not isinstance(created, Created):
+        return created  # a pre-answer fault ended the exchange
     return await answer(request, created)  # 9
 
 
-async def _warmed_up(app: web.Application) -> None:
+async def create(
+    app: web.Application, incoming: Incoming, transport: Transport[Answer]
+) -> Created | Answer:
+    """Steps 2-8, whatever the transport: a MockError raised is the API's refusal."""
+    config, ex, raw = app[CONFIG], incoming.exchange, incoming.raw
+    turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers, incoming.kept)  # 2
+    header = incoming.headers.get(SCENARIO_HEADER)
+    scenario = select_scenario(app[SCENARIOS], header, turn)  # 3
+    model, stream_error = check_model(app[MODELS], scenario, turn)  # 4
+    rf = begin_faults(turn, raw, incoming.api_key, clock_of(app), stream_error)  # 5
+    transport.began(rf)
+    hit = admission.admit(rf, config, scenario)
+    if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
+        return dropped
+    chosen = choose(scenario, model, turn, rf)  # 6
+    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
+    if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
+        return dropped
+    faults = admission.arm(rf, chosen.plan)
+    if faults and (dropped := await transport.before_answer(rf, faults)) is not None:
+        return dropped
+    if chosen.plan.latency_ms:
+        await asyncio.sleep(chosen.plan.latency_ms / 1000)
+    return finish(turn, chosen.plan, model, rf, app[STORE])  # 8
+
+
+async def warmed_up(app: web.Application) -> None:
     warmup = app.get(WARMUP)
     if warmup is not None and not warmup.done():
         await warmup  # only requests in the first second after startup ever wait here
 
 
 def open_turn(
-    raw: bytes, config: Config, tenant: Tenant, ex: Exchange, headers: Mapping[str, str]
+    raw: bytes,
+    config: Config,
+    tenant: Tenant,
+    ex: Exchange,
+    headers: Mapping[str, str],
+    kept: Kept = NOTHING_KEPT,
 ) -> Turn:
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
@@ -112,7 +162,7 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     _refuse_conversation(req.raw.get("conversation"))
-    earlier = history(tenant, previous_response(tenant, req))
+    earlier = history(tenant, previous_response(tenant, req, kept), kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, earlier + req.input_items, len(earlier), ex, rng)
 
@@ -142,16 +192,27 @@ def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scena
     return scenario
 
 
-def check_model(catalogue: Catalogue, scenario: Scenario | None, turn: Turn) -> ModelInfo:
-    """The request's model, checked against its rules (and the scenario's `models:`)."""
+def check_model(
+    catalogue: Catalogue, scenario: Scenario | None, turn: Turn
+) -> tuple[ModelInfo, ErrorSpec | None]:
+    """The request's model, checked against its rules (and the scenario's `models:`), and
+    the refusal a streamed request gets in its stream instead (an input over the window)."""
     strict = turn.config.strict_models
     if scenario is not None and scenario.strict_models is not None:
         strict = scenario.strict_models
     models = scenario.models if scenario is not None else ()
-    return effects.model_for(catalogue, turn.req, turn.conversation, strict, models)
+    try:
+        return effects.model_for(catalogue, turn.req, turn.conversation, strict, models), None
+    except ContextWindowExceeded as exc:
+        error = PRESETS["context_length_exceeded"]
+        if not (turn.req.stream or turn.req.background) or not error.fails_in_stream():
+            raise
+        return exc.model, error
 
 
-def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestFaults:
+def begin_faults(
+    turn: Turn, raw: bytes, api_key: str, clock: Clock, stream_error: ErrorSpec | None = None
+) -> RequestFaults:
     tenant, req = turn.tenant, turn.req
     if tenant.faults is None:
         tenant.faults = TenantFaults.new(clock)
@@ -166,6 +227,8 @@ def begin_faults(turn: Turn, raw: bytes, api_key: str, clock: Clock) -> RequestF
         estimate=functools.partial(
             estimate, turn.conversation, req.instructions, req.max_output_tokens
         ),
+        streamed=req.stream or req.background,
+        stream_error=stream_error,
     )
 
 
@@ -210,20 +273,30 @@ def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, R
     return decision.plan, decision.rule
 
 
-async def _strike(
-    request: web.Request, rf: RequestFaults, hit: Choice
-) -> web.StreamResponse | None:
-    """A chaos or outage choice's pre-answer faults, now; a response if they ended it."""
-    dropped = await _before_answer(request, rf, hit.faults) if hit.faults else None
+async def _strike(transport: Transport[Answer], rf: RequestFaults, hit: Choice) -> Answer | None:
+    """A chaos or outage choice's pre-answer faults, now; the answer if they ended it."""
+    dropped = await transport.before_answer(rf, hit.faults) if hit.faults else None
     if dropped is not None:
         admission.dropped(rf, hit)
     return dropped
 
 
-async def _before_answer(
-    request: web.Request, rf: RequestFaults, faults: Sequence[FaultSpec]
-) -> web.StreamResponse | None:
-    return await transport.before_answer(request, faults, rf.rng, clock_of(request.app))
+class _HttpTransport:
+    """The HTTP request a create answers on."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    def began(self, rf: RequestFaults) -> None:
+        self._request[REQUEST_FAULTS] = rf  # what the x-ratelimit-* headers say
+
+    async def before_answer(
+        self, rf: RequestFaults, faults: Sequence[FaultSpec]
+    ) -> web.StreamResponse | None:
+        request = self._request
+        return await transport.before_answer(request, faults, rf.rng, clock_of(request.app))
 
 
 def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: Store) -> Created:

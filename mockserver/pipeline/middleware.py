@@ -46,14 +46,7 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
     """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
     app = request.app
     path = request.path
-    retries = request.headers.get("x-stainless-retry-count")
-    ex = Exchange(
-        request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
-        method=request.method,
-        path=path,
-        started_at=time.time(),
-        retry_count=0 if retries is None else _retry_count(retries),
-    )
+    ex = open_exchange(app, request.method, path, _retry_count(request))
     request[EXCHANGE_KEY] = ex
     start = time.perf_counter()
     try:
@@ -74,11 +67,30 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
         return response
     finally:
         ex.duration_ms = (time.perf_counter() - start) * 1000
-        for sink in app[EXCHANGE_SINKS]:
-            sink(ex)
+        close_exchange(app, ex)
 
 
-def _retry_count(raw: str) -> int:
+def open_exchange(app: web.Application, method: str, path: str, retry_count: int) -> Exchange:
+    """A new exchange record (HTTP: one a request; WebSocket: one a response.create)."""
+    return Exchange(
+        request_id=f"req_{app[REQUEST_RNG].getrandbits(128):032x}",
+        method=method,
+        path=path,
+        started_at=time.time(),
+        retry_count=retry_count,
+    )
+
+
+def close_exchange(app: web.Application, ex: Exchange) -> None:
+    """Hand a finished exchange to the sinks (journal, metrics, access log)."""
+    for sink in app[EXCHANGE_SINKS]:
+        sink(ex)
+
+
+def _retry_count(request: web.Request) -> int:
+    raw = request.headers.get("x-stainless-retry-count")
+    if raw is None:
+        return 0
     try:
         return int(raw)
     except ValueError:

@@ -68,6 +68,16 @@ async def answer(request: web.Request, created: Created) -> web.StreamResponse:
 
 def _start_run(created: Created) -> tuple[Run, list[bytes]]:
     """The Run of the response, and the frames its own stream writes (framed once, here)."""
+    run, events = start_run(created)
+    req = created.turn.req
+    if req.include_obfuscation or req.background:
+        return run, run.frames
+    return run, sse.frames(events, obfuscation=False)
+
+
+def start_run(created: Created) -> tuple[Run, Sequence[dict[str, Any]]]:
+    """The Run of a streamed response and its events, paced and with its stream faults
+    applied: what SSE and the WebSocket mode write (each framed its own way)."""
     turn, req, stored = created.turn, created.turn.req, created.stored
     pacing = created.plan.stream if created.plan.stream is not None else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
@@ -87,9 +97,7 @@ def _start_run(created: Created) -> tuple[Run, list[bytes]]:
     run = Run(events, offsets, stored)
     if stored is not None:
         stored.live = run
-    if req.include_obfuscation or req.background:
-        return run, run.frames
-    return run, sse.frames(events, obfuscation=False)
+    return run, events
 
 
 async def _write_foreground(

@@ -80,6 +80,7 @@ class Builder(Compiler):
             on_retry=self._delegated(raw, "on_retry", path) or "advance",
             expect=self._delegated(raw, "expect", path),
             latency_ms=float(raw.get("latency_ms", 0)) if self.ok((*path, "latency_ms")) else 0,
+            steering=raw.get("steering", "item") if self.ok((*path, "steering")) else "item",
             stream=self._pacing(raw, path, base),
             status=status,
             incomplete_reason=(reason or "max_output_tokens") if status == "incomplete" else None,

@@ -128,6 +128,7 @@ def _plan(scenario: str, rule: Rule, items: tuple[ItemPlan, ...]) -> Plan:
         incomplete_reason=rule.incomplete_reason,
         usage=_plain(rule.usage) if rule.usage is not None else None,
         latency_ms=rule.latency_ms,
+        steering=rule.steering,
         stream=rule.stream,
         fault=rule.fault or (),
         error=rule.error,

@@ -48,6 +48,8 @@ class Rule:
     on_retry: OnRetry = "advance"  # a retried request takes the next step, or replays this one
     expect: Expectations | None = None  # what the request must contain
     latency_ms: float = 0.0
+    # WebSocket steering: yield after an output item (item), only once done (end), refuse.
+    steering: Literal["item", "end", "refuse"] = "item"
     stream: Pacing | None = None  # merged over the scenario's
     status: Literal["completed", "incomplete"] = "completed"
     incomplete_reason: str | None = None

@@ -30,6 +30,11 @@ def item_types(root: str = "OutputItem") -> list[str]:
     return sorted(_spec()["by_type"][root])
 
 
+def item_schema(kind: str, root: str = "OutputItem") -> dict[str, Any]:
+    """The spec's JSON Schema of one item type (self-contained: with every definition)."""
+    return {"$defs": _spec()["$defs"], "$ref": f"#/$defs/{_spec()['by_type'][root][kind]}"}
+
+
 @functools.cache
 def _compiled() -> Schema:
     return Schema(_spec())

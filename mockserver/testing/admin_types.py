@@ -108,8 +108,9 @@ class RequestEntry:
     started_at: float
     time: str
     duration_ms: float | None
-    method: str
+    method: str  # "WS": a response.create over the WebSocket mode
     path: str
+    transport: str  # "http" or "websocket"
     tenant: str | None
     scenario: str | None
     rule: str | None
@@ -140,6 +141,7 @@ class RequestEntry:
             duration_ms=d["duration_ms"],
             method=d["method"],
             path=d["path"],
+            transport=d.get("transport", "http"),
             tenant=d["tenant"],
             scenario=d["scenario"],
             rule=d["rule"],
