@@ -30,6 +30,7 @@ class IdFactory:
 
 
 RESPONSE_ID_PREFIX = "resp_"
+CONVERSATION_ID_PREFIX = "conv_"
 
 # Id prefixes of items by type, as the real API writes them.
 ITEM_ID_PREFIXES = {
@@ -49,6 +50,7 @@ ITEM_ID_PREFIXES = {
     "shell_call": "sh",
     "custom_tool_call": "ctc",
     "apply_patch_call": "apc",
+    "compaction": "cmp",
 }
 
 

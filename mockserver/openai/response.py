@@ -65,6 +65,10 @@ def build_response(
             response.pop(key, None)
     if raw.get("prompt") is not None:
         response["prompt"] = raw["prompt"]
+    conversation = raw.get("conversation")  # an id or {id}, checked when it was opened
+    if conversation is not None:
+        conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+        response["conversation"] = {"id": conv_id}
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.openai import tokens
+from mockserver.openai import compaction, tokens
 from mockserver.openai.texts import message_text
 
 # Chat-format overhead per message and for priming the answer, as the models count it.
@@ -41,6 +41,8 @@ def item_tokens(item: dict[str, Any]) -> int:
         return PER_MESSAGE + (tokens.count(text) if isinstance(text, str) else text)
     if kind == "reasoning":
         return 0  # earlier reasoning is not fed back to the model as text
+    if kind == "compaction":  # the model reads the summary, not what it replaced
+        return PER_MESSAGE + compaction.summary_size(item.get("encrypted_content"))
     return PER_MESSAGE + tokens.count_json(item)
 
 

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mockserver.conversations.store import ConversationStore, Owned, PendingItems
 from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.ids import IdFactory
 
@@ -33,8 +34,11 @@ def tenant_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
 
+_ENDED = frozenset({"completed", "incomplete", "failed", "cancelled"})
+
+
 class StoredResponse:
-    __slots__ = ("_body", "_input", "background", "live", "previous_id", "tenant")
+    __slots__ = ("_body", "_input", "background", "live", "pending", "previous_id", "tenant")
 
     def __init__(
         self,
@@ -51,6 +55,8 @@ class StoredResponse:
         # The Run of a streamed or background response: its events and timeline, kept after
         # it ends for GET ?stream=true (resume); None otherwise.
         self.live: Run | None = None
+        # The items that join its conversation when it completes (a stream or background run).
+        self.pending: PendingItems | None = None
 
     @property
     def body(self) -> bytes:
@@ -62,6 +68,14 @@ class StoredResponse:
 
     def update(self, response: dict[str, Any]) -> None:
         self._body = dumps_to_keep(response)
+        if self.pending is not None and response.get("status") in _ENDED:
+            pending, self.pending = self.pending, None
+            pending.settle(response)
+
+    @property
+    def input_body(self) -> bytes:
+        """The input items as kept (JSON bytes), for a byte search before a parse."""
+        return self._input
 
     def input_items(self) -> list[dict[str, Any]]:
         value: list[dict[str, Any]] = json.loads(self._input)
@@ -74,6 +88,7 @@ class Tenant:
     rng: random.Random
     ids: IdFactory
     responses: dict[str, StoredResponse] = field(default_factory=dict)
+    conversations: Owned = field(default_factory=dict)  # the Conversations API's, by id
     # Scenario bound through the admin API (used when no X-Mock-Scenario header is sent).
     scenario_binding: str | None = None
     # Requests per scenario and firings per rule (the scenario engine's `call` and `times`).
@@ -97,6 +112,7 @@ class Store:
         self._max_stored = max_stored
         self._tenants: dict[str, Tenant] = {}
         self._order: OrderedDict[str, Tenant] = OrderedDict()  # response id -> owner
+        self.conversations = ConversationStore(max_stored)  # their own count, same cap
 
     def tenant(self, api_key: str) -> Tenant:
         tenant = self._tenants.get(api_key)
@@ -121,11 +137,13 @@ class Store:
         if api_key is None:
             self._tenants.clear()
             self._order.clear()
+            self.conversations.clear()
             return
         tenant = self._tenants.pop(api_key, None)
         if tenant is not None:
             for rid in tenant.responses:
                 self._order.pop(rid, None)
+            self.conversations.forget(tenant.conversations)
 
     def put(self, tenant: Tenant, rid: str, stored: StoredResponse) -> None:
         tenant.responses[rid] = stored

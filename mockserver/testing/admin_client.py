@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 import aiohttp
 
 from mockserver.testing.admin_calls import Call, Calls, Moment, ScenarioSource
-from mockserver.testing.admin_types import Binding, Health, RequestEntry, ScenarioInfo, Verification
+from mockserver.testing.admin_types import (
+    Binding,
+    ConversationInfo,
+    Health,
+    RequestEntry,
+    ScenarioInfo,
+    Verification,
+)
 
 __all__ = ["AdminClient", "AdminError", "AsyncAdminClient", "NotFoundError", "ScenarioSource"]
 
@@ -130,6 +137,14 @@ class AdminClient(_Base):
     def reset(self, tenant: str | None = None) -> int:
         return self.run(Calls.reset(tenant))
 
+    def conversations(self, tenant: str) -> list[ConversationInfo]:
+        """The tenant's conversations (Conversations API) with their items."""
+        return self.run(Calls.conversations(tenant))
+
+    def forget_conversations(self, tenant: str) -> int:
+        """Forget the tenant's conversations; how many there were."""
+        return self.run(Calls.forget_conversations(tenant))
+
     def verify(self, tenant: str | None = None) -> Verification:
         return self.run(Calls.verify(tenant))
 
@@ -218,6 +233,12 @@ class AsyncAdminClient(_Base):
 
     async def reset(self, tenant: str | None = None) -> int:
         return await self.run(Calls.reset(tenant))
+
+    async def conversations(self, tenant: str) -> list[ConversationInfo]:
+        return await self.run(Calls.conversations(tenant))
+
+    async def forget_conversations(self, tenant: str) -> int:
+        return await self.run(Calls.forget_conversations(tenant))
 
     async def verify(self, tenant: str | None = None) -> Verification:
         return await self.run(Calls.verify(tenant))
