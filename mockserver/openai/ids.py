@@ -50,7 +50,12 @@ ITEM_ID_PREFIXES = {
     "shell_call": "sh",
     "custom_tool_call": "ctc",
     "apply_patch_call": "apc",
+    # Real ids of the newer items (the spec's examples and recorded traffic).
     "compaction": "cmp",
+    "tool_search_call": "tsc",
+    "tool_search_output": "tso",
+    "program": "cm",
+    "program_output": "cmo",
 }
 
 

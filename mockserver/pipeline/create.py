@@ -183,7 +183,7 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
-    loop_check.check(tenant, opened.earlier, req.input_items)
+    loop_check.check(tenant, opened.earlier, req.input_items, kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 

@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.errors import InvalidRequest, NotFound
-from mockserver.pipeline.store import Tenant
+from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
+from mockserver.pipeline.store import StoredResponse, Tenant
 
 Item = Mapping[str, Any]
 _ID = re.compile(rb'"id":"([^"\\]+)"')  # ids in stored (compact) JSON; escaped ones are rare
@@ -47,9 +48,12 @@ _NOT_PRODUCED = frozenset({*_OUTPUT_OF, "reasoning", "additional_tools", "compac
                            "tool_search_output", "program_output"})  # fmt: skip
 
 
-def check(tenant: Tenant, history: Sequence[Item], items: Sequence[Item]) -> None:
-    """Raise the API's error for the first agent-loop mistake in items (nothing if none)."""
-    resolved = _resolve_references(tenant, history, items)
+def check(
+    tenant: Tenant, history: Sequence[Item], items: Sequence[Item], kept: Kept = NOTHING_KEPT
+) -> None:
+    """Raise the API's error for the first agent-loop mistake in items (nothing if none).
+    `kept`: responses a connection keeps besides the store (the WebSocket mode's)."""
+    resolved = _resolve_references(tenant, history, items, kept)
     _no_duplicates(history, resolved)
     _reasoning_followed(resolved)
     _outputs_have_calls([*history, *resolved])
@@ -57,7 +61,7 @@ def check(tenant: Tenant, history: Sequence[Item], items: Sequence[Item]) -> Non
 
 
 def _resolve_references(
-    tenant: Tenant, history: Sequence[Item], items: Sequence[Item]
+    tenant: Tenant, history: Sequence[Item], items: Sequence[Item], kept: Kept
 ) -> list[Item]:
     """items, each item_reference replaced by the item it names (history, then the store).
     A reasoning item sent without its encrypted_content is looked up the same way: the API
@@ -66,7 +70,7 @@ def _resolve_references(
     if not wanted:
         return list(items)
     known = {str(h.get("id")): h for h in history if h.get("id") in wanted}
-    known.update(_stored_items(tenant, wanted - known.keys()))
+    known.update(_stored_items([tenant.responses, kept], wanted - known.keys()))
     resolved = []
     for item in items:
         if not _stored_by_id(item):
@@ -93,12 +97,12 @@ def _stored_by_id(item: Item) -> bool:
     return kind == "item_reference"
 
 
-def _stored_items(tenant: Tenant, ids: set[str]) -> dict[str, Item]:
-    """The tenant's stored items (outputs and inputs) with these ids, newest response first.
+def _stored_items(stores: Sequence[Mapping[str, StoredResponse]], ids: set[str]) -> dict[str, Item]:
+    """The stored items (outputs and inputs) with these ids, newest response first.
     Each stored body is scanned once for its `"id":"..."` strings (whatever the number of
     ids asked) and parsed only when it holds one of them."""
     found: dict[str, Item] = {}
-    for stored in reversed(list(tenant.responses.values())):
+    for stored in (s for store in stores for s in reversed(list(store.values()))):
         if len(found) == len(ids):
             break
         held = {m.decode() for body in (stored.body, stored.input_body)
