@@ -20,7 +20,6 @@ from mockserver.pipeline import streamed
 from mockserver.pipeline.middleware import (
     add_openai_headers,
     exchange_middleware,
-    ratelimit_headers,
 )
 from mockserver.pipeline.store import Store
 from mockserver.record import proxy as record
@@ -54,8 +53,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app[EXCHANGE_SINKS] = []
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
-    app.on_response_prepare.append(add_openai_headers)
-    app.on_response_prepare.append(ratelimit_headers)  # on every create answer, streams too
+    app.on_response_prepare.append(add_openai_headers)  # x-ratelimit-* on create answers too
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)

@@ -7,6 +7,7 @@ bucket that refills over a minute is tested without waiting a minute.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from typing import Protocol
@@ -25,11 +26,9 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def time(self) -> float:
-        return time.time()
+    # The C functions themselves: read on every request (rate limits, retries), no frame.
+    monotonic = staticmethod(time.monotonic)
+    time = staticmethod(time.time)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
@@ -68,7 +67,13 @@ def format_duration(seconds: float) -> str:
 
     Rounded up to the millisecond, so a client that waits exactly this long is never early.
     """
-    ms = math.ceil(round(seconds * 1000, 6)) if seconds > 0 else 0
+    return _milliseconds(math.ceil(round(seconds * 1000, 6)) if seconds > 0 else 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _milliseconds(ms: int) -> str:
+    """`format_duration` of whole milliseconds (cached: every answer's x-ratelimit-reset-*
+    headers name a few small durations over and over)."""
     if ms == 0:
         return "0s"
     if ms < 1000:

@@ -17,6 +17,11 @@ import orjson
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+# orjson itself, for loops over many values (stream frames): raises TypeError on what orjson
+# refuses, and the caller then encodes the whole batch again through `dumps`.
+dumps_or_refuse = orjson.dumps
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes, UTF-8 kept as is."""
     try:

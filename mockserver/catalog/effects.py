@@ -3,7 +3,6 @@
     model_for(...)           the model's rules for the request (raises the API's error)
     counted_body(req)        the body as the create path echoes and counts it
     output_with_includes()   include[] effects on the output items (logprobs, encrypted reasoning)
-    response_model(info)     what Response.model says; response_effort(): reasoning.effort
     input_items_with_includes(items, asked)   GET input_items: include[] on input items
 The zero-config reasoning item and reasoning tokens are reasoning.with_reasoning.
 """
@@ -14,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockserver.catalog.includes import apply_includes, apply_input_includes
+from mockserver.catalog.includes import apply_includes_in_place, apply_input_includes
 from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo
 from mockserver.catalog.rules import check_request
 from mockserver.errors import ServerError
@@ -53,25 +52,18 @@ def model_for(
 def output_with_includes(
     output: list[dict[str, Any]], req: ResponseRequest, info: ModelInfo, rng: random.Random
 ) -> list[dict[str, Any]]:
-    """include[] effects on the output items (logprobs only where the model samples)."""
-    return apply_includes(
+    """include[] effects on the output items (logprobs only where the model samples).
+
+    The items are changed in place: `output` must be the caller's own, just rendered from a
+    Plan (openai/items.py builds every item afresh, a verbatim one as a deep copy), so the
+    copy `apply_includes` makes for other callers would be waste on every answer."""
+    return apply_includes_in_place(
         output,
         req.include,
         rng,
         top_logprobs=req.top_logprobs or 0,
         with_logprobs=info.samples(info.effort(req.reasoning)),
     )
-
-
-def response_model(info: ModelInfo) -> str | None:
-    """What Response.model says: the dated snapshot the alias ran (None: the name as sent)."""
-    return info.response_model if info.known else None
-
-
-def response_effort(info: ModelInfo, req: ResponseRequest) -> str | None:
-    """What Response.reasoning.effort says: the request's effort, else a reasoning model's
-    default (None: the request's, as sent)."""
-    return info.effort(req.reasoning)
 
 
 def input_items_with_includes(

@@ -48,11 +48,26 @@ def apply_includes(
 
     `with_logprobs` is False for reasoning runs, whose text carries no logprobs even when asked.
     """
-    wanted = set(include or ())
     memo: dict[int, Any] = {}
     sources = [dict(item) for item in items]  # alive until copied: the memo keys on id()
     out = [_json_copy(item, memo) for item in sources]
-    for item in out:
+    return apply_includes_in_place(
+        out, include, rng, top_logprobs=top_logprobs, with_logprobs=with_logprobs
+    )
+
+
+def apply_includes_in_place(
+    items: list[dict[str, Any]],
+    include: Iterable[str] | None,
+    rng: random.Random,
+    *,
+    top_logprobs: int = 0,
+    with_logprobs: bool = True,
+) -> list[dict[str, Any]]:
+    """`apply_includes` on items the caller owns whole (just rendered, sharing nothing
+    with a plan or a scenario): changed where they are, no copy. Returns `items`."""
+    wanted = set(include or ())
+    for item in items:
         kind = item.get("type")
         if kind == "message":
             _message_logprobs(item, LOGPROBS in wanted and with_logprobs, top_logprobs, rng)
@@ -66,7 +81,7 @@ def apply_includes(
             item["outputs"] = None
         elif kind == "code_interpreter_call" and item.get("outputs") is None:
             item["outputs"] = []
-    return out
+    return items
 
 
 _ATOMS = frozenset({str, int, float, bool, type(None)})

@@ -20,7 +20,14 @@ from mockserver.faults import transport
 from mockserver.faults.chaos import ChaosSpec, Choice, draw, fingerprint, server_chaos
 from mockserver.faults.error_catalog import ErrorSpec, build_error
 from mockserver.faults.ratelimit import server_scope
-from mockserver.faults.request import RequestFaults, admit_scopes, fail, name_faults, record
+from mockserver.faults.request import (
+    RequestFaults,
+    admit_nominal,
+    admit_scopes,
+    fail,
+    name_faults,
+    record,
+)
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.faults.stream_faults import FaultedStream, fault_stream, stream_time_error
@@ -63,17 +70,22 @@ def begin(
 
 
 def admit(rf: RequestFaults, config: Config, scenario: Scenario | None) -> Choice | None:
-    """Rate limits (a 429 is raised), then an outage window, then chaos: server's, scenario's."""
+    """Rate limits (a 429 is raised), then an outage window, then chaos: server's, scenario's.
+
+    With nothing configured (the usual case) this is the nominal count and two tests."""
     scopes = server_scope(config.requests_per_minute, config.tokens_per_minute)
     if scenario is not None and scenario.rate_limits is not None:
         scopes.append(scenario.rate_limits.scope(("scenario", scenario.name), rf.model))
-    admit_scopes(rf, scopes)
+    if scopes:
+        admit_scopes(rf, scopes)
+    else:
+        admit_nominal(rf)
     if scenario is not None and scenario.outage is not None:
         now = rf.state.limiter.clock.monotonic()
         if scenario.outage.covers(rf.state.since_first_ms(scenario.name, now)):
             return _strike(rf, scenario.outage.choice, "outage")
-    choice = _draw(rf, server_chaos(config.chaos), "server")
-    if choice is None and scenario is not None:
+    choice = _draw(rf, server_chaos(config.chaos), "server") if config.chaos > 0 else None
+    if choice is None and scenario is not None and scenario.chaos is not None:
         choice = _draw(rf, scenario.chaos, f"scenario:{scenario.name}")
     return _strike(rf, choice, "chaos") if choice is not None else None
 
@@ -101,6 +113,8 @@ def admit_rule(rf: RequestFaults, plan: Plan, rule: Rule | None) -> Choice | Non
     if rule.rate_limits is not None:
         key = ("rule", plan.scenario or "", plan.rule or "")
         admit_scopes(rf, [rule.rate_limits.scope(key, rf.model)])
+    if rule.chaos is None:
+        return None
     choice = _draw(rf, rule.chaos, f"rule:{plan.scenario}/{plan.rule}")
     return _strike(rf, choice, "chaos") if choice is not None else None
 
@@ -111,8 +125,10 @@ def arm(rf: RequestFaults, plan: Plan) -> list[FaultSpec]:
     answer (the pre-answer ones are the transport's)."""
     if plan.error is not None:
         _error(rf, plan.error)
-    rf.faults.extend(plan.fault)
-    name_faults(rf, rf.faults)
+    if plan.fault:
+        rf.faults.extend(plan.fault)
+    if rf.faults:
+        name_faults(rf, rf.faults)
     record(rf, rf.exchange.fault or "ok", None, plan)
     return rf.faults
 
@@ -124,6 +140,8 @@ def dropped(rf: RequestFaults, choice: Choice) -> None:
 
 def body_fault(rf: RequestFaults) -> FaultSpec | None:
     """The first fault on the bytes of a JSON answer, if one is scripted."""
+    if not rf.faults:
+        return None
     return next((f for f in rf.faults if transport.is_body_fault(f)), None)
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, NamedTuple
 
 from mockserver.clock import SYSTEM_CLOCK, Clock, format_duration
 from mockserver.errors import MockError
@@ -78,9 +78,9 @@ class Bucket:
         return self.wait_for(self.capacity)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The numbers behind one answer's x-ratelimit-* headers."""
+class Snapshot(NamedTuple):
+    """The numbers behind one answer's x-ratelimit-* headers (a tuple: one is made for every
+    request, and a frozen dataclass costs several times as much to build)."""
 
     limit_requests: int
     remaining_requests: int
@@ -111,11 +111,10 @@ class Refusal:
     retry_after: float | None  # None: the request can never fit (larger than the limit)
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):  # one per request, as Snapshot
     snapshot: Snapshot
     refusal: Refusal | None = None
-    charged: tuple[tuple[str, ...], ...] = field(default=())  # scope keys, for settle()
+    charged: tuple[tuple[str, ...], ...] = ()  # scope keys, for settle()
 
     @property
     def ok(self) -> bool:
@@ -153,6 +152,19 @@ class RateLimiter:
                 _charge(req, 1)
                 _charge(tok, tokens)
         return Admission(snapshot=_snapshot(pairs, shown), refusal=refusal, charged=charged)
+
+    def admit_nominal(self) -> Admission:
+        """`admit([], 0)` for a request no limit applies to (the usual case, on every
+        request): it is counted in the nominal bucket, which never refuses, and the headers
+        show that bucket. Same numbers, a few operations instead of the general walk."""
+        now = self.clock.monotonic()
+        pair = self._buckets.get(_NOMINAL.key)
+        req, tok = pair if pair is not None else self._pair(_NOMINAL, now)
+        assert req is not None and tok is not None  # the nominal pair has both
+        req.refill(now)
+        tok.refill(now)
+        req.level = max(0.0, req.level - 1)  # `_charge(req, 1)`; 0 tokens change nothing
+        return Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
 
     def settle(self, admission: Admission, tokens_delta: int) -> None:
         """Correct an admitted request's token charge once its real usage is known.
@@ -195,6 +207,7 @@ class RateLimiter:
 _NOMINAL = LimitScope(
     ("nominal",), RateLimits(NOMINAL_REQUESTS_PER_MINUTE, NOMINAL_TOKENS_PER_MINUTE)
 )
+_NOMINAL_CHARGED = (_NOMINAL.key,)
 
 
 def _bucket(per_minute: int | None, now: float) -> Bucket | None:
@@ -230,13 +243,18 @@ def _snapshot(pairs: Sequence[_Pair], nominal: _Pair) -> Snapshot:
     req = _tightest([p[0] for p in pairs]) or nominal[0]
     tok = _tightest([p[1] for p in pairs]) or nominal[1]
     assert req is not None and tok is not None  # the nominal pair has both
+    return _pair_snapshot(req, tok)
+
+
+def _pair_snapshot(req: Bucket, tok: Bucket) -> Snapshot:
+    # Bucket.remaining() and reset_in(), written out: this runs for every answer.
     return Snapshot(
-        limit_requests=int(req.capacity),
-        remaining_requests=req.remaining(),
-        reset_requests=req.reset_in(),
-        limit_tokens=int(tok.capacity),
-        remaining_tokens=tok.remaining(),
-        reset_tokens=tok.reset_in(),
+        int(req.capacity),
+        max(0, math.floor(req.level + 1e-9)),
+        max(0.0, (req.capacity - req.level) / req.rate) if req.rate else math.inf,
+        int(tok.capacity),
+        max(0, math.floor(tok.level + 1e-9)),
+        max(0.0, (tok.capacity - tok.level) / tok.rate) if tok.rate else math.inf,
     )
 
 

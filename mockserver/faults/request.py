@@ -84,6 +84,14 @@ def admit_scopes(rf: RequestFaults, scopes: list[LimitScope]) -> None:
     rf.snapshot = admission.snapshot if first else rf.state.limiter.peek(rf.scopes)
 
 
+def admit_nominal(rf: RequestFaults) -> None:
+    """`admit_scopes(rf, [])` when no limit applies: counted in the nominal bucket only,
+    which never refuses (tests/unit/faults/test_ratelimit.py proves the two agree)."""
+    admission = rf.state.limiter.admit_nominal()
+    rf.admissions.append(admission)
+    rf.snapshot = admission.snapshot
+
+
 def estimate(
     conversation: Sequence[Mapping[str, Any]], instructions: str | None, max_output: int | None
 ) -> int:

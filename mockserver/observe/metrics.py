@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import choose_encoder
 
@@ -140,7 +140,8 @@ class Metrics:
         # whether it finished, was cut by a fault, or was cancelled because the client left.
         # (request.task is the connection's task, which outlives the request on keep-alive;
         # prepare() runs inside the per-request task, so current_task() is the right one.)
-        if response.content_type != _SSE:
+        # The header itself: `response.content_type` parses it on every answer.
+        if not response.headers.get(hdrs.CONTENT_TYPE, "").startswith(_SSE):
             return
         task = asyncio.current_task()
         if task is None:  # prepare() outside a task: nothing would tell us when it ends

@@ -43,6 +43,8 @@ class EventList:
     delta_texts: list[str] = field(default_factory=list)
     _pool: str = ""
     _pos: int = 0
+    # (type, where, fields) of the last delta: the next one of the same part copies it.
+    _template: tuple[str, dict[str, Any], Event] | None = None
 
     def emit(self, type_: str, role: Role = Role.OTHER, **fields: Any) -> Event:
         event: Event = {"type": type_, "sequence_number": len(self.events), **fields}
@@ -54,9 +56,16 @@ class EventList:
         self, type_: str, text: str, where: dict[str, Any], logprobs: list[Any] | None = None
     ) -> None:
         """A delta event (`where`: item_id, output_index...), padded by `obfuscation` as in
-        real traffic. The hot path of rendering: one per chunk, so built by hand."""
+        real traffic. The hot path of rendering: one per chunk, so built by hand, each a copy
+        of the part's first delta with its number and text set (the keys keep their order)."""
         events = self.events
-        event: Event = {"type": type_, "sequence_number": len(events), **where, "delta": text}
+        template = self._template
+        if template is None or template[0] != type_ or template[1] is not where:
+            fields: Event = {"type": type_, "sequence_number": 0, **where, "delta": ""}
+            template = self._template = (type_, where, fields)
+        event = template[2].copy()
+        event["sequence_number"] = len(events)
+        event["delta"] = text
         if logprobs is not None:
             event["logprobs"] = logprobs
         if self.obfuscation:

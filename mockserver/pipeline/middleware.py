@@ -135,7 +135,8 @@ def tenant_of(request: web.Request) -> Tenant:
 
 
 async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: the headers every real answer carries, streams included."""
+    """on_response_prepare: the headers every real answer carries, streams included, and
+    x-ratelimit-* on every answer to a create request (one hook: each is a coroutine call)."""
     ex: Exchange | None = request.get(EXCHANGE_KEY)
     headers = response.headers
     if ex is not None:
@@ -148,6 +149,10 @@ async def add_openai_headers(request: web.Request, response: web.StreamResponse)
             headers.setdefault("x-mock-rule", ex.rule)
     headers.setdefault("openai-version", OPENAI_VERSION)
     headers.setdefault("openai-organization", "mockserver")
+    rf = request.get(REQUEST_FAULTS)
+    if rf is not None:
+        for name, value in ratelimit_headers(rf).items():
+            headers.setdefault(name, value)
 
 
 def exchange_of(request: web.Request) -> Exchange:
@@ -155,12 +160,8 @@ def exchange_of(request: web.Request) -> Exchange:
     return request[EXCHANGE_KEY]
 
 
-async def ratelimit_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: x-ratelimit-* on every answer to a create request, streams too."""
-    rf = request.get(REQUEST_FAULTS)
-    if rf is None:
-        return
+def ratelimit_headers(rf: RequestFaults) -> dict[str, str]:
+    """x-ratelimit-*: the state as of admission, once the answer's real usage is settled."""
     settle(rf)
     snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
-    for name, value in snapshot.headers().items():
-        response.headers.setdefault(name, value)
+    return snapshot.headers()

@@ -37,8 +37,10 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
-        model=effects.response_model(model),
-        effort=effects.response_effort(model, req),
+        # The dated snapshot the alias ran (an unknown model: the name as sent); the
+        # request's effort, else a reasoning model's default.
+        model=model.response_model if model.known else None,
+        effort=model.effort(req.reasoning),
         reasoning_defaults=model.reasoning_defaults(),
     )
 

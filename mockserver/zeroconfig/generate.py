@@ -166,16 +166,24 @@ def lorem_rng(rng: random.Random) -> random.Random:
 
 def lorem_sentences(draw: random.Random, nb: int) -> list[str]:
     """faker's `sentences(nb)` from a generator seeded by lorem_rng, to the byte and the draw,
-    at a fifth of its cost: faker copies its 1,000-word list twice per sentence.
+    at a fraction of its cost: faker copies its 1,000-word list twice per sentence.
 
-    Per sentence, as faker's lorem provider does: 6 words +/-40% (at least one), drawn with
-    `choice` for one word and `choices` for more, the first one title-cased, then a period.
+    Per sentence, as faker's lorem provider does: 6 words +/-40% (so 3 to 8: faker's `choice`
+    for a single word never happens), drawn with `choices`, the first one title-cased, then a
+    period. `randint` and `choices` are written out (the draws random.py makes, in its order:
+    `_randbelow` by getrandbits, then `floor(random() * n)` per word): each is two or three
+    Python calls deep there, and this runs for every zero-config answer.
     """
     words = _lorem_words()
+    size = len(words)
+    rand, bits = draw.random, draw.getrandbits
     sentences = []
     for _ in range(nb):
-        count = max(1, int(6 * draw.randint(60, 140) / 100))
-        picked = [draw.choice(words)] if count == 1 else draw.choices(words, k=count)
+        spread = bits(7)  # randint(60, 140): 60 + _randbelow(81), 81 taking 7 bits
+        while spread >= 81:
+            spread = bits(7)
+        count = int(6 * (60 + spread) / 100)
+        picked = [words[int(rand() * size)] for _ in range(count)]
         picked[0] = picked[0].title()
         sentences.append(" ".join(picked) + ".")
     return sentences

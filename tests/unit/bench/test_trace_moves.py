@@ -28,3 +28,32 @@ def test_trace_moves_prints_the_three_rows() -> None:
     for _, modules, moves, moves_with_returns, calls in rows:
         assert 0 < int(modules) <= int(moves) <= int(moves_with_returns)
         assert int(moves) < int(calls)
+
+
+# What one create request may cost in module moves and mockserver calls, with room for small
+# changes. Measured at the end of issue 12's performance pass: 103 / 113 / 151 moves and
+# 182 / 184 / 293 calls; after main brought conversations, compaction and the agent-loop check
+# onto the path (five modules): 112 / 122 / 160 moves, 209 / 213 / 325 calls. A step that
+# starts walking through more modules, or a facade that comes back, fails here: look at
+# `python bench/trace_moves.py --modules` before raising them.
+CEILINGS = {
+    "zero-config, JSON": (125, 235),
+    "scenario, JSON": (135, 240),
+    "scenario, streamed": (175, 360),
+}
+
+
+def test_create_requests_stay_within_their_move_and_call_ceilings() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "trace_moves.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = re.findall(r"^(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", done.stdout, re.MULTILINE)
+    for label, _, moves, _, calls in rows:
+        max_moves, max_calls = CEILINGS[label]
+        assert int(moves) <= max_moves, f"{label}: {moves} moves (ceiling {max_moves})"
+        assert int(calls) <= max_calls, f"{label}: {calls} calls (ceiling {max_calls})"

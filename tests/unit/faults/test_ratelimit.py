@@ -198,3 +198,45 @@ async def test_manual_clock_moves_only_when_told() -> None:
     assert (clock.monotonic(), clock.time()) == (15.5, 1_005.5)
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+def test_admit_nominal_gives_the_numbers_of_the_general_walk(clock: ManualClock) -> None:
+    """The shortcut for a request no limit applies to agrees with `admit([], 0)`: the same
+    snapshots, the same nominal bucket afterwards (settled and peeked alike)."""
+    general, nominal = RateLimiter(clock), RateLimiter(clock)
+    for step in range(40):
+        a, b = general.admit([], 0), nominal.admit_nominal()
+        assert a == b
+        general.settle(a, 1234 * step)
+        nominal.settle(b, 1234 * step)
+        clock.advance(0.004 * (step % 5))
+        assert general.peek([]) == nominal.peek([])
+
+
+def test_a_request_with_nothing_configured_never_walks_the_scopes(
+    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No limit, no chaos, no outage: admission counts the request in the nominal bucket and
+    touches neither the general admission (scopes, refusals, tightest bucket) nor chaos."""
+    from mockserver.config import Config
+    from mockserver.faults import admission, chaos, ratelimit
+    from mockserver.faults.state import TenantFaults
+    from mockserver.http.exchange import Exchange
+
+    def forbidden(*_: object, **__: object) -> None:
+        raise AssertionError("the general rate-limit or chaos path ran")
+
+    for name in ("_refusal", "_snapshot", "_tightest", "_charge"):
+        monkeypatch.setattr(ratelimit, name, forbidden)
+    monkeypatch.setattr(ratelimit.RateLimiter, "admit", forbidden)
+    monkeypatch.setattr(admission, "admit_scopes", forbidden)
+    monkeypatch.setattr(admission, "draw", forbidden)
+    monkeypatch.setattr(chaos, "draw", forbidden)
+    state = TenantFaults.new(clock)
+    for n in range(3):
+        ex = Exchange(request_id=f"req_{n}", method="POST", path="/v1/responses", started_at=0.0)
+        rf = admission.begin(
+            state, ex, b"{}", seed=7, tenant="t", model="gpt-4o", api_key="k", estimate=lambda: 0
+        )
+        assert admission.admit(rf, Config(), None) is None
+        assert rf.snapshot is not None and rf.snapshot.remaining_requests == 9_999 - n
