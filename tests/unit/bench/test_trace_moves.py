@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_trace_moves_prints_the_three_rows() -> None:
+@functools.cache
+def traced_rows() -> list[tuple[str, ...]]:
+    """The script's rows (label, modules, moves, moves with returns, calls), run once."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "trace_moves.py")],
         capture_output=True,
@@ -19,7 +22,12 @@ def test_trace_moves_prints_the_three_rows() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    rows = re.findall(r"^(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", done.stdout, re.MULTILINE)
+    pattern = r"^(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$"
+    return [tuple(row) for row in re.findall(pattern, done.stdout, re.MULTILINE)]
+
+
+def test_trace_moves_prints_the_three_rows() -> None:
+    rows = traced_rows()
     assert [label for label, *_ in rows] == [
         "zero-config, JSON",
         "scenario, JSON",
@@ -44,15 +52,7 @@ CEILINGS = {
 
 
 def test_create_requests_stay_within_their_move_and_call_ceilings() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "trace_moves.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    rows = re.findall(r"^(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", done.stdout, re.MULTILINE)
+    rows = traced_rows()
     for label, _, moves, _, calls in rows:
         max_moves, max_calls = CEILINGS[label]
         assert int(moves) <= max_moves, f"{label}: {moves} moves (ceiling {max_moves})"
