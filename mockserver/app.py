@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from mockserver.api import admin, models, responses
+from mockserver.api import admin, conversations, models, responses
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, SCENARIOS, STORE, WARMUP
 from mockserver.config import Config
 from mockserver.observe import metrics
@@ -23,6 +23,7 @@ from mockserver.pipeline.middleware import (
     ratelimit_headers,
 )
 from mockserver.pipeline.store import Store
+from mockserver.record import proxy as record
 from mockserver.scenario.problems import Problem, ScenarioLoadError, did_you_mean
 from mockserver.scenario.registry import Registry
 from mockserver.scenario.reload import watch
@@ -58,11 +59,14 @@ def create_app(config: Config | None = None) -> web.Application:
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
+    app.add_routes(conversations.routes)  # the Conversations API
     websocket.install(app)  # GET /v1/responses with Upgrade: the open sockets, closed on stop
     models.install(app, config)  # the model catalogue, /v1/models, /v1/responses/input_tokens
     app[SCENARIOS] = load_scenarios(config)  # ScenarioLoadError if any is bad
     if config.reload and config.scenarios:
         app.cleanup_ctx.append(_watching(app[SCENARIOS]))
+    if config.record_upstream is not None:  # --upstream: proxy and record (record/proxy.py)
+        record.install(app, config)
     admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
     app[EXCHANGE_SINKS].append(metrics.install(app).observe)

@@ -1,4 +1,5 @@
-"""Command line: `mockserver serve|validate|schema`. Every serve flag has a MOCKSERVER_* variable.
+"""Command line: `mockserver serve|record|validate|schema`. Every serve flag has a MOCKSERVER_*
+variable.
 
 Flags win over the environment; repeatable flags read their variable as a comma-separated
 list (MOCKSERVER_SCENARIOS=/a,/b). Logging is configured by serve, nowhere else.
@@ -20,6 +21,7 @@ from mockserver.config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_STORED,
     DEFAULT_MAX_TENANTS,
+    DEFAULT_UPSTREAM_TIMEOUT,
     Config,
 )
 
@@ -84,6 +86,23 @@ SERVE_OPTIONS: list[tuple[str, str, Any, Any, str]] = [
     ("--strict-models", "strict_models", bool, False, "unknown models get model_not_found"),
     ("--requests-per-minute", "requests_per_minute", int, None, "per-tenant request limit"),
     ("--tokens-per-minute", "tokens_per_minute", int, None, "per-tenant token limit"),
+    # Record and replay (docs/record.md); `mockserver record` is serve with --upstream required.
+    ("--upstream", "record_upstream", str, None, "proxy to this API base URL and record"),
+    ("--out", "record_out", Path, Path("recorded"), "folder of the recorded scenario file"),
+    ("--record-name", "record_name", str, "recorded", "name of the recorded scenario"),
+    ("--record-mode", "record_mode", str, "proxy", "proxy (every request), fallback or off"),
+    ("--record-timing", "record_timing", str, "summary", "summary, exact or none"),
+    ("--record-failures", "record_failures", bool, False, "also record 5xx and unreachable"),
+    ("--redact-path", "redact_paths", list, [], "JSON path never recorded (repeatable)"),
+    ("--redact-pattern", "redact_patterns", list, [], "regex never recorded (repeatable)"),
+    (
+        "--upstream-timeout",
+        "upstream_timeout",
+        float,
+        DEFAULT_UPSTREAM_TIMEOUT,
+        "seconds to connect, between reads",
+    ),
+    ("--upstream-max-bytes", "upstream_max_bytes", int, DEFAULT_MAX_BODY_BYTES, "answer limit"),
 ]
 
 
@@ -109,8 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
             "(MOCKSERVER_SCENARIOS=/a,/b)."
         ),
     )
+    record = sub.add_parser(
+        "record",
+        help="proxy to --upstream and record its answers as a scenario",
+        description=(
+            "Run the server as a proxy to --upstream (an API base URL such as "
+            "https://api.openai.com/v1): clients get the upstream's answers unchanged, and "
+            "each create request is written as a rule of OUT/NAME.yaml. The serve options "
+            "apply too, with the same MOCKSERVER_* variables."
+        ),
+    )
     for flag, field, kind, default, text in SERVE_OPTIONS:
         _add_option(serve, flag, field, kind, default, text)
+        _add_option(record, flag, field, kind, default, text)
     validate = sub.add_parser("validate", help="check scenario files; exit 1 on any error")
     validate.add_argument("paths", nargs="+", type=Path)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -158,6 +188,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     values["api_keys"] = tuple(values["api_keys"])
     values["admin_hosts"] = tuple(values["admin_hosts"])
     values["scenarios"] = tuple(Path(p) for p in values["scenarios"])
+    values["redact_paths"] = tuple(values["redact_paths"])
+    values["redact_patterns"] = tuple(values["redact_patterns"])
     return Config(**values)
 
 
@@ -176,8 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "serve":
-            return _serve(config_from_args(args))
+        if args.command in ("serve", "record"):
+            return _serve(_record_config(config_from_args(args), args.command == "record"))
         if args.command == "validate":
             return _validate(args.paths)
         return _schema()
@@ -190,6 +222,21 @@ def _serve(config: Config) -> int:
     from mockserver.server import run
 
     return run(config)
+
+
+def _record_config(config: Config, required: bool) -> Config:
+    """`record` is serve with an upstream (required); its options and the file it merges
+    into are checked before anything starts (ValueError says what is wrong)."""
+    from mockserver.record.cassette import Cassette
+    from mockserver.record.proxy import RecordSettings
+
+    if config.record_upstream is None:
+        if required:
+            raise ValueError("record needs --upstream URL (or MOCKSERVER_UPSTREAM)")
+        return config
+    settings = RecordSettings.of(config)
+    Cassette(settings.out, settings.name)
+    return config
 
 
 def _validate(paths: list[Path]) -> int:

@@ -9,6 +9,7 @@ from typing import Literal
 DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024  # the real API's payload limit
 DEFAULT_MAX_STORED = 100_000
 DEFAULT_JOURNAL_SIZE = 10_000
+DEFAULT_UPSTREAM_TIMEOUT = 60.0
 DEFAULT_JOURNAL_BYTES = 128 * 1024 * 1024  # the request bodies the journal keeps, in total
 DEFAULT_MAX_TENANTS = 10_000
 
@@ -49,3 +50,16 @@ class Config:
     tokens_per_minute: int | None = None
     # WebSocket mode: lanes (stream_id) one socket may run at once (more: an error event).
     ws_max_streams: int = 16
+    # Record and replay (mockserver/record/): proxy to this upstream ("proxy": every request;
+    # "fallback": only requests no rule matches; "off": none, until PUT /_mock/record) and
+    # write what it answers as a scenario.
+    record_upstream: str | None = None
+    record_mode: Literal["proxy", "fallback", "off"] = "proxy"
+    record_out: Path = Path("recorded")
+    record_name: str = "recorded"
+    record_timing: Literal["summary", "exact", "none"] = "summary"
+    record_failures: bool = False  # also record 5xx answers and unreachable upstreams
+    redact_paths: tuple[str, ...] = ()
+    redact_patterns: tuple[str, ...] = ()
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT  # connect, and between two reads
+    upstream_max_bytes: int = DEFAULT_MAX_BODY_BYTES  # an upstream answer's size

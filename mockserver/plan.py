@@ -39,6 +39,7 @@ class FunctionCallPlan:
     name: str
     arguments: str  # raw JSON text, possibly deliberately malformed
     call_id: str | None = None  # None: generated (call_...)
+    namespace: str | None = None  # the namespace tool the function sits in, if any
 
 
 @dataclass(frozen=True)

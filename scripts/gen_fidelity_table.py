@@ -128,7 +128,7 @@ PLAN_DRIVEN: dict[str, dict[str, Any]] = {
 
 def field_status() -> dict[str, str]:
     bare = _response(_request({}))
-    sent = _response(_request({"user": "u", "prompt": {"id": "pmpt_1"}}))
+    sent = _response(_request({"user": "u", "prompt": {"id": "pmpt_1"}, "conversation": "conv_1"}))
     scripted = set()
     for args in PLAN_DRIVEN.values():
         changed = _response(_request({}), **args)

@@ -22,6 +22,12 @@ from gen_output_items_schema import closure
 
 ROOTS = (
     "Annotation",
+    "CompactResource",
+    "CompactionBody",
+    "ConversationItem",
+    "ConversationItemList",
+    "ConversationResource",
+    "DeletedConversationResource",
     "ErrorResponse",
     "ItemResource",
     "ListModelsResponse",

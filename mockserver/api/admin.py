@@ -4,6 +4,7 @@
     /_mock/scenarios...                        list, show, add, replace, delete (admin_scenarios.py)
     GET|PUT|DELETE /_mock/tenants/binding?tenant=KEY   the tenant's scenario ({"scenario": NAME})
     POST   /_mock/reset[?tenant=KEY]              forget everything, or one tenant
+    GET|DELETE /_mock/conversations?tenant=KEY     its conversations (api/admin_conversations.py)
     (the journal and verify routes: api/admin_journal.py)
 
 A tenant is named by its API key in the query; answers show only its hash. Every route but
@@ -48,7 +49,9 @@ routes = web.RouteTableDef()
 def install(app: web.Application) -> Journal:
     """The journal (an exchange sink) and the admin routes; call after the scenarios' install."""
     from mockserver.api import (
+        admin_conversations,
         admin_journal,
+        admin_record,
         admin_scenarios,
     )  # their routes use this module's helpers
 
@@ -58,6 +61,8 @@ def install(app: web.Application) -> Journal:
     app.add_routes(routes)
     app.add_routes(admin_scenarios.routes)
     app.add_routes(admin_journal.routes)
+    app.add_routes(admin_conversations.routes)
+    app.add_routes(admin_record.routes)  # /_mock/record (--upstream)
     return journal
 
 

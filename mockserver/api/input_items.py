@@ -1,4 +1,5 @@
-"""Paging of GET /v1/responses/{id}/input_items: limit 1..100, order asc|desc, after."""
+"""Paging of GET /v1/responses/{id}/input_items and /v1/conversations/{id}/items: limit
+1..100, order asc|desc, after."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from mockserver.errors import InvalidRequest, unsupported_value
 
 
-def page(items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
+def page(
+    items: list[dict[str, Any]], query: Mapping[str, str], owner: str = "response"
+) -> dict[str, Any]:
     limit = _limit(query.get("limit"))
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
@@ -16,7 +19,7 @@ def page(items: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any
     ordered = items if order == "asc" else list(reversed(items))
     after = query.get("after")
     if after:
-        ordered = ordered[_index_of(ordered, after) + 1 :]
+        ordered = ordered[_index_of(ordered, after, owner) + 1 :]
     data = ordered[:limit]
     return {
         "object": "list",
@@ -50,12 +53,12 @@ def _limit(raw: str | None) -> int:
     return limit
 
 
-def _index_of(items: list[dict[str, Any]], item_id: str) -> int:
+def _index_of(items: list[dict[str, Any]], item_id: str, owner: str) -> int:
     for i, item in enumerate(items):
         if item.get("id") == item_id:
             return i
     raise InvalidRequest(
-        f"Invalid 'after': no input item with id '{item_id}' in this response.",
+        f"Invalid 'after': no item with id '{item_id}' in this {owner}.",
         code="invalid_value",
         param="after",
     )

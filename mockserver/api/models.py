@@ -11,8 +11,8 @@ from mockserver.config import Config
 from mockserver.errors import NotFound
 from mockserver.http.body import read_json_object
 from mockserver.openai.request import parse_request
-from mockserver.pipeline.conversation import history, previous_response
-from mockserver.pipeline.middleware import tenant_of
+from mockserver.pipeline.conversations import counted_input
+from mockserver.pipeline.middleware import exchange_of, tenant_of
 
 routes = web.RouteTableDef()
 
@@ -51,7 +51,7 @@ async def count_input_tokens(request: web.Request) -> web.Response:
     )
     if model is not None:
         resolve_model(req.model, request.app[MODELS], config.strict_models)
-    tenant = tenant_of(request)
-    conversation = history(tenant, previous_response(tenant, req)) + req.input_items
+    # The items create would count: a conversation's or the chain's, compactions in place.
+    conversation = counted_input(tenant_of(request), req, exchange_of(request))
     count = input_token_count(counted_body(req), conversation)
     return web.json_response({"object": "response.input_tokens", "input_tokens": count})

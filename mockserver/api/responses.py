@@ -11,7 +11,7 @@ from aiohttp import web
 
 from mockserver import __version__
 from mockserver.api import input_items as input_items_api
-from mockserver.pipeline import create, stored
+from mockserver.pipeline import compact, create, stored
 from mockserver.websocket import session
 
 routes = web.RouteTableDef()
@@ -20,6 +20,11 @@ routes = web.RouteTableDef()
 @routes.post("/v1/responses")
 async def create_response(request: web.Request) -> web.StreamResponse:
     return await create.create_response(request)
+
+
+@routes.post("/v1/responses/compact")
+async def compact_response(request: web.Request) -> web.Response:
+    return await compact.compact(request)
 
 
 @routes.get("/v1/responses")

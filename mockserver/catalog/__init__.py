@@ -5,8 +5,9 @@ What the core calls:
   for a scenario with a `models:` section.
 - `check_request(body, conversation, catalogue, strict)` before matching; it returns the
   ModelInfo (its `response_model` is what Response.model says) or raises the API's error.
-- `reasoning_plan_for(body, info, rng)` and `reasoning_tokens_for(effort, output_tokens, rng)`
-  in the zero-config generator.
+- `reasoning_plan_for(body, info, rng)` and
+  `reasoning_tokens_for(effort, prompt_tokens, output_tokens, rng)` in the zero-config
+  generator.
 - `apply_includes(items, include, rng, ...)` on the final output items (stream deltas take
   their logprobs from those items).
 """

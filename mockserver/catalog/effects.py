@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def counted_body(req: ResponseRequest) -> dict[str, Any]:
-    """The body with its tools as the create path echoes and counts them (defaults filled)."""
-    return {**req.raw, "tools": req.tools}
+    """The body with its model and tools as the create path uses them (defaults filled: a
+    stored prompt's request may leave the model out)."""
+    return {**req.raw, "model": req.model, "tools": req.tools}
 
 
 def model_for(

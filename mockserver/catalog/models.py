@@ -65,6 +65,8 @@ class ModelInfo:
     sampling_efforts: tuple[str, ...] = ()
     tools: tuple[str, ...] | None = None  # hosted tool types; None: all
     required_tools: tuple[str, ...] = ()
+    # Which reasoning items later turns see, when the request does not say (gpt-5.6: all_turns).
+    reasoning_context: str = "current_turn"
     known: bool = True  # False: a model the catalogue does not have, accepted leniently
 
     @property
@@ -78,6 +80,13 @@ class ModelInfo:
         if isinstance(asked, str):
             return asked
         return self.default_effort if self.reasons else None
+
+    def reasoning_defaults(self) -> dict[str, str]:
+        """What Response.reasoning reports for `context` and `mode` when the request leaves
+        them out (a reasoning model's; other models report neither)."""
+        if not (self.known and self.reasons):
+            return {}
+        return {"context": self.reasoning_context, "mode": "standard"}
 
     def samples(self, effort: str | None) -> bool:
         """Whether temperature/top_p/logprobs apply (false for reasoning runs that reject them)."""

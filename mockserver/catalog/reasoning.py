@@ -2,7 +2,8 @@
 
 The item carries a summary when `reasoning.summary` asks for one, and `encrypted_content`
 when `include` has reasoning.encrypted_content. Usage counts reasoning tokens scaled by the
-effort (rounded to 64, as real usage reports them).
+effort and by the question (rounded to 64, as real usage reports them); the renderer keeps
+them within max_output_tokens (openai/budget.py).
 """
 
 from __future__ import annotations
@@ -15,19 +16,26 @@ from typing import Any
 
 from mockserver.catalog.models import ModelInfo
 from mockserver.openai import tokens
+from mockserver.openai.usage import REASONING_STEP, scripted_reasoning_tokens
 from mockserver.plan import FunctionCallPlan, MessagePlan, Plan, ReasoningPlan
 
 ENCRYPTED = "reasoning.encrypted_content"
-# Reasoning tokens per effort: a base range, plus this many per visible output token.
-_EFFORT_TOKENS = {
-    "none": (0, 0, 0.0),
-    "minimal": (0, 0, 0.0),
-    "low": (64, 320, 0.5),
-    "medium": (192, 1088, 1.5),
-    "high": (768, 3328, 3.0),
-    "xhigh": (2048, 8192, 5.0),
-    "max": (4096, 16384, 8.0),
+# How much a run reasons at each effort, as a multiple of a medium run, and the most it spends.
+_EFFORT_SCALE = {
+    "none": (0.0, 0),
+    "minimal": (0.0, 0),
+    "low": (0.5, 4096),
+    "medium": (1.0, 12288),
+    "high": (2.5, 32768),
+    "xhigh": (5.0, 65536),
+    "max": (8.0, 98304),
 }
+# A medium run on a trivial prompt spends 0-128 tokens (real traffic); longer prompts and
+# longer answers cost more: per token of the question, and per visible output token.
+_BASE_SPREAD = 128
+_TRIVIAL_PROMPT = 16
+_PER_PROMPT_TOKEN = 6.0
+_PER_OUTPUT_TOKEN = 0.5
 _SUMMARY_PARTS = {"concise": 1, "auto": 1, "detailed": 3}
 _TITLES = (
     "Understanding the request", "Clarifying the goal", "Planning the answer",
@@ -65,7 +73,8 @@ def reasoning_plan_for(
     summary = tuple(_summary_part(_topic(body), rng) for _ in range(parts))
     encrypted = None
     if ENCRYPTED in (body.get("include") or ()):
-        encrypted = encrypted_content_for(reasoning_tokens_for(effort, 0, rng), rng)
+        spent = reasoning_tokens_for(effort, _prompt_tokens(body), 0, rng)
+        encrypted = encrypted_content_for(spent, rng)
     return ReasoningPlan(summary=summary, encrypted_content=encrypted)
 
 
@@ -76,7 +85,9 @@ def with_reasoning(
 
     Generated plans (no scenario) get a reasoning item; scripted plans keep their items as
     written. Either way, a plan with a reasoning item gets `reasoning_tokens` (the
-    renderer adds them to usage) unless it already names a number.
+    renderer adds them to usage) unless it already names a number: the scenario's
+    `usage.output_tokens_details.reasoning_tokens` if it scripts one, else a plausible count
+    (openai/budget.py keeps either within max_output_tokens).
     """
     items = plan.items
     if plan.scenario is None and not any(isinstance(i, ReasoningPlan) for i in items):
@@ -85,19 +96,12 @@ def with_reasoning(
     if not any(isinstance(i, ReasoningPlan) for i in items) or plan.reasoning_tokens is not None:
         # Plans are frozen: an unchanged one is returned as is (a copy costs ~5 us a request).
         return plan if items is plan.items else dataclasses.replace(plan, items=items)
-    spent = _scripted_tokens(plan)
+    spent = scripted_reasoning_tokens(plan.usage)
     if spent is None:
         reasoning = body.get("reasoning")
         effort = info.effort(reasoning if isinstance(reasoning, Mapping) else None)
-        spent = reasoning_tokens_for(effort, _visible_tokens(plan), rng)
+        spent = reasoning_tokens_for(effort, _prompt_tokens(body), _visible_tokens(plan), rng)
     return dataclasses.replace(plan, items=items, reasoning_tokens=spent)
-
-
-def _scripted_tokens(plan: Plan) -> int | None:
-    """Reasoning tokens a scenario's `usage:` names, so output_tokens adds up with them."""
-    details = (plan.usage or {}).get("output_tokens_details")
-    scripted = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
-    return scripted if isinstance(scripted, int) else None
 
 
 def _visible_tokens(plan: Plan) -> int:
@@ -106,19 +110,39 @@ def _visible_tokens(plan: Plan) -> int:
     return sum(tokens.count(t) for t in texts)
 
 
+def _prompt_tokens(body: Mapping[str, Any]) -> int:
+    """Tokens of the question the model reasons about: the instructions and the latest user
+    text (earlier turns were reasoned about before)."""
+    value = body.get("input")
+    text = value if isinstance(value, str) else _last_user_text(value)
+    instructions = body.get("instructions")
+    if isinstance(instructions, str):
+        text = f"{instructions}\n{text}"
+    return tokens.count(text)
+
+
 def _reasons(info: ModelInfo, config: Mapping[str, Any]) -> bool:
     if info.known:
         return info.reasons
     return any(config.get(k) is not None for k in ("effort", "summary", "generate_summary"))
 
 
-def reasoning_tokens_for(effort: str | None, output_tokens: int, rng: random.Random) -> int:
-    """Reasoning tokens a run at `effort` spends before `output_tokens` visible tokens."""
-    low, high, per_output = _EFFORT_TOKENS.get(effort or "medium", _EFFORT_TOKENS["medium"])
-    if high == 0:
+def reasoning_tokens_for(
+    effort: str | None, prompt_tokens: int, output_tokens: int, rng: random.Random
+) -> int:
+    """Reasoning tokens a run at `effort` spends on a question of `prompt_tokens` before
+    `output_tokens` visible tokens: 0-128 for a trivial question at medium effort, more for
+    longer questions, answers and efforts; a multiple of 64, bounded per effort."""
+    scale, most = _EFFORT_SCALE.get(effort or "medium", _EFFORT_SCALE["medium"])
+    if most == 0:
         return 0
-    spent = rng.randint(low, high) + per_output * max(0, output_tokens)
-    return max(64, round(spent / 64) * 64)
+    spent = (
+        rng.uniform(0, _BASE_SPREAD + 0.5 * REASONING_STEP)
+        + _PER_PROMPT_TOKEN * max(0, prompt_tokens - _TRIVIAL_PROMPT)
+        + _PER_OUTPUT_TOKEN * max(0, output_tokens)
+    )
+    rounded = int(scale * spent) // REASONING_STEP * REASONING_STEP
+    return min(rounded, most)
 
 
 def encrypted_content_for(reasoning_tokens: int, rng: random.Random) -> str:

@@ -71,10 +71,12 @@ def check_request(
     return info
 
 
-def _unsupported_parameter(param: str) -> InvalidRequest:
+def _unsupported_parameter(
+    param: str, code: str | None = "unsupported_parameter"
+) -> InvalidRequest:
     return InvalidRequest(
         f"Unsupported parameter: '{param}' is not supported with this model.",
-        code="unsupported_parameter",
+        code=code,
         param=param,
     )
 
@@ -103,8 +105,8 @@ def _check_sampling(body: Mapping[str, Any], info: ModelInfo, effort: str | None
     if info.samples(effort):
         return
     for param in info.rejected_params:
-        if body.get(param) is not None:
-            raise _unsupported_parameter(param)
+        if body.get(param) is not None:  # real traffic: code null for sampling parameters
+            raise _unsupported_parameter(param, code=None)
 
 
 def _check_tools(tools: Any, info: ModelInfo) -> None:
@@ -154,15 +156,17 @@ def _check_context(
 def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
     """Input tokens exactly as usage.input_tokens reports them for the same request."""
     instructions = body.get("instructions")
+    text = body.get("text")
     return usage.input_tokens(
         instructions if isinstance(instructions, str) else None,
         [dict(item) for item in conversation],
         [dict(t) for t in body.get("tools") or () if isinstance(t, Mapping)],
+        text.get("format") if isinstance(text, Mapping) else None,
     )
 
 
 def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
-    parts = [body.get("instructions"), list(conversation), body.get("tools")]
+    parts = [body.get("instructions"), list(conversation), body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
     # one byte per byte of it, so twice its size bounds what the token counter reads.
     size = 2 * len(dumps(parts))

@@ -42,6 +42,7 @@ class Exchange:
     events_sent: int = 0
     stream_completed: bool | None = None  # None: not a stream; False: cut short
     response_id: str | None = None
+    conversation_id: str | None = None  # the Conversations API's, when the request names one
     retry_count: int = 0
     # Retries (mockserver.faults): the request id this one repeats (same body), how long the
     # client waited since that answer, and whether that was less than the retry-after it got.

@@ -59,6 +59,7 @@ class Entry:
             "fault": ex.fault,
             "stream": _stream(ex),
             "response_id": ex.response_id,
+            "conversation_id": ex.conversation_id,
             "retry_count": ex.retry_count,
             # Retries (mockserver.faults): what this answer asked the client to wait, and
             # for a retry, the attempt it repeats, how long it waited, and if too early.

@@ -128,7 +128,8 @@ def emit_function_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
     arguments: str = item.get("arguments", "")
     b.added(index, _started(item, arguments=""))
-    b.text_deltas("response.function_call_arguments.delta", arguments, **where)
+    for chunk in b.chunking.split_arguments(arguments):  # token-sized, as real traffic
+        b.delta("response.function_call_arguments.delta", chunk, where)
     # Real traffic has been seen without `name` here; the spec and the SDK require it.
     b.emit(
         "response.function_call_arguments.done",

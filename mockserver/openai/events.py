@@ -27,7 +27,7 @@ TERMINAL_EVENTS: dict[str, str] = {
     "incomplete": "response.incomplete",
     "failed": "response.failed",
 }
-_NOT_YET = ("usage", "completed_at", "error", "incomplete_details")
+_NOT_YET = ("usage", "completed_at", "error", "incomplete_details", "moderation")
 
 
 @dataclass(frozen=True)

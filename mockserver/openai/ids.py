@@ -30,6 +30,7 @@ class IdFactory:
 
 
 RESPONSE_ID_PREFIX = "resp_"
+CONVERSATION_ID_PREFIX = "conv_"
 
 # Id prefixes of items by type, as the real API writes them.
 ITEM_ID_PREFIXES = {
@@ -49,6 +50,12 @@ ITEM_ID_PREFIXES = {
     "shell_call": "sh",
     "custom_tool_call": "ctc",
     "apply_patch_call": "apc",
+    # Real ids of the newer items (the spec's examples and recorded traffic).
+    "compaction": "cmp",
+    "tool_search_call": "tsc",
+    "tool_search_output": "tso",
+    "program": "cm",
+    "program_output": "cmo",
 }
 
 

@@ -13,14 +13,17 @@ def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> di
     if isinstance(plan, MessagePlan):
         return message_item(plan, ids.hex_id("msg"), status)
     if isinstance(plan, FunctionCallPlan):
-        return {
+        call = {
             "id": ids.hex_id("fc"),
             "type": "function_call",
             "status": status,
             "arguments": plan.arguments,
             "call_id": plan.call_id or ids.call_id(),
-            "name": plan.name,
         }
+        if plan.namespace is not None:
+            call["namespace"] = plan.namespace
+        call["name"] = plan.name
+        return call
     if isinstance(plan, ReasoningPlan):
         return reasoning_item(plan, ids.hex_id("rs"))
     return verbatim_item(plan, ids)

@@ -20,6 +20,7 @@ from mockserver.openai.request_schemas import (
     check_function_parameters,
     check_response_format_schema,
 )
+from mockserver.openai.tools import find_choice, offered_tools
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 BUILTIN_TOOL_TYPES = frozenset(
@@ -55,8 +56,10 @@ INCLUDABLE = (
 
 
 def _function_parameters(value: Any, tool: Mapping[str, Any], param: str) -> Any:
-    """tools[i].parameters: a valid JSON Schema of an object (request_schemas.py)."""
-    check_function_parameters(value, tool["name"], param[: -len(".parameters")])
+    """tools[i].parameters: a valid JSON Schema of an object (request_schemas.py), one strict
+    mode can compile when the tool says `strict: true`."""
+    strict = tool.get("strict") is True
+    check_function_parameters(value, tool["name"], param[: -len(".parameters")], strict=strict)
     return value
 
 
@@ -122,11 +125,20 @@ def tool(value: dict[str, Any], listing: Any, param: str) -> dict[str, Any]:
     """tools[i]: a function tool echoed with its defaults filled in; a built-in one as sent."""
     if value.get("type") != "function":
         TOOL_TYPE.run(value, param + ".")
+        if value.get("type") == "namespace":
+            _namespace_functions(value.get("tools"), param)
         return dict(value)
     kept = FUNCTION_TOOL.run(value, param + ".")
     rest = {k: v for k, v in value.items() if k not in {"type", "name", "description"}}
     return {"type": "function", "name": kept["name"], "description": kept["description"],
             "parameters": kept["parameters"], "strict": kept["strict"], **rest}  # fmt: skip
+
+
+def _namespace_functions(tools: Any, param: str) -> None:
+    """A namespace's function tools are checked as top-level ones (name, schema, strict)."""
+    for j, inner in enumerate(tools if isinstance(tools, list) else ()):
+        if isinstance(inner, dict) and inner.get("type") == "function":
+            FUNCTION_TOOL.run(inner, f"{param}.tools[{j}].")
 
 
 def tool_choice(value: str | dict[str, Any], body: Mapping[str, Any], param: str) -> Any:
@@ -140,24 +152,30 @@ def tool_choice(value: str | dict[str, Any], body: Mapping[str, Any], param: str
         raise invalid_type(param, "a string or an object with a type", value)
     if kind not in TOOL_CHOICE_TYPES and kind not in BUILTIN_TOOL_TYPES:
         raise unsupported_value(f"{param}.type", kind, TOOL_CHOICE_TYPES)
-    if kind == "function":
-        _check_named_function(value, body.get("tools"), param)
-    elif kind == "allowed_tools":
+    if kind == "allowed_tools":
         ALLOWED_TOOLS.run(value, param + ".")
-    elif kind in ("mcp", "custom"):
+        return value
+    if kind in ("function", "mcp", "custom"):
         (_SERVER_LABEL if kind == "mcp" else _NAME).run(value, param + ".")
+    _check_offered(value, body, param)
     return value
 
 
-def _check_named_function(choice: dict[str, Any], raw_tools: Any, param: str) -> None:
-    name = _NAME.run(choice, param + ".")["name"]
-    names = [t.get("name") for t in raw_tools or [] if isinstance(t, dict)]
-    if name not in names:
+def _check_offered(choice: dict[str, Any], body: Mapping[str, Any], param: str) -> None:
+    """A tool_choice object names a tool the request offers (namespaced and additional_tools
+    included), as the API checks it."""
+    offered = offered_tools(body.get("tools"), _items(body.get("input")))
+    if find_choice(offered, choice) is None:
+        named = choice.get("server_label") if choice["type"] == "mcp" else choice.get("name")
         raise InvalidRequest(
-            f"Tool choice '{name}' not found in 'tools' parameter.",
+            f"Tool choice '{named or choice['type']}' not found in 'tools' parameter.",
             code="invalid_value",
             param=param,
         )
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [i for i in value if isinstance(i, dict)] if isinstance(value, list) else []
 
 
 def text_format(fmt: dict[str, Any], text: Mapping[str, Any], param: str) -> dict[str, Any]:
@@ -167,7 +185,7 @@ def text_format(fmt: dict[str, Any], text: Mapping[str, Any], param: str) -> dic
         raise unsupported_value(f"{param}.type", kind, TEXT_FORMATS)
     if kind == "json_schema":
         kept = JSON_SCHEMA_FORMAT.run(fmt, param + ".")
-        check_response_format_schema(kept["schema"], kept["name"])
+        check_response_format_schema(kept["schema"], kept["name"], strict=kept["strict"] is True)
     return fmt
 
 

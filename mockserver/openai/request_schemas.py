@@ -6,13 +6,15 @@ of type 'integer'.`). The mock does the same, so that a malformed schema is the 
 error, not something the zero-config generator trips over later.
 
 Checking costs about a millisecond per schema, and clients send the same tools on every turn:
-verdicts are cached by the schema's JSON (a microsecond to compute).
+verdicts (the meta-schema's, and strict mode's with `strict: true`) are cached by the
+schema's JSON (a microsecond to compute).
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft7Validator, Draft202012Validator
@@ -20,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.errors import InvalidRequest
 from mockserver.jsonbytes import dumps
+from mockserver.openai.strict_schema import Root, strict_problem
 
 _CACHE_SIZE = 1024
 _MAX_MESSAGE = 300
@@ -31,40 +34,66 @@ _META_7 = Draft7Validator(Draft7Validator.META_SCHEMA)
 _verdicts: OrderedDict[bytes, str | None] = OrderedDict()
 
 
-def check_function_parameters(params: dict[str, Any], name: str, where: str) -> None:
-    """tools[i].parameters: a valid JSON Schema, of an object (arguments are a JSON object)."""
-    problem = schema_problem(params)
+def check_function_parameters(
+    params: dict[str, Any], name: str, where: str, *, strict: bool = False
+) -> None:
+    """tools[i].parameters: a valid JSON Schema, of an object (arguments are a JSON object);
+    with `strict: true`, one strict mode can compile (strict_schema.py)."""
+    problem = _sentence(schema_problem(params))
     kind = params.get("type", "object")
     if problem is None and kind != "object":
         problem = (
-            f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {json.dumps(kind)}'"
+            f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {json.dumps(kind)}'."
         )
+    if problem is None and strict:
+        problem = strict_schema_problem(params, "function")
     if problem is not None:
         raise InvalidRequest(
-            f"Invalid schema for function '{name}': {problem}.",
+            f"Invalid schema for function '{name}': {problem}",
             code="invalid_function_parameters",
             param=f"{where}.parameters",
         )
 
 
-def check_response_format_schema(schema: dict[str, Any], name: str) -> None:
-    """text.format.schema of a json_schema format."""
-    problem = schema_problem(schema)
+def check_response_format_schema(
+    schema: dict[str, Any], name: str, *, strict: bool = False
+) -> None:
+    """text.format.schema of a json_schema format (strict mode's rules with `strict: true`)."""
+    problem = _sentence(schema_problem(schema))
+    if problem is None and strict:
+        problem = strict_schema_problem(schema, "response_format")
     if problem is not None:
         raise InvalidRequest(
-            f"Invalid schema for response_format '{name}': {problem}.",
+            f"Invalid schema for response_format '{name}': {problem}",
             code="invalid_json_schema",
             param="text.format.schema",
         )
 
 
+def _sentence(problem: str | None) -> str | None:
+    """A meta-schema problem as the end of a message (jsonschema's have no final period)."""
+    return None if problem is None else problem + "."
+
+
 def schema_problem(schema: dict[str, Any]) -> str | None:
     """What is wrong with schema as a JSON Schema (None: nothing), cached."""
-    key = _key(schema)
+    return _cached(b"meta:", schema, _check)
+
+
+def strict_schema_problem(schema: dict[str, Any], root: Root) -> str | None:
+    """What strict mode refuses in schema (strict_schema.py), cached like schema_problem: a
+    client sends the same strict tools every turn, and a large schema walks in milliseconds."""
+    return _cached(root.encode() + b":", schema, lambda s: strict_problem(s, root))
+
+
+def _cached(
+    kind: bytes, schema: dict[str, Any], check: Callable[[dict[str, Any]], str | None]
+) -> str | None:
+    key = kind + _key(schema)
     if key in _verdicts:
         _verdicts.move_to_end(key)
         return _verdicts[key]
-    verdict = _check(schema)
+    verdict = check(schema)
     _verdicts[key] = verdict
     if len(_verdicts) > _CACHE_SIZE:
         _verdicts.popitem(last=False)

@@ -13,7 +13,10 @@ from __future__ import annotations
 from mockserver.openai import request_parts as parts
 from mockserver.openai.request_fields import Field, Table
 
-SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority")
+SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast", "ultrafast")
+# A stored prompt names its model; the mock has no prompt store, so a request that relies on
+# the prompt's model (no `model` of its own) runs on this one.
+PROMPT_MODEL = "gpt-5.4"
 TEXT = Table(
     Field("format", ("object",), null="error", factory=lambda: {"type": "text"},
           check=parts.text_format),
@@ -22,7 +25,8 @@ TEXT = Table(
 STREAM_OPTIONS = Table(Field("include_obfuscation", ("boolean",), null="error", default=True))
 
 FIELDS = (
-    Field("model", ("string",), required=True, check=parts.nonblank),
+    Field("model", ("string",), required=True, unless=("prompt",), default=PROMPT_MODEL,
+          check=parts.nonblank),
     Field("service_tier", enum=SERVICE_TIERS, attr=""),
     parts.INPUT,
     Field("instructions", ("string",)),
@@ -47,7 +51,8 @@ FIELDS = (
     Field("stream_options", ("object",), shape=STREAM_OPTIONS, keep="shape"),
     # Accepted and echoed as sent (or not modelled): nothing to check, nothing kept.
     *(Field(name, attr="") for name in (
-        "context_management", "conversation", "max_tool_calls", "moderation", "prompt",
+        "access_programs", "background_options", "context_management", "conversation", "image",
+        "max_tool_calls", "moderation", "prompt",
         "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention", "safety_identifier",
         "truncation", "user",
     )),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.openai.moderation import moderation_results
 from mockserver.openai.request import ResponseRequest
+from mockserver.openai.texts import message_text
 
 
 def build_response(
@@ -24,7 +26,10 @@ def build_response(
     incomplete_reason: str | None = None,
     model: str | None = None,
     effort: str | None = None,
+    reasoning_defaults: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The Response around `output`. reasoning_defaults: what a reasoning model reports for
+    `reasoning.context` and `reasoning.mode` when the request leaves them out."""
     raw = req.raw
     response = {
         "id": rid,
@@ -39,12 +44,13 @@ def build_response(
         "max_output_tokens": req.max_output_tokens,
         "max_tool_calls": raw.get("max_tool_calls"),
         "model": model or req.model,
+        "moderation": _moderation(req, output),
         "output": output,
         "parallel_tool_calls": req.parallel_tool_calls,
         "previous_response_id": req.previous_response_id,
         "prompt_cache_key": raw.get("prompt_cache_key"),
         "prompt_cache_retention": raw.get("prompt_cache_retention"),
-        "reasoning": _reasoning(req, effort),
+        "reasoning": _reasoning(req, effort, reasoning_defaults or {}),
         "safety_identifier": raw.get("safety_identifier"),
         "service_tier": _service_tier(raw.get("service_tier")),
         "store": req.store,
@@ -56,33 +62,88 @@ def build_response(
         "top_p": 1.0 if req.top_p is None else req.top_p,
         "truncation": raw.get("truncation") or "disabled",
         "usage": usage,
+        # Real bodies always carry `user`, null when unset (the spec types it as a string).
         "user": raw.get("user"),
         "metadata": req.metadata,
     }
-    # The spec types these as plain strings/objects: absent rather than null when unset.
-    for key in ("user", "prompt"):
-        if response.get(key) is None:
-            response.pop(key, None)
+    cache_options = raw.get("prompt_cache_options")
+    if isinstance(cache_options, dict):  # the options applied, their defaults filled in
+        response["prompt_cache_options"] = {"ttl": "30m", "mode": "implicit", **cache_options}
     if raw.get("prompt") is not None:
         response["prompt"] = raw["prompt"]
+    conversation = raw.get("conversation")  # an id or {id}, checked when it was opened
+    if conversation is not None:
+        conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
+        response["conversation"] = {"id": conv_id}
     return response
 
 
-def _reasoning(req: ResponseRequest, effort: str | None) -> dict[str, Any]:
+def _moderation(req: ResponseRequest, output: list[dict[str, Any]]) -> dict[str, Any] | None:
+    asked = req.raw.get("moderation")
+    if asked is None:
+        return None
+    return moderation_results(asked, _texts(req.input_items), _texts(output))
+
+
+def _texts(items: list[dict[str, Any]]) -> str:
+    return "\n".join(message_text(i) for i in items if i.get("type") == "message")
+
+
+def _reasoning(
+    req: ResponseRequest, effort: str | None, defaults: dict[str, str]
+) -> dict[str, Any]:
     # `effort`: what the model ran with. Real traffic shows a reasoning model's default
-    # ("medium" for o4-mini) when the request set none; other models show null.
+    # ("medium" for o4-mini) when the request set none; other models show null. Reasoning
+    # models also report the `context` and `mode` they ran with (defaults filled in).
     reasoning = req.reasoning or {}
     asked = reasoning.get("effort")
-    return {"effort": asked if effort is None else effort, "summary": reasoning.get("summary")}
+    context, mode = (_ran_with(reasoning, defaults, key) for key in ("context", "mode"))
+    echoed = {} if context is None else {"context": context}  # real key order
+    echoed["effort"] = asked if effort is None else effort
+    if mode is not None:
+        echoed["mode"] = mode
+    echoed["summary"] = reasoning.get("summary")
+    return echoed
+
+
+def _ran_with(reasoning: dict[str, Any], defaults: dict[str, str], key: str) -> Any:
+    value = reasoning.get(key)
+    return defaults.get(key) if value in (None, "auto") else value
+
+
+# The tier a request asked for -> the tier the response names (the API serves "fast" as
+# "priority", and "auto" with the project's default).
+_SERVED_TIERS = {None: "default", "auto": "default", "fast": "priority"}
 
 
 def _service_tier(requested: Any) -> str:
-    # "auto" resolves to the tier that served the request: "default" here.
-    return "default" if requested in (None, "auto") else str(requested)
+    return _SERVED_TIERS.get(requested, str(requested))
+
+
+# An unset user_location, as real bodies show it.
+_LOCATION = {"type": "approximate", "city": None, "country": "US", "region": None, "timezone": None}
+_NO_LOCATION = dict.fromkeys(_LOCATION, None)
 
 
 def _echoed_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    """A tool as the Response shows it: an MCP tool's `authorization` is never sent back."""
-    if tool.get("type") == "mcp" and "authorization" in tool:
-        return {k: v for k, v in tool.items() if k != "authorization"}
+    """A tool as the Response shows it: hosted tools with the API's defaults filled in, and
+    an MCP tool without its secrets (`authorization` left out, header values redacted)."""
+    kind = tool.get("type")
+    if kind in ("web_search", "web_search_2025_08_26"):
+        return {"type": kind, "filters": None, **_search_defaults(tool)}
+    if kind in ("web_search_preview", "web_search_preview_2025_03_11"):
+        return {"type": kind, **_search_defaults(tool)}
+    if kind == "mcp":
+        echoed = {"allowed_tools": None, "headers": None, "server_description": None, **tool}
+        echoed.pop("authorization", None)
+        headers = echoed["headers"]
+        if isinstance(headers, dict):
+            echoed["headers"] = dict.fromkeys(headers, "<redacted>")
+        return echoed
     return tool
+
+
+def _search_defaults(tool: dict[str, Any]) -> dict[str, Any]:
+    location = tool.get("user_location")
+    filled = {**_NO_LOCATION, **location} if isinstance(location, dict) else dict(_LOCATION)
+    return {"search_context_size": "medium", **tool, "user_location": filled}

@@ -15,3 +15,8 @@ def message_text(item: Mapping[str, Any]) -> str:
         return ""
     texts = [p.get("text") for p in content if isinstance(p, Mapping)]
     return "\n".join(t for t in texts if isinstance(t, str))
+
+
+def is_user_message(item: Mapping[str, Any]) -> bool:
+    """A user message: EasyInputMessage has no `type`, a full input message has "message"."""
+    return item.get("role") == "user" and item.get("type", "message") == "message"

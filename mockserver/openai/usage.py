@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.openai import tokens
+from mockserver.openai import compaction, tokens, tool_prompt
 from mockserver.openai.texts import message_text
 
 # Chat-format overhead per message and for priming the answer, as the models count it.
@@ -13,16 +13,29 @@ PRIMING = 3
 # Providers cache prompt prefixes in blocks once a prompt is long enough.
 CACHE_MIN_TOKENS = 1024
 CACHE_BLOCK = 128
+# Real usage reports reasoning in multiples of 64 tokens.
+REASONING_STEP = 64
 
 
 def input_tokens(
-    instructions: str | None, items: list[dict[str, Any]], tool_defs: list[dict[str, Any]]
+    instructions: str | None,
+    items: list[dict[str, Any]],
+    tool_defs: list[dict[str, Any]],
+    text_format: Any = None,
 ) -> int:
+    """What the model read: instructions, the items, and the developer message the API writes
+    for the function tools and a json_schema response format (openai/tool_prompt.py)."""
     total = PRIMING + (tokens.count(instructions) + PER_MESSAGE if instructions else 0)
     total += sum(item_tokens(item) for item in items)
-    if tool_defs:
-        total += tokens.count_json(tool_defs)
-    return total
+    return total + _tools_and_format_tokens(tool_defs, text_format)
+
+
+def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) -> int:
+    sections = [tool_prompt.tools_text(tool_defs), tool_prompt.response_format_text(text_format)]
+    written = "\n\n".join(s for s in sections if s)
+    total = tokens.count(written) + PER_MESSAGE if written else 0
+    hosted = [t for t in tool_defs if t.get("type") != "function"]
+    return total + (tokens.count_json(hosted) if hosted else 0)
 
 
 def item_tokens(item: dict[str, Any]) -> int:
@@ -41,6 +54,8 @@ def item_tokens(item: dict[str, Any]) -> int:
         return PER_MESSAGE + (tokens.count(text) if isinstance(text, str) else text)
     if kind == "reasoning":
         return 0  # earlier reasoning is not fed back to the model as text
+    if kind == "compaction":  # the model reads the summary, not what it replaced
+        return PER_MESSAGE + compaction.summary_size(item.get("encrypted_content"))
     return PER_MESSAGE + tokens.count_json(item)
 
 
@@ -60,7 +75,7 @@ def output_tokens(output: list[dict[str, Any]]) -> int:
         elif kind == "function_call":
             total += tokens.count(str(item.get("arguments", ""))) + 2
         elif kind == "reasoning":
-            total += sum(tokens.count(s.get("text", "")) for s in item.get("summary", []))
+            continue  # counted as reasoning_tokens (a summary is not billed on its own)
         else:
             total += 8  # a built-in tool call costs a few tokens to emit
     return total
@@ -71,6 +86,13 @@ def cached_tokens(history_tokens: int) -> int:
     if history_tokens < CACHE_MIN_TOKENS:
         return 0
     return history_tokens - history_tokens % CACHE_BLOCK
+
+
+def scripted_reasoning_tokens(override: dict[str, Any] | None) -> int | None:
+    """The reasoning tokens a scenario's `usage:` names (output_tokens_details), or None."""
+    details = (override or {}).get("output_tokens_details")
+    scripted = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    return scripted if isinstance(scripted, int) else None
 
 
 def usage(
@@ -92,6 +114,8 @@ def usage(
     }
     if override:
         _merge(result, override)
+        if reasoning:  # counted from the scripted number, kept within max_output_tokens
+            result["output_tokens_details"]["reasoning_tokens"] = reasoning
         if "total_tokens" not in override:
             result["total_tokens"] = result["input_tokens"] + result["output_tokens"]
     return result

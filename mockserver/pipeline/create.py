@@ -24,7 +24,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -36,7 +36,6 @@ from mockserver.catalog.reasoning import with_reasoning
 from mockserver.catalog.rules import ContextWindowExceeded
 from mockserver.clock import Clock
 from mockserver.config import Config
-from mockserver.errors import NotFound
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
 from mockserver.faults.error_catalog import PRESETS, ErrorSpec
@@ -48,13 +47,15 @@ from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
 from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
-from mockserver.pipeline import streamed
-from mockserver.pipeline.conversation import history, previous_response
+from mockserver.pipeline import conversations, loop_check, streamed
+from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
+from mockserver.pipeline.conversations import facts, seen
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
 from mockserver.plan import Plan
+from mockserver.record.proxy import RECORDER
 from mockserver.scenario import expectations
 from mockserver.scenario.engine import decide
 from mockserver.scenario.match import NoRuleMatched
@@ -85,6 +86,8 @@ class Incoming:
     api_key: str
     exchange: Exchange
     headers: Mapping[str, str]
+    # Responses the connection keeps besides the store (the WebSocket mode's store: false).
+    kept: Kept = field(default_factory=lambda: NOTHING_KEPT)
 
 
 Answer = TypeVar("Answer", covariant=True)
@@ -118,7 +121,7 @@ async def create(
 ) -> Created | Answer:
     """Steps 2-8, whatever the transport: a MockError raised is the API's refusal."""
     config, ex, raw = app[CONFIG], incoming.exchange, incoming.raw
-    turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers)  # 2
+    turn = open_turn(raw, config, incoming.tenant, ex, incoming.headers, incoming.kept)  # 2
     header = incoming.headers.get(SCENARIO_HEADER)
     scenario = select_scenario(app[SCENARIOS], header, turn)  # 3
     model, stream_error = check_model(app[MODELS], scenario, turn)  # 4
@@ -127,7 +130,7 @@ async def create(
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
-    chosen = choose(scenario, model, turn, rf)  # 6
+    chosen = await _choose_or_record(app, scenario, model, turn, rf, incoming.headers)  # 6
     hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
@@ -139,6 +142,26 @@ async def create(
     return finish(turn, chosen.plan, model, rf, app[STORE])  # 8
 
 
+async def _choose_or_record(
+    app: web.Application,
+    scenario: Scenario | None,
+    model: ModelInfo,
+    turn: Turn,
+    rf: RequestFaults,
+    headers: Mapping[str, str],
+) -> Chosen:
+    """choose(); with --record-mode fallback, a request no rule of the recorded scenario
+    matches is asked upstream, recorded as a rule, and answered by it (record/proxy.py)."""
+    try:
+        return choose(scenario, model, turn, rf)
+    except NoRuleMatched:
+        recorder = app.get(RECORDER)
+        if recorder is None or not recorder.fills(scenario):
+            raise
+    grown = await recorder.fill_in(app[SCENARIOS], turn.req.raw, turn.conversation, headers)
+    return choose(grown, model, turn, rf)
+
+
 async def warmed_up(app: web.Application) -> None:
     warmup = app.get(WARMUP)
     if warmup is not None and not warmup.done():
@@ -146,7 +169,12 @@ async def warmed_up(app: web.Application) -> None:
 
 
 def open_turn(
-    raw: bytes, config: Config, tenant: Tenant, ex: Exchange, headers: Mapping[str, str]
+    raw: bytes,
+    config: Config,
+    tenant: Tenant,
+    ex: Exchange,
+    headers: Mapping[str, str],
+    kept: Kept = NOTHING_KEPT,
 ) -> Turn:
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
@@ -154,24 +182,10 @@ def open_turn(
     ex.headers = redacted({k.lower(): v for k, v in headers.items()})
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
-    _refuse_conversation(req.raw.get("conversation"))
-    earlier = history(tenant, previous_response(tenant, req))
+    opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
+    loop_check.check(tenant, opened.earlier, req.input_items, kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
-    return Turn(config, tenant, req, earlier + req.input_items, len(earlier), ex, rng)
-
-
-def _refuse_conversation(conversation: Any) -> None:
-    """The Conversations API is not emulated: no conversation exists, as the API would say.
-    Answering as if the conversation were empty would hide that the test is not realistic."""
-    if conversation is None:
-        return
-    conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
-    raise NotFound(
-        f"Conversation with id '{conv_id}' not found. (mockserver does not emulate the "
-        "Conversations API: use previous_response_id to chain turns.)",
-        code="conversation_not_found",
-        param="conversation",
-    )
+    return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 
 
 def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scenario | None:
@@ -251,18 +265,19 @@ def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, R
         decision = decide(
             scenario,
             body=req.raw,
-            conversation=turn.conversation,
+            conversation=seen(turn),  # compaction items expanded
             headers=ex.headers,  # lowercased, the API key redacted
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
             json_for_schema=functools.partial(generate.json_for_schema, budget=budget),
             generate=functools.partial(generate.plan_for, req, turn.rng, budget),
+            facts=facts(turn),
         )
     except NoRuleMatched as exc:
         ex.unmatched = exc.unmatched
         raise
     ex.unmatched = decision.unmatched
-    ex.expectations = expectations.unmet(decision, req.raw, turn.conversation, ex.headers)
+    ex.expectations = expectations.unmet(decision, req.raw, seen(turn), ex.headers, facts(turn))
     return decision.plan, decision.rule
 
 
@@ -296,9 +311,10 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     """Render the Response, settle the rate limits' estimate against it, store it."""
     config = turn.config
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response = render(turn, plan, model, now)
+    response = conversations.finish_response(turn, model, render(turn, plan, model, now))
     note_usage(rf, response)
     stored = store_response(store, turn, response) if turn.req.store else None
+    conversations.join(turn, response, stored)  # its conversation, once it completes
     return Created(turn, plan, model, response, stored, rf)
 
 

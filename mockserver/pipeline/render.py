@@ -22,12 +22,10 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
     output = effects.output_with_includes(output, req, model, turn.rng)
-    reasoning_tokens = plan.reasoning_tokens or 0
-    budget_left = (
-        None if req.max_output_tokens is None else req.max_output_tokens - reasoning_tokens
-    )
-    output, cut = budget.fit(output, None if budget_left is None else max(budget_left, 0))
-    if cut:
+    scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
+    fitted = budget.fit(output, req.max_output_tokens, plan.reasoning_tokens or 0, scripted)
+    output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
+    if fitted.cut:
         status, reason = "incomplete", "max_output_tokens"
     return build_response(
         req,
@@ -41,6 +39,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         incomplete_reason=reason if status == "incomplete" else None,
         model=effects.response_model(model),
         effort=effects.response_effort(model, req),
+        reasoning_defaults=model.reasoning_defaults(),
     )
 
 
@@ -48,11 +47,13 @@ def _usage(
     turn: Turn, plan: Plan, output: list[dict[str, Any]], reasoning_tokens: int
 ) -> dict[str, Any]:
     req = turn.req
-    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools)
+    text_format = req.text.get("format")
+    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
     cached = 0
     if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
         earlier = turn.conversation[: turn.history_len]
-        cached = usage.cached_tokens(usage.input_tokens(req.instructions, earlier, req.tools))
+        prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
+        cached = usage.cached_tokens(prefix)
     return usage.usage(
         input_count, usage.output_tokens(output), reasoning_tokens, cached, plan.usage
     )

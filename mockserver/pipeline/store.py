@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mockserver.conversations.store import ConversationStore, Owned, PendingItems
 from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.ids import IdFactory
 
@@ -36,8 +37,11 @@ def tenant_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
 
+_ENDED = frozenset({"completed", "incomplete", "failed", "cancelled"})
+
+
 class StoredResponse:
-    __slots__ = ("_body", "_input", "background", "live", "previous_id", "tenant")
+    __slots__ = ("_body", "_input", "background", "live", "pending", "previous_id", "tenant")
 
     def __init__(
         self,
@@ -54,6 +58,8 @@ class StoredResponse:
         # The Run of a streamed or background response: its events and timeline, kept after
         # it ends for GET ?stream=true (resume); None otherwise.
         self.live: Run | None = None
+        # The items that join its conversation when it completes (a stream or background run).
+        self.pending: PendingItems | None = None
 
     @property
     def body(self) -> bytes:
@@ -65,6 +71,14 @@ class StoredResponse:
 
     def update(self, response: dict[str, Any]) -> None:
         self._body = dumps_to_keep(response)
+        if self.pending is not None and response.get("status") in _ENDED:
+            pending, self.pending = self.pending, None
+            pending.settle(response)
+
+    @property
+    def input_body(self) -> bytes:
+        """The input items as kept (JSON bytes), for a byte search before a parse."""
+        return self._input
 
     def input_items(self) -> list[dict[str, Any]]:
         value: list[dict[str, Any]] = json.loads(self._input)
@@ -83,6 +97,7 @@ class Tenant:
     rng: random.Random
     ids: IdFactory
     responses: dict[str, StoredResponse] = field(default_factory=dict)
+    conversations: Owned = field(default_factory=dict)  # the Conversations API's, by id
     # Scenario bound through the admin API (used when no X-Mock-Scenario header is sent).
     scenario_binding: str | None = None
     # Requests per scenario and firings per rule (the scenario engine's `call` and `times`).
@@ -108,6 +123,7 @@ class Store:
         self._max_tenants = max_tenants  # 0: no limit
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # API key -> tenant, LRU first
         self._order: OrderedDict[str, Tenant] = OrderedDict()  # response id -> owner
+        self.conversations = ConversationStore(max_stored)  # their own count, same cap
         self.tenants_evicted = 0
 
     def tenant(self, api_key: str) -> Tenant:
@@ -152,13 +168,14 @@ class Store:
             self._forget(tenant)
 
     def _forget(self, tenant: Tenant) -> None:
-        """Drop a tenant's responses so their memory goes at once: a stored response and its
-        tenant, and a streamed one and its Run, refer to each other, and such cycles would
-        wait for a full collection (rare: see gctune), holding every body they keep."""
+        """Drop a tenant's responses and conversations so their memory goes at once: a stored
+        response and its tenant, and a streamed one and its Run, refer to each other, and such
+        cycles would wait for a full collection (rare: see gctune), holding every body they keep."""
         for rid, stored in tenant.responses.items():
             self._order.pop(rid, None)
             _release(stored)
         tenant.responses.clear()
+        self.conversations.forget(tenant.conversations)
 
     def put(self, tenant: Tenant, rid: str, stored: StoredResponse) -> None:
         tenant.responses[rid] = stored

@@ -18,6 +18,7 @@ from mockserver.config import Config
 from mockserver.faults.request import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
+from mockserver.pipeline.conversations import Continuation
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
 
@@ -27,10 +28,13 @@ class Turn:
     config: Config
     tenant: Tenant
     req: ResponseRequest
-    conversation: list[dict[str, Any]]  # earlier turns + this request's input
+    # Earlier turns + this request's input, from the last compaction item on (what is counted).
+    conversation: list[dict[str, Any]]
     history_len: int  # how many of conversation's items came from earlier turns
     exchange: Exchange
     rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
+    # The conversation it runs in, what the scenario sees of it (compactions expanded).
+    continues: Continuation | None = None
 
 
 @dataclass(frozen=True)

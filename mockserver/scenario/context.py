@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
-from mockserver.openai.texts import message_text
+from mockserver.openai.texts import is_user_message, message_text
+from mockserver.openai.tools import offered_tools, tool_names
 
 T = TypeVar("T")
 
@@ -47,6 +48,19 @@ class lazy(Generic[T]):
 
 
 @dataclass(frozen=True)
+class ConversationFacts:
+    """The conversation (Conversations API) a request runs in, as the `when` keys read it."""
+
+    id: str | None = None  # None: the request names no conversation
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    items: int = 0  # items the conversation held before this request
+    compacted: bool = False  # the history holds a compaction item (it stands for earlier ones)
+
+
+NO_CONVERSATION = ConversationFacts()
+
+
+@dataclass(frozen=True)
 class ToolOutput:
     name: str | None  # None: no function_call with this call_id in the conversation
     call_id: str
@@ -63,8 +77,10 @@ class MatchContext:
         headers: Mapping[str, str],
         call: int,
         seed: int = 0,
+        facts: ConversationFacts = NO_CONVERSATION,
     ) -> None:
         self.body = body
+        self.facts = facts  # the conversation it runs in (conversation_* and compacted keys)
         # A snapshot of the list (pointers only): the caller may append to it afterwards.
         self._items = conversation if isinstance(conversation, tuple) else tuple(conversation)
         self._headers = headers  # read-only for the request's life
@@ -102,7 +118,7 @@ class MatchContext:
         """Index of the latest user message in the conversation (-1: none)."""
         items = self.conversation
         for index in range(len(items) - 1, -1, -1):
-            if _is_user_message(items[index]):
+            if is_user_message(items[index]):
                 return index
         return -1
 
@@ -119,11 +135,12 @@ class MatchContext:
     @lazy
     def turn(self) -> int:
         """User messages in the conversation."""
-        return sum(1 for i in self.conversation if _is_user_message(i))
+        return sum(1 for i in self.conversation if is_user_message(i))
 
     @lazy
     def tool_names(self) -> frozenset[str]:
-        return _tool_names(self.body.get("tools"))
+        """Every tool offered (namespaced, additional_tools items): openai/tools.py."""
+        return tool_names(offered_tools(self.body.get("tools"), self.conversation))
 
     @lazy
     def metadata(self) -> Mapping[str, str]:
@@ -152,26 +169,10 @@ def build_context(
     headers: Mapping[str, str],
     call: int,
     seed: int = 0,
+    facts: ConversationFacts = NO_CONVERSATION,
 ) -> MatchContext:
     """The request's context; nothing is derived until read."""
-    return MatchContext(body, conversation, headers, call, seed)
-
-
-def _is_user_message(item: Mapping[str, Any]) -> bool:
-    # EasyInputMessage has no `type`; a full input message has type "message".
-    return item.get("role") == "user" and item.get("type", "message") == "message"
-
-
-def _tool_names(tools: Any) -> frozenset[str]:
-    """Function and custom tools by name, built-in tools by type (web_search, file_search...)."""
-    names: set[str] = set()
-    for tool in tools if isinstance(tools, list) else ():
-        if not isinstance(tool, Mapping):
-            continue
-        name = tool.get("name")
-        names.add(name if isinstance(name, str) else str(tool.get("type", "")))
-    names.discard("")
-    return frozenset(names)
+    return MatchContext(body, conversation, headers, call, seed, facts)
 
 
 def _tool_outputs(items: tuple[Mapping[str, Any], ...]) -> list[tuple[int, ToolOutput]]:

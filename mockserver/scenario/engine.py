@@ -21,7 +21,12 @@ from mockserver.errors import InvalidRequest
 from mockserver.lazy_random import LazyRandom
 from mockserver.plan import ItemPlan, Plan
 from mockserver.scenario import template as tpl
-from mockserver.scenario.context import MatchContext, build_context
+from mockserver.scenario.context import (
+    NO_CONVERSATION,
+    ConversationFacts,
+    MatchContext,
+    build_context,
+)
 from mockserver.scenario.counters import Counters
 from mockserver.scenario.fakers import SeededFaker
 from mockserver.scenario.match import NoRuleMatched, explain, first_match
@@ -64,10 +69,11 @@ def decide(
     seed: int,
     json_for_schema: JsonForSchema,
     generate: Callable[[], Plan],
+    facts: ConversationFacts = NO_CONVERSATION,
 ) -> Decision:
     """Choose and render the answer; raises NoRuleMatched or ScenarioAnswerError (both 400)."""
     call = counters.next_call(scenario.name)
-    ctx = build_context(body, conversation, headers, call, seed)
+    ctx = build_context(body, conversation, headers, call, seed, facts)
     rule = first_match(scenario, ctx, counters)
     if rule is None:
         misses = explain(scenario, ctx, counters)

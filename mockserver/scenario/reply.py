@@ -60,13 +60,14 @@ class FunctionCallReply:
     name: str
     arguments: JsonTree | tpl.Template  # an object, or raw text (possibly broken JSON)
     call_id: str | None
+    namespace: str | None = None  # the namespace tool the function sits in
 
     def plan(self, env: Env) -> ItemPlan:
         if isinstance(self.arguments, JsonTree):
             text = model_json(self.arguments.render(env.scope))
         else:
             text = tpl.render(self.arguments, env.scope)
-        return FunctionCallPlan(self.name, text, self.call_id)
+        return FunctionCallPlan(self.name, text, self.call_id, self.namespace)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _load_function_call(raw: Any, path: Path, c: Compiler) -> Reply:
     args = raw.get("arguments", {})
     where = (*path, "arguments")
     compiled = c.template(args, where) if isinstance(args, str) else c.json_tree(args, where)
-    return FunctionCallReply(raw["name"], compiled, raw.get("call_id"))
+    return FunctionCallReply(raw["name"], compiled, raw.get("call_id"), raw.get("namespace"))
 
 
 def _load_reasoning(raw: Any, path: Path, c: Compiler) -> Reply:

@@ -252,6 +252,13 @@ WHEN: dict[str, WhenKey] = {
         _json_got,
     ),
     "probability": WhenKey(float, operator.attrgetter("seed", "call"), _drawn_below, _draw_got),
+    # The conversation (Conversations API) the request runs in.
+    "conversation": WhenKey(bool, lambda ctx: ctx.facts.id is not None, _equals),
+    "conversation_metadata": WhenKey(
+        lambda raw: tuple(raw.items()), lambda ctx: ctx.facts.metadata, _pairs_equal, _pairs_got
+    ),
+    "conversation_items": WhenKey(_count_range, lambda ctx: ctx.facts.items, _in_range),
+    "compacted": WhenKey(bool, lambda ctx: ctx.facts.compacted, _equals),
 }
 
 

@@ -50,6 +50,7 @@ class Pacing:
     chunk_size: int = 8
     chunks: tuple[str, ...] = field(default=(), repr=False)
     queued_ms: float = 0.0
+    arguments_chunk: ChunkMode = "token"  # function-call arguments, as real traffic cuts them
 
     @classmethod
     def from_mapping(cls, d: Mapping[str, Any], base: Pacing | None = None) -> Pacing:
@@ -78,7 +79,12 @@ class Pacing:
 
     @property
     def chunking(self) -> Chunking:
-        return Chunking(mode=self.chunk, size=self.chunk_size, explicit=self.chunks)
+        return Chunking(
+            mode=self.chunk,
+            size=self.chunk_size,
+            explicit=self.chunks,
+            arguments=self.arguments_chunk,
+        )
 
     def gap_ms(self, index: int, text: str) -> float:
         """Nominal time before delta `index` (index >= 1) since the previous delta."""
@@ -137,6 +143,12 @@ def _chunk(key: str, v: Any) -> dict[str, Any]:
     return {key: v}
 
 
+def _mode(key: str, v: Any) -> dict[str, Any]:
+    if v not in CHUNK_MODES:
+        raise _bad(key, "one of " + ", ".join(CHUNK_MODES), v)
+    return {key: v}
+
+
 def _size(key: str, v: Any) -> dict[str, Any]:
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise _bad(key, "an integer >= 1", v)
@@ -153,6 +165,7 @@ _CHECKS: dict[str, Callable[[str, Any], dict[str, Any]]] = {
     "delays_ms": _delays,
     "chunk": _chunk,
     "chunk_size": _size,
+    "arguments_chunk": _mode,
 }
 assert set(_CHECKS) == {f.name for f in fields(Pacing)} - {"chunks"}
 

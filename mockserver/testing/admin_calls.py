@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from mockserver.testing.admin_types import (
     Binding,
+    ConversationInfo,
     Health,
     RequestPage,
     ScenarioInfo,
@@ -138,6 +139,16 @@ class Calls:
     @staticmethod
     def reset(tenant: str | None) -> Call[int]:
         return Call("POST", "/_mock/reset", lambda d: int(d["requests"]), _query(tenant=tenant))
+
+    @staticmethod
+    def conversations(tenant: str) -> Call[list[ConversationInfo]]:
+        query = _query(tenant=tenant)
+        return Call("GET", "/_mock/conversations", ConversationInfo.list_from_json, query)
+
+    @staticmethod
+    def forget_conversations(tenant: str) -> Call[int]:
+        query = _query(tenant=tenant)
+        return Call("DELETE", "/_mock/conversations", lambda d: int(d["conversations"]), query)
 
     @staticmethod
     def verify(tenant: str | None) -> Call[Verification]:

@@ -27,6 +27,7 @@ import aiohttp
 from mockserver.testing.admin_calls import Call, Calls, Moment, ScenarioSource
 from mockserver.testing.admin_types import (
     Binding,
+    ConversationInfo,
     Health,
     RequestEntry,
     RequestPage,
@@ -145,6 +146,14 @@ class AdminClient(_Base):
     def reset(self, tenant: str | None = None) -> int:
         return self.run(Calls.reset(tenant))
 
+    def conversations(self, tenant: str) -> list[ConversationInfo]:
+        """The tenant's conversations (Conversations API) with their items."""
+        return self.run(Calls.conversations(tenant))
+
+    def forget_conversations(self, tenant: str) -> int:
+        """Forget the tenant's conversations; how many there were."""
+        return self.run(Calls.forget_conversations(tenant))
+
     def verify(self, tenant: str | None = None) -> Verification:
         return self.run(Calls.verify(tenant))
 
@@ -240,6 +249,12 @@ class AsyncAdminClient(_Base):
 
     async def reset(self, tenant: str | None = None) -> int:
         return await self.run(Calls.reset(tenant))
+
+    async def conversations(self, tenant: str) -> list[ConversationInfo]:
+        return await self.run(Calls.conversations(tenant))
+
+    async def forget_conversations(self, tenant: str) -> int:
+        return await self.run(Calls.forget_conversations(tenant))
 
     async def verify(self, tenant: str | None = None) -> Verification:
         return await self.run(Calls.verify(tenant))

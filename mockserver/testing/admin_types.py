@@ -120,6 +120,7 @@ class RequestEntry:
     fault: str | None
     stream: StreamProgress | None
     response_id: str | None
+    conversation_id: str | None  # the Conversations API's, when the request named one
     retry_count: int
     retry_after_ms: float | None  # the delay this answer asked the client to wait
     retry_of: str | None  # for a retry: the request id of the attempt it repeats
@@ -151,6 +152,7 @@ class RequestEntry:
             fault=d["fault"],
             stream=None if stream is None else StreamProgress(**stream),
             response_id=d["response_id"],
+            conversation_id=d.get("conversation_id"),
             retry_count=d["retry_count"],
             retry_after_ms=d.get("retry_after_ms"),
             retry_of=d.get("retry_of"),
@@ -192,3 +194,23 @@ class Verification:
     def from_json(cls, d: Json) -> Verification:
         entries = tuple(RequestEntry.from_json(e) for e in d["requests"])
         return cls(bool(d["ok"]), int(d["violations"]), entries, str(d["report"]))
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """One conversation of a tenant (Conversations API), with its items, oldest first."""
+
+    id: str
+    created_at: int
+    metadata: Mapping[str, str]
+    compactions: int  # how often a response compacted it (context_management)
+    items: tuple[Json, ...]
+
+    @classmethod
+    def from_json(cls, d: Json) -> ConversationInfo:
+        items = tuple(d["items"])
+        return cls(d["id"], d["created_at"], dict(d["metadata"]), d["compactions"], items)
+
+    @classmethod
+    def list_from_json(cls, d: Json) -> list[ConversationInfo]:
+        return [cls.from_json(c) for c in d["data"]]

@@ -21,7 +21,7 @@ import yaml
 
 from mockserver.pipeline.store import tenant_hash
 from mockserver.testing.admin_client import AdminClient, NotFoundError, ScenarioSource
-from mockserver.testing.admin_types import RequestEntry, Verification
+from mockserver.testing.admin_types import ConversationInfo, RequestEntry, Verification
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -164,6 +164,21 @@ class MockServer:
             raise AssertionError(report)
         return result
 
+    def conversations(self) -> list[ConversationInfo]:
+        """This test's conversations (Conversations API), each with its items."""
+        try:
+            return self.admin.conversations(self.api_key)
+        except NotFoundError as exc:
+            if exc.code == "tenant_not_found":  # no request yet: no conversation
+                return []
+            raise
+
+    def forget_conversations(self) -> int:
+        """Forget this test's conversations (its responses and journal stay)."""
+        with contextlib.suppress(NotFoundError):
+            return self.admin.forget_conversations(self.api_key)
+        return 0
+
     def describe(self) -> str:
         """This test's requests, one line each (for assertion messages)."""
         lines = [_line(entry) for entry in self.requests()]
@@ -203,6 +218,8 @@ def _line(entry: RequestEntry) -> str:
     if entry.unmatched is not None:
         answered = f"{entry.scenario}: no rule matched"
     extra = f" ({entry.error})" if entry.error else ""
+    if entry.conversation_id:
+        extra += f" in {entry.conversation_id}"
     return f"  #{entry.seq} {entry.method} {entry.path} -> {entry.status}{extra} [{answered}]"
 
 

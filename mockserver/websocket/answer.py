@@ -35,6 +35,7 @@ from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
 from mockserver.pipeline import create, streamed
 from mockserver.pipeline.middleware import close_exchange, open_exchange
+from mockserver.pipeline.store import StoredResponse
 from mockserver.pipeline.turn import Created
 from mockserver.streaming.runs import TERMINAL, Run
 from mockserver.streaming.writer import EventAction, write_paced
@@ -85,7 +86,7 @@ async def run_create(conn: Connection, event: codec.Create, steers: Sequence[Que
     start = time.perf_counter()
     try:
         body = _with_pending(conn, event.body)
-        incoming = create.Incoming(body, conn.tenant, conn.api_key, ex, conn.headers)
+        incoming = create.Incoming(body, conn.tenant, conn.api_key, ex, conn.headers, conn.kept)
         created = await create.create(conn.app, incoming, _SocketTransport(conn))
         if isinstance(created, Ended):
             ex.status = DROPPED_STATUS
@@ -205,6 +206,9 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         sse_frames = [sse.unobfuscated(f) for f in sse_frames]
     frames = codec.frames_of(sse_frames, stream_id)
     rf = created.faults
+    for i, event in enumerate(events):  # an SSE-only (flat) error event: the socket's shape
+        if event.get("type") == "error" and "error" not in event:
+            frames[i] = codec.text_frame(codec.encode(_ws_error(event, rf), stream_id))
     faulted = rf.stream
     fault_actions = faulted.actions if faulted is not None else {}
     boundaries = _boundaries(events) if steering == "item" else set()
@@ -243,6 +247,13 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         raise
     finally:
         conn.steering.end(active)
+        if created.stored is None:  # store: false, kept on this socket (as it stands now)
+            turn = created.turn
+            conn.keep(
+                StoredResponse(
+                    turn.tenant, run.response(), turn.req.input_items, turn.req.previous_response_id
+                )
+            )
     if active.queued:
         await _after_steered(conn, created, run, active)
 
@@ -306,19 +317,27 @@ async def _perform(
 
 
 def _raw_frame(action: Action, stream_id: str | None, rf: RequestFaults) -> bytes:
-    """A raw SSE frame of a stream fault, as a WebSocket message. An `error` event takes the
-    spec's ResponseWsError shape (the nested one, whatever `shape:` says: the flat form is
-    SSE's only); data that is not JSON (a malformed frame) goes out as it is."""
+    """A raw SSE frame of a stream fault, as a WebSocket message: its event (an `error` event
+    in the socket's shape), or, when its data is not JSON (a malformed frame), that data."""
     data = action.data
     try:
         event = sse.parse_frame(data)
     except ValueError:
         return codec.text_frame(data[data.index(b"data: ") + 6 :].rstrip(b"\n"))
-    fault = next((f for f in rf.faults if f.name == action.fault), None)
-    if event.get("type") == "error" and fault is not None:
-        seq = event["sequence_number"]
-        event = stream_error_event(fault.error, "nested", seq, rf.error_context())
+    if event.get("type") == "error":
+        event = _ws_error(event, rf)
     return codec.text_frame(codec.encode(event, stream_id))
+
+
+def _ws_error(event: dict[str, Any], rf: RequestFaults) -> dict[str, Any]:
+    """An `error` event of the stream in the spec's ResponseWsError shape: the nested one,
+    whatever a fault's `shape:` says (the flat form is SSE's only), built from the fault's
+    error (the one whose code it carries) as stream_faults builds every error event."""
+    if "error" in event:
+        return event
+    code = event.get("code")
+    spec = next((f.error for f in rf.faults if f.error is not None and f.error.code == code), None)
+    return stream_error_event(spec, "nested", event["sequence_number"], rf.error_context())
 
 
 def _yield(

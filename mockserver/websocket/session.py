@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from mockserver.appkeys import CONFIG
 from mockserver.errors import MockError
 from mockserver.observe.metrics import METRICS_KEY
 from mockserver.pipeline.middleware import API_KEY, exchange_of, tenant_of
-from mockserver.pipeline.store import Tenant
+from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.websocket import answer, codec
 from mockserver.websocket.errors import error_event
 from mockserver.websocket.lanes import Lanes
@@ -38,6 +39,7 @@ log = logging.getLogger("mockserver")
 
 _BACKOFF_S = 0.01  # how often a read held back by an unread client looks again
 LANE_DEPTH = 64  # requests that may wait on one lane behind the running one
+KEPT_RESPONSES = 64  # `store: false` responses a socket keeps for previous_response_id
 GOING_AWAY = 1001
 SOCKETS = web.AppKey("websockets", set["Connection"])
 
@@ -56,6 +58,16 @@ class Connection:
         self.lanes = Lanes(config.ws_max_streams, LANE_DEPTH)
         self.steering = Steering(self.tenant.ids)
         self.closed = asyncio.Event()
+        # `store: false` responses of this socket, most recent last: previous_response_id
+        # continues them here (only here), as the API keeps them in the connection.
+        self.kept: OrderedDict[str, StoredResponse] = OrderedDict()
+
+    def keep(self, stored: StoredResponse) -> None:
+        rid = str(stored.response()["id"])
+        self.kept[rid] = stored
+        self.kept.move_to_end(rid)
+        while len(self.kept) > KEPT_RESPONSES:
+            self.kept.popitem(last=False)
 
     @property
     def alive(self) -> bool:

@@ -1,7 +1,8 @@
 """The zero-config model: a plausible, deterministic answer to any valid request.
 
 Text comes from faker; a required tool gets a function_call whose arguments validate against
-the tool's JSON Schema; `text.format: json_schema` gets JSON valid against the schema.
+the tool's JSON Schema (with `namespace` for a namespaced one), or a custom_tool_call;
+`text.format: json_schema` gets JSON valid against the schema.
 What a schema may cost is bounded by a Budget (budget.py): the caller passes one to read its
 `notes` afterwards (what a bound cut, for the journal), or gets the request's default.
 """
@@ -19,8 +20,17 @@ from faker import Faker
 
 from mockserver.lazy_random import LazyRandom
 from mockserver.openai.request import ResponseRequest
-from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, Plan, model_json
+from mockserver.openai.tools import CALLABLE_KINDS, OfferedTool, find_choice, offered_tools
+from mockserver.plan import (
+    FunctionCallPlan,
+    ItemPlan,
+    MessagePlan,
+    Plan,
+    VerbatimPlan,
+    model_json,
+)
 from mockserver.zeroconfig.budget import Budget, for_output_tokens
+from mockserver.zeroconfig.regex_values import string_matching
 from mockserver.zeroconfig.schema_values import SchemaValues
 
 
@@ -91,31 +101,51 @@ def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = N
     items: list[ItemPlan] = []
     tool = forced_tool(req)
     if tool is not None:
-        items.append(_function_call(tool, rng, budget))
+        items.append(_tool_call(tool, rng, budget))
     else:
         items.append(MessagePlan(text=answer_text(req, rng, budget)))
     return Plan(items=tuple(items))
 
 
-def forced_tool(req: ResponseRequest) -> dict[str, Any] | None:
-    """The function tool that tool_choice obliges the model to call, if any."""
-    functions = [t for t in req.tools if t.get("type") == "function"]
+def forced_tool(req: ResponseRequest) -> OfferedTool | None:
+    """The function or custom tool that tool_choice obliges the model to call, if any: among
+    every tool offered (namespaced, additional_tools), one offered up front first."""
+    offered = [t for t in offered_tools(req.tools, req.input_items) if t.callable]
+    offered.sort(key=lambda t: t.deferred)  # stable: the request's order otherwise
     choice = req.tool_choice
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return next((t for t in functions if t["name"] == choice.get("name")), None)
+    if isinstance(choice, dict) and choice.get("type") in CALLABLE_KINDS:
+        return find_choice(offered, choice)
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        allowed = {t.get("name") for t in choice.get("tools", []) if isinstance(t, dict)}
-        named = [t for t in functions if t["name"] in allowed]
+        allowed = [t for t in choice.get("tools", []) if isinstance(t, dict)]
+        named = [t for t in offered if any(find_choice([t], a) for a in allowed)]
         return named[0] if named and choice.get("mode") == "required" else None
-    if choice == "required" and functions:
-        return functions[0]
+    if choice == "required" and offered:
+        return offered[0]
     return None
 
 
-def _function_call(tool: dict[str, Any], rng: random.Random, budget: Budget) -> FunctionCallPlan:
-    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+def _tool_call(tool: OfferedTool, rng: random.Random, budget: Budget) -> ItemPlan:
+    if tool.kind == "custom":
+        return _custom_tool_call(tool, rng, budget)
+    schema = tool.spec.get("parameters") or {"type": "object", "properties": {}}
     args = json_for_schema(schema, rng, budget)
-    return FunctionCallPlan(name=tool["name"], arguments=model_json(args))
+    return FunctionCallPlan(name=tool.name, arguments=model_json(args), namespace=tool.namespace)
+
+
+def _custom_tool_call(tool: OfferedTool, rng: random.Random, budget: Budget) -> VerbatimPlan:
+    """A custom_tool_call: input matching the tool's regex grammar, else a sentence (a lark
+    grammar is not drawn from)."""
+    fmt = tool.spec.get("format")
+    text = None
+    if isinstance(fmt, dict) and fmt.get("type") == "grammar" and fmt.get("syntax") == "regex":
+        definition = str(fmt.get("definition", ""))
+        text = string_matching(f"^(?:{definition})$", rng, budget=budget)
+    if text is None:
+        text = lorem_sentences(lorem_rng(rng), 1)[0]
+    call: dict[str, Any] = {"type": "custom_tool_call", "status": "completed", "call_id": ""}
+    if tool.namespace is not None:
+        call["namespace"] = tool.namespace
+    return VerbatimPlan({**call, "name": tool.name, "input": text})
 
 
 def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> str:

@@ -63,8 +63,9 @@ async def test_retrieving_an_unknown_model_is_404(client: openai.AsyncOpenAI) ->
 # ---- per-model rules -------------------------------------------------------------------------
 
 RULES = [
-    pytest.param({"model": "o3", "temperature": 0.5}, "unsupported_parameter", "temperature"),
-    pytest.param({"model": "o4-mini", "top_p": 0.5}, "unsupported_parameter", "top_p"),
+    # Real traffic: the sampling refusals carry `code: null`.
+    pytest.param({"model": "o3", "temperature": 0.5}, None, "temperature"),
+    pytest.param({"model": "o4-mini", "top_p": 0.5}, None, "top_p"),
     pytest.param(
         {"model": "gpt-4o", "reasoning": {"effort": "high"}},
         "unsupported_parameter",
@@ -133,11 +134,17 @@ async def test_a_reasoning_models_answer(client: openai.AsyncOpenAI) -> None:
     reasoning = body["output"][0]
     assert len(reasoning["summary"]) == 1 and reasoning["encrypted_content"].startswith("gAAAAA")
     details = body["usage"]["output_tokens_details"]
-    assert details["reasoning_tokens"] >= 768 and details["reasoning_tokens"] % 64 == 0
+    # A short question: 0-384 reasoning tokens at high effort, in steps of 64.
+    assert 0 <= details["reasoning_tokens"] <= 384 and details["reasoning_tokens"] % 64 == 0
     visible = tokens.count(body["output"][1]["content"][0]["text"])
-    summary = tokens.count(reasoning["summary"][0]["text"])
-    assert body["usage"]["output_tokens"] == visible + summary + details["reasoning_tokens"]
-    assert body["reasoning"] == {"effort": "high", "summary": "auto"}
+    # The summary is not billed on its own: its tokens are part of the reasoning.
+    assert body["usage"]["output_tokens"] == visible + details["reasoning_tokens"]
+    assert body["reasoning"] == {
+        "effort": "high",
+        "summary": "auto",
+        "context": "current_turn",
+        "mode": "standard",
+    }
 
 
 async def test_a_reasoning_models_streamed_answer(client: openai.AsyncOpenAI) -> None:
@@ -150,7 +157,7 @@ async def test_a_reasoning_models_streamed_answer(client: openai.AsyncOpenAI) ->
     )
     assert [item.type for item in final.output] == ["reasoning", "message"]
     assert final.output[0].encrypted_content
-    assert final.usage is not None and final.usage.output_tokens_details.reasoning_tokens >= 768
+    assert final.usage is not None and final.usage.output_tokens_details.reasoning_tokens >= 0
     assert final.model == "o3-2025-04-16"
 
 
@@ -355,7 +362,8 @@ async def test_a_scenarios_models_and_strictness(start_server: StartServer, tmp_
         assert info.value.code == "invalid_value"
         with pytest.raises(openai.NotFoundError):  # the scenario is strict, the server is not
             await client.responses.create(model="made-up", input="Hi")
-        thought = await client.responses.create(model="o3", input="think")
+        question = "think about why the sky is blue at noon and red at sunset, step by step"
+        thought = await client.responses.create(model="o3", input=question * 3)
         assert [item.type for item in thought.output] == ["reasoning", "message"]
         assert thought.usage is not None
         assert thought.usage.output_tokens_details.reasoning_tokens > 0  # scripted, yet counted

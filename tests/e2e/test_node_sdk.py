@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import RunningServer
@@ -114,20 +115,25 @@ def test_a_folder_that_does_not_load_is_not_trusted(tmp_path: Path) -> None:
     assert not _loads(broken.parents[1])
 
 
-async def test_node_sdk_create_stream_retrieve_delete(mock: RunningServer, tmp_path: Path) -> None:
+async def run_node_script(source: Path, base_url: str, tmp_path: Path) -> Any:
+    """Run a script of tests/e2e/node against the mock; its last stdout line, parsed."""
     sdk_dir = _node_sdk_dir()
     # A private copy of the script beside a link to the shared node_modules: `import "openai"`
     # resolves there, and concurrent runs never write into the shared folder.
-    script = tmp_path / SCRIPT.name
-    shutil.copyfile(SCRIPT, script)
+    script = tmp_path / source.name
+    shutil.copyfile(source, script)
     (tmp_path / "node_modules").symlink_to(sdk_dir / "node_modules", target_is_directory=True)
     proc = await asyncio.create_subprocess_exec(
-        "node", str(script), mock.base_url,
+        "node", str(script), base_url,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, stderr.decode()
-    found = json.loads(stdout.decode().strip().splitlines()[-1])
+    return json.loads(stdout.decode().strip().splitlines()[-1])
+
+
+async def test_node_sdk_create_stream_retrieve_delete(mock: RunningServer, tmp_path: Path) -> None:
+    found = await run_node_script(SCRIPT, mock.base_url, tmp_path)
     assert found["created"]["status"] == "completed" and found["created"]["text"]
     assert found["retrievedSame"] and found["inputItems"] == 1
     assert found["stream"]["first"] == "response.created"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import openai
 import pytest
 from conftest import RunningServer, StartServer
 from openai import AsyncOpenAI, OpenAI
@@ -465,3 +466,51 @@ async def test_a_client_that_does_not_read_is_not_read(mock: RunningServer) -> N
 
 
 AUTH = {"Authorization": "Bearer test-key"}
+
+
+async def test_store_false_continues_on_its_socket_only(client: AsyncOpenAI) -> None:
+    async with client.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="weather?", tools=[TOOL], store=False)
+        first = (await until_done(conn))[-1]["response"]
+        call = first["output"][0]
+        output: FunctionCallOutput = {
+            "type": "function_call_output",
+            "call_id": call["call_id"],
+            "output": '{"temp_c": 18}',
+        }
+        await conn.response.create(
+            model="gpt-4o", previous_response_id=first["id"], input=[output], store=False
+        )
+        second = (await until_done(conn))[-1]["response"]
+    assert second["output"][0]["content"][0]["text"] == "It is 18 C in Paris."
+    with pytest.raises(openai.BadRequestError) as info:  # not stored: HTTP does not know it
+        await client.responses.create(model="gpt-4o", previous_response_id=first["id"], input="x")
+    assert info.value.code == "previous_response_not_found"
+    async with client.responses.connect() as other:  # nor does another socket
+        await other.response.create(model="gpt-4o", previous_response_id=first["id"], input="x")
+        (error,) = await until_done(other)
+    assert error["error"]["code"] == "previous_response_not_found" and error["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "error: server_error",  # a stream-time error: it fails the response in its stream
+        "reply: [{message: a b}]\n    fault: {kind: failed, after_events: 2, error_event: flat}",
+    ],
+)
+async def test_errors_in_the_stream_take_the_ws_shape(
+    start_server: StartServer, tmp_path: Path, rule: str
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nrules:\n  - {rule}\n", encoding="utf-8")
+    mock = await start_server(seed=7, scenarios=(path,), default_scenario="s")
+    async with mock.client() as sdk, sdk.responses.connect() as conn:
+        await conn.response.create(model="gpt-4o", input="x", stream_id="s1")
+        events = await until_done(conn)  # validated against ResponsesServerEvent
+        if events[-1]["type"] == "error":
+            events += await until_done(conn)
+    kinds = [e["type"] for e in events]
+    assert kinds[-2:] == ["error", "response.failed"]
+    error = events[-2]
+    assert error["stream_id"] == "s1" and error["error"]["message"]

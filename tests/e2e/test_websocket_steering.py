@@ -19,6 +19,7 @@ from openai.types.responses import (
     ResponseSteerFailedEvent,
     ResponseSteerPendingEvent,
 )
+from openai.types.responses.response_input_param import FunctionCallOutput
 from streamcases import validate_server_event
 
 SCENARIO = """
@@ -118,15 +119,13 @@ async def test_steer_pending_then_explicit_continuation(mock: RunningServer) -> 
         (stub,) = pending["required_input"]
         assert stub["type"] == "function_call_output" and stub["name"] == "lookup"
         assert pending["reason"] == "waiting_for_required_input"
-        output = {**stub, "output": "42"}
-        await conn.send(
-            {
-                "type": "response.create",
-                "model": "gpt-4o",
-                "previous_response_id": target,
-                "input": [output],
-            }
-        )
+        # The stub filled in with the saved result, as the SDK's docs say.
+        output: FunctionCallOutput = {
+            "type": "function_call_output",
+            "call_id": stub["call_id"],
+            "output": "42",
+        }
+        await conn.response.create(model="gpt-4o", previous_response_id=target, input=[output])
         events = [await recv(conn)]
         while events[-1]["type"] != "response.completed":
             events.append(await recv(conn))

@@ -180,11 +180,11 @@ async def test_api_key_restriction(start_server: StartServer) -> None:
     assert info.value.body["message"].startswith("Incorrect API key provided: sk-")  # type: ignore[index]
 
 
-async def test_conversations_are_not_emulated_and_say_so(client: AsyncOpenAI) -> None:
+async def test_an_unknown_conversation_is_the_apis_404(client: AsyncOpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as info:
         await client.responses.create(model="gpt-4o", input="x", conversation="conv_123")
     assert (info.value.code, info.value.param) == ("conversation_not_found", "conversation")
-    assert "previous_response_id" in info.value.body["message"]  # type: ignore[index]
+    assert info.value.body["message"] == "Conversation with id 'conv_123' not found."  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

@@ -156,26 +156,30 @@ def test_schema_errors_say_where_like_the_api() -> None:
     )
 
 
+CALL = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{"}
+ANSWER = {"role": "assistant", "content": [{"type": "output_text", "text": "a"}]}
+# Each a whole, consistent input (a call with its output, reasoning with what follows it):
+# tests/unit/pipeline/test_loop_check.py has the agent-loop refusals.
 GOOD_ITEMS = [
-    ("image-part", {"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}),
-    ("file-part", {"role": "user", "content": [{"type": "input_file", "file_id": "file_1"}]}),
-    ("output-text", {"role": "assistant", "content": [{"type": "output_text", "text": "a"}]}),
-    ("refusal", {"role": "assistant", "content": [{"type": "refusal", "refusal": "no"}]}),
-    ("call-and-output", {"type": "function_call", "call_id": "c1", "name": "f",
-                         "arguments": "{"}),  # malformed JSON arguments are the model's text
-    ("output-parts", {**FCO, "output": [{"type": "input_text", "text": "a"},
-                                        {"type": "input_image", "image_url": "x"}]}),
-    ("item-reference", {"type": "item_reference", "id": "msg_1"}),
-    ("reasoning", {"type": "reasoning", "id": "rs_1", "summary": []}),
-    ("tool-search-arguments-object", {"type": "tool_search_call", "arguments": {"q": 1}}),
+    ("image-part", [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]),
+    ("file-part", [{"role": "user", "content": [{"type": "input_file", "file_id": "file_1"}]}]),
+    ("output-text", [ANSWER]),
+    ("refusal", [{"role": "assistant", "content": [{"type": "refusal", "refusal": "no"}]}]),
+    # malformed JSON arguments are the model's text
+    ("call-and-output", [CALL, {**FCO, "output": "ok"}]),
+    ("output-parts", [CALL, {**FCO, "output": [{"type": "input_text", "text": "a"},
+                                               {"type": "input_image", "image_url": "x"}]}]),
+    ("reasoning", [{"type": "reasoning", "id": "rs_1", "summary": [],
+                    "encrypted_content": "gAAA"}, ANSWER]),
+    ("tool-search-arguments-object", [{"type": "tool_search_call", "arguments": {"q": 1}}]),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("item", [c[1] for c in GOOD_ITEMS], ids=[c[0] for c in GOOD_ITEMS])
+@pytest.mark.parametrize("items", [c[1] for c in GOOD_ITEMS], ids=[c[0] for c in GOOD_ITEMS])
 async def test_well_formed_items_of_every_kind_are_accepted(
-    http: ClientSession, item: dict[str, Any]
+    http: ClientSession, items: list[dict[str, Any]]
 ) -> None:
-    async with http.post("/v1/responses", json=_input(item)) as resp:
+    async with http.post("/v1/responses", json=_input(*items)) as resp:
         assert resp.status == 200, await resp.text()
 
 

@@ -70,19 +70,27 @@ def test_unknown_models_reason_when_asked_to() -> None:
     assert reasoning_plan_for(body, unknown_model("my-reasoner"), random.Random()) is not None
 
 
-def test_reasoning_tokens_scale_with_effort_and_answer_length() -> None:
-    def mean(effort: str, output: int) -> float:
+def test_reasoning_tokens_scale_with_effort_question_and_answer() -> None:
+    def mean(effort: str, prompt: int, output: int) -> float:
         rng = random.Random(effort)
-        return sum(reasoning_tokens_for(effort, output, rng) for _ in range(200)) / 200
+        return sum(reasoning_tokens_for(effort, prompt, output, rng) for _ in range(200)) / 200
 
-    assert reasoning_tokens_for("minimal", 500, random.Random()) == 0
-    assert reasoning_tokens_for("none", 500, random.Random()) == 0
-    assert mean("low", 50) < mean("medium", 50) < mean("high", 50) < mean("xhigh", 50)
-    assert mean("medium", 50) < mean("medium", 500)
+    assert reasoning_tokens_for("minimal", 100, 500, random.Random()) == 0
+    assert reasoning_tokens_for("none", 100, 500, random.Random()) == 0
+    assert mean("low", 50, 50) < mean("medium", 50, 50) < mean("high", 50, 50)
+    assert mean("high", 50, 50) < mean("xhigh", 50, 50) < mean("max", 50, 50)
+    assert mean("medium", 50, 50) < mean("medium", 50, 500) < mean("medium", 500, 500)
     rng = random.Random(4)
     for effort in ("low", "medium", "high", "xhigh", "max"):
-        tokens = reasoning_tokens_for(effort, 100, rng)
-        assert tokens >= 64 and tokens % 64 == 0
+        for prompt in (0, 10, 100, 10_000, 10**7):
+            spent = reasoning_tokens_for(effort, prompt, 100, rng)
+            assert 0 <= spent <= 100_000 and spent % 64 == 0
+
+
+def test_a_trivial_question_at_medium_effort_reasons_0_to_128_tokens() -> None:
+    rng = random.Random(7)
+    seen = {reasoning_tokens_for("medium", 8, 6, rng) for _ in range(300)}
+    assert seen == {0, 64, 128}
 
 
 def test_encrypted_content_grows_with_the_reasoning() -> None:
@@ -96,7 +104,7 @@ def test_with_reasoning_prepends_an_item_and_counts_tokens() -> None:
     reasoned = with_reasoning(plan, body, _model("o4-mini"), random.Random(6))
     assert isinstance(reasoned.items[0], ReasoningPlan)
     assert reasoned.items[1:] == plan.items
-    assert (reasoned.reasoning_tokens or 0) >= 768
+    assert reasoned.reasoning_tokens is not None and reasoned.reasoning_tokens % 64 == 0
 
 
 def test_with_reasoning_leaves_scripted_plans_and_plain_models_alone() -> None:
@@ -104,7 +112,7 @@ def test_with_reasoning_leaves_scripted_plans_and_plain_models_alone() -> None:
     assert with_reasoning(scripted, {"input": "x"}, _model("o3"), random.Random()) == scripted
     written = Plan(items=(ReasoningPlan(summary=("s",)), MessagePlan(text="t")), scenario="s")
     counted = with_reasoning(written, {"input": "x"}, _model("o3"), random.Random())
-    assert counted.items == written.items and (counted.reasoning_tokens or 0) > 0
+    assert counted.items == written.items and counted.reasoning_tokens is not None
     fixed = Plan(items=written.items, scenario="s", reasoning_tokens=7)
     assert with_reasoning(fixed, {}, _model("o3"), random.Random()).reasoning_tokens == 7
     plain = Plan(items=(MessagePlan(text="t"),))

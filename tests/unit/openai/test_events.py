@@ -155,7 +155,8 @@ def test_refusal_sequence() -> None:
 
 
 def test_function_calls_in_order_with_name_on_done() -> None:
-    events = stream("function-calls", StreamOptions(chunking=Chunking("fixed", size=16)))
+    chunking = Chunking("fixed", size=16, arguments="fixed")
+    events = stream("function-calls", StreamOptions(chunking=chunking))
     assert types(events)[2:-1] == [
         "output_item.added",
         "function_call_arguments.delta",

@@ -60,7 +60,8 @@ def test_messages_name_param_bound_and_value() -> None:
 
 # The spec's enum for each field (openai-openapi.yaml v2.3.0), written out here.
 SPEC_ENUMS = {
-    "service_tier": ["auto", "default", "flex", "scale", "priority", "fast"],
+    # ServiceTierResponses, what CreateResponse names (the SDK's ServiceTier is the same).
+    "service_tier": ["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"],
     "reasoning.effort": ["none", "minimal", "low", "medium", "high", "xhigh", "max"],
     "text.verbosity": ["low", "medium", "high"],
     "text.format.type": ["text", "json_schema", "json_object"],
@@ -75,9 +76,8 @@ SPEC_ENUMS = {
     "input[].role": ["user", "assistant", "system", "developer"],
     "input[].status": ["in_progress", "completed", "incomplete"],
 }  # fmt: skip
-# Where the mock knowingly differs: `fast` is answered as `priority` by the API, which the
-# Response builder does not do yet, so the mock still refuses it.
-NOT_YET = {"service_tier": {"fast"}}
+# Where the mock knowingly differs (nowhere now: `fast` is answered as `priority`).
+NOT_YET: dict[str, set[str]] = {}
 OURS = {
     "service_tier": SERVICE_TIERS,
     "reasoning.effort": next(f for f in FIELDS if f.name == "reasoning").shape.fields[0].enum,  # type: ignore[union-attr]
@@ -99,7 +99,8 @@ def test_enums_match_the_spec(where: str) -> None:
 
 def test_known_fields_are_the_create_body_parameters() -> None:
     assert {
-        "background", "context_management", "conversation", "include", "input", "instructions",
+        "access_programs", "background", "background_options", "context_management",
+        "conversation", "image", "include", "input", "instructions",
         "max_output_tokens", "max_tool_calls", "metadata", "model", "moderation",
         "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key",
         "prompt_cache_options", "prompt_cache_retention", "reasoning", "safety_identifier",
@@ -173,7 +174,7 @@ MESSAGE_CASES = [
     ({"stream_options": {"include_obfuscation": None}}, "Invalid type for "
      "'stream_options.include_obfuscation': expected a boolean, but got null instead."),
     ({"service_tier": "gold"}, "Invalid value: 'gold'. Supported values are: 'auto', 'default', "
-     "'flex', 'scale', and 'priority'."),
+     "'flex', 'scale', 'priority', 'fast', and 'ultrafast'."),
     ({"include": ["x"]}, "Invalid value: 'x'. Supported values are: 'file_search_call.results', "
      "'web_search_call.results', 'web_search_call.action.sources', "
      "'message.input_image.image_url', 'computer_call_output.output.image_url', "

@@ -44,8 +44,9 @@ def test_validate_lists_every_problem_and_exits_1(
     assert out == ""
     assert err.splitlines() == [
         f"{bad}:3:12: $.rules[0].when.modle: unknown key 'modle' (did you mean 'model'?); allowed: "
-        "call, has_tool_output, headers, input_contains, input_matches, instructions_contains, "
-        "json, metadata, model, probability, stream, tools, turn",
+        "call, compacted, conversation, conversation_items, conversation_metadata, "
+        "has_tool_output, headers, input_contains, input_matches, instructions_contains, json, "
+        "metadata, model, probability, stream, tools, turn",
         f"{bad}:3:42: $.rules[0].when.input_matches: invalid regular expression: missing ), "
         "unterminated subpattern at position 0",
         f"{bad}:4:23: $.rules[0].reply[0].message: template: unknown name 'nope'; allowed: call, "

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from test_scenario_when import BODY, CASES, CONVERSATION, HEADERS, user
+from test_scenario_when import BODY, CASES, CONVERSATION, FACTS, HEADERS, user
 
 from mockserver.scenario import load_text
 from mockserver.scenario.context import MatchContext, build_context
@@ -20,7 +20,7 @@ from mockserver.scenario.matcher import SCAN_MIN, Scan
 from mockserver.scenario.when import WHEN
 
 CONTEXTS: list[MatchContext] = [
-    build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11),
+    build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11, facts=FACTS),
     build_context(BODY, [*CONVERSATION, user("And in Rome?")], {}, call=1, seed=2),
     build_context({"model": "gpt-5"}, [], {"x-team": "red"}, call=2),
     build_context({**BODY, "stream": False, "metadata": {}}, CONVERSATION[:1], {}, call=4),

@@ -166,7 +166,7 @@ def test_the_context_computes_only_what_the_rules_read() -> None:
     decision = run(scenario, "a question", Counters(), tools=[{"type": "web_search"}])
     ctx = decision.context
     assert ctx is not None and decision.rule is scenario.rules[0]
-    computed = set(vars(ctx)) - {"body", "call", "seed", "_items", "_headers"}
+    computed = set(vars(ctx)) - {"body", "call", "seed", "facts", "_items", "_headers"}
     assert computed == {"model"}
     assert ctx.latest_user_text == "a question"  # still there when read later
     assert ctx.tool_names == frozenset({"web_search"})

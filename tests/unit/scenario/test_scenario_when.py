@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mockserver.scenario import load_text
-from mockserver.scenario.context import build_context
+from mockserver.scenario.context import ConversationFacts, build_context
 from mockserver.scenario.when import WHEN, Miss, chance
 
 
@@ -40,6 +40,7 @@ CONVERSATION = [
 ]
 CONVERSATION += tool_round("get_weather", '{"temp_c": 21}', "call_2")
 HEADERS = {"user-agent": "OpenAI/Python 3.54.0", "x-team": "blue"}
+FACTS = ConversationFacts(id="conv_1", metadata={"tier": "vip"}, items=4, compacted=True)
 
 # key -> (a value that holds, a value that does not, what "got" says for the miss)
 CASES = {
@@ -64,6 +65,10 @@ CASES = {
         {"text.format.type": "json_schema", "temperature": "<absent>"},
     ),
     "probability": (1, 0, "draw"),
+    "conversation": (True, False, True),
+    "conversation_metadata": ({"tier": "vip"}, {"tier": "free"}, {"tier": "vip"}),
+    "conversation_items": ({"gte": 2}, 0, 4),
+    "compacted": (True, False, True),
 }
 
 
@@ -72,7 +77,7 @@ def check(key: str, value: object) -> Miss | None:
         json.dumps({"name": "s", "rules": [{"when": {key: value}, "error": "server_error"}]}), "t"
     )
     (condition,) = scenario.rules[0].when
-    ctx = build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11)
+    ctx = build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11, facts=FACTS)
     return WHEN[key].check(condition, ctx, "s/rule-1")
 
 

@@ -58,9 +58,10 @@ def test_from_mapping_reads_every_key() -> None:
             "chunk": "token",
             "chunk_size": 4,
             "queued_ms": 30,
+            "arguments_chunk": "none",
         }
     )
-    assert pacing == Pacing(250, 20, 5, "lognormal", 50, (1, 2.5), "token", 4, (), 30)
+    assert pacing == Pacing(250, 20, 5, "lognormal", 50, (1, 2.5), "token", 4, (), 30, "none")
 
 
 def test_explicit_chunks_and_override_of_a_base() -> None:
@@ -82,7 +83,9 @@ def test_from_mapping_reports_every_error_with_what_is_allowed() -> None:
         )
     errors = info.value.errors
     assert len(errors) == 5
-    assert errors[0].startswith("stream.ttft: unknown key. Valid keys are: chunk, chunk_size,")
+    assert errors[0].startswith(
+        "stream.ttft: unknown key. Valid keys are: arguments_chunk, chunk, chunk_size,"
+    )
     assert "stream.interval_ms: expected a number >= 0, got -1" in errors
     assert "stream.jitter: expected one of uniform, lognormal, got 'gauss'" in errors
     assert any(e.startswith("stream.chunk: expected one of word, char, token") for e in errors)
