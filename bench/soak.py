@@ -1,6 +1,6 @@
 """A bounded soak of `mockserver serve` with hostile traffic (issue 13's figures).
 
-    python -m bench.soak                 # about 5 minutes on 2 cores; prints a Markdown table
+    python -m bench.soak                 # about 7 minutes on 2 cores; prints a Markdown table
     python -m bench.soak --requests 2000 # a shorter memory run
     python -m bench.soak --json out.json
 
@@ -50,7 +50,7 @@ def _create(**fields: Any) -> bytes:
 
 
 def _bloating_schema() -> dict[str, Any]:
-    # 308 bytes of JSON asking for 256 x 7 strings of 65,536 characters (109 MB).
+    # 256 properties (25 KB of JSON) asking for 256 x 7 strings of 65,536 characters (109 MB).
     item = {"type": "array", "items": {"type": "string", "minLength": 65536}, "minItems": 7}
     props = {f"p{i}": item for i in range(256)}
     return {"type": "object", "properties": props, "required": list(props)}
@@ -87,7 +87,7 @@ def hostile_requests() -> list[Hostile]:
         _api("100,000 input items", items.encode()),
         _api("1e999 in a body", b'{"model":"gpt-4o-mini","input":"hi","temperature":1e999}'),
         _api("catastrophic tool pattern", _create(tools=[regex_tool], tool_choice="required")),
-        _api("308-byte schema asking 109 MB", _create(text=bloat)),
+        _api("256-property schema asking 109 MB", _create(text=bloat)),
         _api("the same, streamed", _create(text=bloat, stream=True)),
         _api("45 MB body", _create(padding="a" * (45 * MB))),
         Hostile("20,000 unclosed {{ in a scenario", "POST", "/_mock/scenarios", unclosed),

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 from fuzzsupport import FUZZ, PER_REQUEST_S, any_json, check_answer, json_scalars, served
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockserver.scenario.load import load_text
@@ -24,6 +24,9 @@ from mockserver.scenario.problems import ScenarioLoadError
 
 SCENARIO_FUZZ = settings(FUZZ, max_examples=80)
 OUTCOMES: list[str] = []  # loaded / refused / served, for the test after the fuzz
+# Always tried besides the drawn ones: a valid scenario, so the fuzz surely gets past loading.
+VALID = {"name": "valid", "rules": [{"name": "hello", "reply": [{"message": "Hi {{ input }}"}]}]}
+VALID_DOCUMENT = (yaml.safe_dump(VALID), VALID)
 LOCATED = re.compile(r"^[^:]+:\d+:\d+: ")
 
 words = st.text("abc xyz{}|.", max_size=24)
@@ -125,6 +128,7 @@ def http() -> Iterator[httpx.Client]:
 
 @SCENARIO_FUZZ
 @given(document=documents())
+@example(document=VALID_DOCUMENT)
 def test_the_loader_answers_every_document(document: tuple[str, dict[str, Any]]) -> None:
     text, _ = document
     start = time.monotonic()
@@ -142,6 +146,7 @@ def test_the_loader_answers_every_document(document: tuple[str, dict[str, Any]])
 
 @SCENARIO_FUZZ
 @given(document=documents(), stream=st.booleans())
+@example(document=VALID_DOCUMENT, stream=True)
 def test_the_admin_api_takes_or_refuses_every_document_and_serves_what_it_takes(
     http: httpx.Client, document: tuple[str, dict[str, Any]], stream: bool
 ) -> None:

@@ -48,6 +48,14 @@ def test_every_offered_provider_renders_the_same_text_for_the_same_seed() -> Non
     assert not any(" at 0x" in text for text in passes[-1])
 
 
+def test_every_offered_provider_gives_plain_data() -> None:
+    # (Not compared across two draws: faker's relative dates read the clock.)
+    fake = fakers.SeededFaker(random.Random(9))
+    drawn = {name: fake(name) for name in sorted(fakers.provider_names())}
+    assert all(fakers._plain(value) for value in drawn.values())
+    assert not any(" at 0x" in repr(value) for value in drawn.values())
+
+
 def test_a_non_plain_draw_at_answer_time_is_a_template_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
