@@ -16,6 +16,14 @@ from typing import Any
 
 # Tools the model calls with arguments or free-form input (the client runs them).
 CALLABLE_KINDS = frozenset({"function", "custom"})
+# A call item the client runs, and the input item type that answers it (by call_id).
+OUTPUT_OF_CALL = {
+    "function_call": "function_call_output",
+    "custom_tool_call": "custom_tool_call_output",
+    "computer_call": "computer_call_output",
+    "shell_call": "shell_call_output",
+    "apply_patch_call": "apply_patch_call_output",
+}
 # tool_choice types that also name differently spelled tool types.
 _CHOICE_ALIASES = {
     "web_search_preview": ("web_search_preview", "web_search_preview_2025_03_11"),

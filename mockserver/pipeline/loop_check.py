@@ -28,18 +28,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.errors import InvalidRequest, NotFound
+from mockserver.openai.tools import OUTPUT_OF_CALL
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
 from mockserver.pipeline.store import StoredResponse, Tenant
 
 Item = Mapping[str, Any]
 _ID = re.compile(rb'"id":"([^"\\]+)"')  # ids in stored (compact) JSON; escaped ones are rare
 
-# A call and the output that answers it, by item type.
-_OUTPUT_OF = {
-    "function_call_output": "function_call",
-    "custom_tool_call_output": "custom_tool_call",
-}
+# The calls the API pairs with their outputs in a turn's input, and the output answering each.
 _CALL_WORDS = {"function_call": "function call", "custom_tool_call": "custom tool call"}
+_OUTPUT_OF = {OUTPUT_OF_CALL[call]: call for call in _CALL_WORDS}
 # What may follow a reasoning item: what the model produced after it (not an input of the
 # user's, a tool's output, or another turn's reasoning).
 _NOT_PRODUCED = frozenset({*_OUTPUT_OF, "reasoning", "additional_tools", "compaction_trigger",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.openai.ids import IdFactory
+from mockserver.openai.tools import OUTPUT_OF_CALL
 from mockserver.websocket.codec import Steer
 
 MAX_PENDING = 8  # queued steers per response (more: too_many_pending_steers)
@@ -27,21 +28,7 @@ MAX_PENDING = 8  # queued steers per response (more: too_many_pending_steers)
 _REMEMBERED = 1024
 _PART_TYPES = ("input_text", "input_image", "input_file")
 _MESSAGE_KEYS = frozenset({"type", "role", "content", "id", "status"})
-_CLIENT_OWNED = (
-    "function_call",
-    "custom_tool_call",
-    "computer_call",
-    "shell_call",
-    "apply_patch_call",
-    "mcp_approval_request",
-)
-_STUB_TYPES = {
-    "function_call": "function_call_output",
-    "custom_tool_call": "custom_tool_call_output",
-    "computer_call": "computer_call_output",
-    "shell_call": "shell_call_output",
-    "apply_patch_call": "apply_patch_call_output",
-}
+_CLIENT_OWNED = (*OUTPUT_OF_CALL, "mcp_approval_request")  # what the client answers
 
 
 @dataclass(frozen=True)
@@ -179,8 +166,8 @@ def required_input(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = item.get("type")
         if kind == "mcp_approval_request":
             stubs.append({"type": "mcp_approval_response", "approval_request_id": item["id"]})
-        elif kind in _STUB_TYPES:
-            stub = {"type": _STUB_TYPES[kind], "call_id": item.get("call_id", "")}
+        elif kind in OUTPUT_OF_CALL:
+            stub = {"type": OUTPUT_OF_CALL[kind], "call_id": item.get("call_id", "")}
             if kind == "function_call":
                 stub["name"] = item.get("name", "")
             stubs.append(stub)
