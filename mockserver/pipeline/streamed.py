@@ -109,8 +109,7 @@ async def _write_foreground(
     ex, faulted, clock = created.turn.exchange, created.faults.stream, clock_of(request.app)
     response = await _open(request, ex)
     if response is None:
-        if run.running and run.stored is not None:
-            run.start_producer(request.app[TASKS])  # the model does not notice
+        run.outlive_reader(request.app[TASKS])
         return _client_left()
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
     # What the stream faults do on the wire before given events (cut, stall, raw frames).
@@ -138,8 +137,7 @@ async def _write_foreground(
         ex.stream_completed = True
     except (ConnectionResetError, asyncio.CancelledError) as exc:
         ex.stream_completed = False
-        if run.running and run.stored is not None:
-            run.start_producer(request.app[TASKS])  # the model does not notice
+        run.outlive_reader(request.app[TASKS])
         if isinstance(exc, asyncio.CancelledError):
             raise
     return response

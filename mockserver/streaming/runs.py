@@ -125,6 +125,12 @@ class Run:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
+    def outlive_reader(self, tasks: set[asyncio.Task[None]]) -> None:
+        """Its reader left: a stored response still running goes on to its final status on
+        its own timeline (the model does not notice a client leaving)."""
+        if self.running and self.stored is not None:
+            self.start_producer(tasks)
+
     def start_producer(self, tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
         """Publish the rest of the timeline on time from a background task (tracked in tasks)."""
         self.task = asyncio.get_running_loop().create_task(self._produce())

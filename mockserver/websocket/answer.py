@@ -242,8 +242,7 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         _not_active(conn, active)  # its events ended without a terminal event
         return
     except (ConnectionResetError, _SocketGone, asyncio.CancelledError):
-        if run.running and run.stored is not None:
-            run.start_producer(conn.app[streamed.TASKS])  # the model does not notice
+        run.outlive_reader(conn.app[streamed.TASKS])
         raise
     finally:
         conn.steering.end(active)
