@@ -59,14 +59,21 @@ def check_request(
     `conversation` is every input item the model would see: earlier turns reached through
     previous_response_id (their inputs and outputs) followed by this request's input.
     """
-    info = resolve_model(str(body.get("model", "")), catalogue, strict)
+    get = body.get
+    info = resolve_model(str(get("model", "")), catalogue, strict)
     if not info.known:
         return info  # nothing is known about it, so nothing can be refused
-    effort = _check_reasoning(body, info)
-    _check_sampling(body, info, effort)
-    check_include(body.get("include"), info)
-    _check_tools(body.get("tools"), info)
-    _check_max_output(body.get("max_output_tokens"), info)
+    # Each rule runs only when the body sends what it can refuse (or the model requires a
+    # tool): a plain body is checked against its window only. The order stays the API's.
+    rejected = info.rejected_params
+    if get("reasoning") is not None or (rejected and any(get(p) is not None for p in rejected)):
+        _check_sampling(body, info, _check_reasoning(body, info))
+    if get("include"):
+        check_include(get("include"), info)
+    if get("tools") or info.required_tools:
+        _check_tools(get("tools"), info)
+    if get("max_output_tokens") is not None:
+        _check_max_output(get("max_output_tokens"), info)
     _check_context(body, conversation, info)
     return info
 
@@ -141,8 +148,9 @@ def _check_context(
 ) -> None:
     requested = body.get("max_output_tokens")
     output = requested if isinstance(requested, int) else 0
-    window = None if info.context_window is None else info.context_window - output
-    limit = _smallest(window, info.max_input_tokens)
+    limit = info.max_input_tokens
+    if info.context_window is not None and (limit is None or info.context_window - output < limit):
+        limit = info.context_window - output
     if limit is None:
         return
     # Tokenising costs about a microsecond a byte; most requests are below the limit in bytes
@@ -171,11 +179,6 @@ def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, An
     # one byte per byte of it, so twice its size bounds what the token counter reads.
     size = 2 * len(dumps(parts))
     return size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
-
-
-def _smallest(*limits: int | None) -> int | None:
-    present = [x for x in limits if x is not None]
-    return min(present) if present else None
 
 
 def _listing(values: Sequence[str], conjunction: str) -> str:

@@ -6,6 +6,7 @@ created it finishes it (status, duration) once the answer is written or the clie
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,10 @@ SECRET_HEADERS = frozenset(
 REDACTED = "<redacted>"
 
 
-def redacted(headers: dict[str, str]) -> dict[str, str]:
-    """The headers with credential values replaced by "<redacted>" (names kept, lowercased)."""
-    return {k: REDACTED if k in SECRET_HEADERS else v for k, v in headers.items()}
+def redacted(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers by lowercased name, credential values replaced by "<redacted>"."""
+    return {(k := name.lower()): REDACTED if k in SECRET_HEADERS else v
+            for name, v in headers.items()}  # fmt: skip
 
 
 # The note a request refused by a live rate limit carries (not a scripted 429).

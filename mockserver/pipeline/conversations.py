@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 Item = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Continuation:
     """What a request continues (a conversation, or the previous_response_id chain):
     `counted` (what the model reads, compaction items in place), `seen` (what the scenario
@@ -56,8 +56,12 @@ def open_continuation(
     tenant: Tenant, req: ResponseRequest, ex: Exchange, kept: Kept = NOTHING_KEPT
 ) -> Continuation:
     """The conversation or previous response the request continues, and its items."""
-    conv_id = params.conversation_id(req.raw.get("conversation"))
-    threshold = params.compact_threshold(req.raw.get("context_management"))
+    raw = req.raw
+    if _alone(raw, req):  # the common case: nothing earlier, nothing to expand or report
+        whole = list(req.input_items)
+        return Continuation(whole, 0, whole, [], None, NO_CONVERSATION, None)
+    conv_id = params.conversation_id(raw.get("conversation"))
+    threshold = params.compact_threshold(raw.get("context_management"))
     conversation = None
     if conv_id is None:
         earlier = history(tenant, previous_response(tenant, req, kept), kept)
@@ -69,7 +73,7 @@ def open_continuation(
         ex.conversation_id = conv_id
     whole = earlier + req.input_items
     last = compaction.last_compaction(whole)
-    if conversation is None and last < 0:  # the common case: nothing to expand or report
+    if conversation is None and last < 0:  # nothing to expand or report
         return Continuation(whole, len(earlier), whole, earlier, None, NO_CONVERSATION, threshold)
     facts = ConversationFacts(
         id=conv_id,
@@ -86,6 +90,17 @@ def open_continuation(
         conversation=conversation,
         facts=facts,
         compact_threshold=threshold,
+    )
+
+
+def _alone(raw: dict[str, Any], req: ResponseRequest) -> bool:
+    """A string input (one user message: no compaction item) that continues nothing and
+    asks no compaction: its items are its own."""
+    return (
+        type(raw.get("input")) is str
+        and req.previous_response_id is None
+        and raw.get("conversation") is None
+        and raw.get("context_management") is None
     )
 
 
@@ -155,16 +170,6 @@ def join(turn: Turn, response: dict[str, Any], stored: StoredResponse | None) ->
         stored.pending = pending  # joins when the Run reaches a good final status
     else:
         pending.settle(response)
-
-
-def seen(turn: Turn) -> list[Item]:
-    """The conversation as the scenario sees it: compaction items stand for what they replaced."""
-    return turn.continues.seen if turn.continues is not None else turn.conversation
-
-
-def facts(turn: Turn) -> ConversationFacts:
-    """The conversation facts the `when` keys read (conversation_*, compacted)."""
-    return turn.continues.facts if turn.continues is not None else NO_CONVERSATION
 
 
 def counted_input(tenant: Tenant, req: ResponseRequest, ex: Exchange) -> list[Item]:

@@ -49,14 +49,12 @@ from mockserver.openai.ids import item_id_prefix
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
-from mockserver.pipeline.conversations import facts, seen
 from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
 from mockserver.plan import Plan
 from mockserver.record.proxy import RECORDER
-from mockserver.scenario import expectations
 from mockserver.scenario.engine import decide
 from mockserver.scenario.match import NoRuleMatched
 from mockserver.scenario.model import Rule, Scenario
@@ -67,7 +65,7 @@ from mockserver.zeroconfig.budget import Budget
 SCENARIO_HEADER = "X-Mock-Scenario"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Chosen:
     """What answers: the scenario (None: zero-config), its matched rule, and the Plan."""
 
@@ -76,7 +74,7 @@ class Chosen:
     plan: Plan
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Incoming:
     """A create request as any transport received it: the body's bytes (a JSON object), the
     tenant and key the credentials named, the exchange record, the request's headers."""
@@ -179,11 +177,12 @@ def open_turn(
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
     ex.body, ex.body_bytes = body, len(raw)
-    ex.headers = redacted({k.lower(): v for k, v in headers.items()})
+    ex.headers = redacted(headers)
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
-    loop_check.check(tenant, opened.earlier, req.input_items, kept)
+    if opened.earlier or type(body.get("input")) is not str:  # a lone user message passes it
+        loop_check.check(tenant, opened.earlier, req.input_items, kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 
@@ -244,7 +243,7 @@ def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestF
     starts with a reasoning item."""
     rule: Rule | None = None
     budget = generate.budget_for(turn.req)  # what generated values may cost (time, bytes)
-    if (replay := admission.replayed(rf, scenario)) is not None:
+    if turn.exchange.retry_count and (replay := admission.replayed(rf, scenario)) is not None:
         plan, rule = replay
     elif scenario is None:
         plan = generate.plan_for(turn.req, turn.rng, budget)
@@ -260,24 +259,23 @@ def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, R
     """The scenario engine's answer (its first matching rule, or its fallback), with the
     journal's facts: why no rule matched, the rule's unmet expectations."""
     seed = scenario.seed if scenario.seed is not None else turn.config.seed
-    req, ex = turn.req, turn.exchange
+    req, ex, opened = turn.req, turn.exchange, turn.continues
     try:
         decision = decide(
             scenario,
             body=req.raw,
-            conversation=seen(turn),  # compaction items expanded
+            conversation=opened.seen,  # compaction items expanded
             headers=ex.headers,  # lowercased, the API key redacted
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
             json_for_schema=functools.partial(generate.json_for_schema, budget=budget),
             generate=functools.partial(generate.plan_for, req, turn.rng, budget),
-            facts=facts(turn),
+            facts=opened.facts,
         )
     except NoRuleMatched as exc:
         ex.unmatched = exc.unmatched
         raise
-    ex.unmatched = decision.unmatched
-    ex.expectations = expectations.unmet(decision, req.raw, seen(turn), ex.headers, facts(turn))
+    ex.unmatched, ex.expectations = decision.unmatched, decision.unmet
     return decision.plan, decision.rule
 
 

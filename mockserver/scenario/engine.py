@@ -14,22 +14,18 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import InvalidRequest
 from mockserver.lazy_random import LazyRandom
 from mockserver.plan import ItemPlan, Plan
 from mockserver.scenario import template as tpl
-from mockserver.scenario.context import (
-    NO_CONVERSATION,
-    ConversationFacts,
-    MatchContext,
-    build_context,
-)
+from mockserver.scenario.context import NO_CONVERSATION, ConversationFacts, MatchContext
 from mockserver.scenario.counters import Counters
+from mockserver.scenario.expectations import violations
 from mockserver.scenario.fakers import SeededFaker
-from mockserver.scenario.match import NoRuleMatched, explain, first_match
+from mockserver.scenario.match import NoRuleMatched, explain
 from mockserver.scenario.reply import AnswerError, Env
 
 if TYPE_CHECKING:  # model.py builds each Scenario's Matcher, which imports this module
@@ -48,15 +44,16 @@ class ScenarioAnswerError(InvalidRequest):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     plan: Plan
     rule: Rule | None  # None: no rule matched and the scenario falls back to generating
     call: int
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, for the journal
-    # The request as matching read it (lazy): reuse it (e.g. for `expect:`) instead of
-    # building another.
+    # The request as matching read it (lazy): reuse it instead of building another.
     context: MatchContext | None = None
+    # The rule's `expect:` the request did not meet, in the journal's form (empty: all met).
+    unmet: list[dict[str, Any]] = field(default_factory=list)
 
 
 def decide(
@@ -71,10 +68,11 @@ def decide(
     generate: Callable[[], Plan],
     facts: ConversationFacts = NO_CONVERSATION,
 ) -> Decision:
-    """Choose and render the answer; raises NoRuleMatched or ScenarioAnswerError (both 400)."""
+    """Choose and render the answer, and check the rule's expectations; raises NoRuleMatched
+    or ScenarioAnswerError (both 400)."""
     call = counters.next_call(scenario.name)
-    ctx = build_context(body, conversation, headers, call, seed, facts)
-    rule = first_match(scenario, ctx, counters)
+    ctx = MatchContext(body, conversation, headers, call, seed, facts)
+    rule = scenario.matcher.first(ctx, counters)
     if rule is None:
         misses = explain(scenario, ctx, counters)
         if scenario.fallback != "generate":
@@ -83,10 +81,11 @@ def decide(
         named = dataclasses.replace(plan, scenario=scenario.name, rule=None)
         return Decision(named, None, call, [m.as_dict() for m in misses], ctx)
     fired = counters.fire(scenario.name, rule.name)
-    plan = scenario.matcher.static_plan(rule) or plan_for(
+    plan = scenario.matcher.static.get(rule.index) or plan_for(
         scenario, rule, ctx, fired, json_for_schema
     )
-    return Decision(plan, rule, call, None, ctx)
+    unmet = violations(scenario.name, rule, ctx, rule.expect) if rule.expect is not None else []
+    return Decision(plan, rule, call, None, ctx, unmet)
 
 
 def answer_rng(seed: int, scenario: str, rule: str, call: int) -> random.Random:

@@ -22,16 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mockserver.scenario.context import (
-    NO_CONVERSATION,
-    ConversationFacts,
-    MatchContext,
-    build_context,
-)
+from mockserver.scenario.context import MatchContext
 from mockserver.scenario.when import WHEN, Condition, Miss, compile_when
 
 if TYPE_CHECKING:  # (the scenario package imports this module while it loads)
-    from mockserver.scenario.engine import Decision
     from mockserver.scenario.model import Rule
 
 TOOL_OUTPUTS = "function_call_output"
@@ -129,22 +123,6 @@ def violations(
         }
         for miss in check(expect, ctx, f"{scenario}/{rule.name}")
     ]
-
-
-def unmet(
-    decision: Decision,
-    body: Mapping[str, Any],
-    conversation: Sequence[Mapping[str, Any]],
-    headers: Mapping[str, str],
-    facts: ConversationFacts = NO_CONVERSATION,
-) -> list[dict[str, Any]]:
-    """The answering rule's unmet expectations, in the journal's form (empty: none, or no
-    `expect:`). The match context is built only for a rule that has expectations."""
-    rule = decision.rule
-    if rule is None or not isinstance(rule.expect, Expectations):
-        return []
-    ctx = build_context(body, conversation, headers, decision.call, facts=facts)
-    return violations(decision.plan.scenario or "", rule, ctx, rule.expect)
 
 
 # ---- the readable report of /_mock/verify ------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
@@ -70,7 +70,8 @@ class Matcher:
     def __init__(self, scenario: str, rules: tuple[Rule, ...]) -> None:
         self.scenario = scenario
         self.steps = _steps(scenario, rules)
-        self._static = {
+        # Rule index -> its Plan, for the rules whose replies read nothing of the request.
+        self.static: Mapping[int, Plan] = {
             rule.index: plan for rule in rules if (plan := static_plan(scenario, rule)) is not None
         }
 
@@ -93,7 +94,7 @@ class Matcher:
         """The rule's answer planned at load time, when it reads nothing of the request.
 
         Shared by every request the rule answers: a Plan is frozen, never change it."""
-        return self._static.get(rule.index)
+        return self.static.get(rule.index)
 
 
 def _steps(scenario: str, rules: tuple[Rule, ...]) -> tuple[Step, ...]:
