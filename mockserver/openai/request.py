@@ -64,11 +64,7 @@ def parse_request(body: dict[str, Any], *, strict: bool) -> ResponseRequest:
     kept = CHECKED.run(body, "")
     kept["include_obfuscation"] = kept.pop("stream_options")["include_obfuscation"]
     kept["raw"], kept["unknown_fields"] = body, unknown
-    return _frozen(kept)
-
-
-def _frozen(attributes: dict[str, Any]) -> ResponseRequest:
-    """ResponseRequest(**attributes), without the frozen __init__'s one setattr per field."""
+    # ResponseRequest(**kept), without the frozen __init__'s one setattr per field.
     request = object.__new__(ResponseRequest)
-    object.__setattr__(request, "__dict__", attributes)
+    object.__setattr__(request, "__dict__", kept)
     return request

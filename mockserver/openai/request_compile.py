@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.errors import InvalidRequest, invalid_type, missing_parameter, unsupported_value
 
 if TYPE_CHECKING:
-    from mockserver.openai.request_fields import Field
+    from mockserver.openai.request_fields import Field, Table
 
 # What a checker gets: the value (its types already checked), the object holding it, its param.
 Checker = Callable[[Any, Mapping[str, Any], str], Any]
@@ -60,7 +60,7 @@ def _generate(fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
         lines += [
             f"    v = get({f.name!r})",
             "    if v is None:",
-            f"        k{i} = {_absent(f, i)}",
+            f"        k{i} = {_absent(f, i, env)}",
         ]
         test = accepts(f, i)
         if test:
@@ -72,11 +72,12 @@ def _generate(fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", env
 
 
-def _absent(f: Field, i: int) -> str:
+def _absent(f: Field, i: int, env: dict[str, Any]) -> str:
     """The expression for a field not sent (or null): its default, null, or the API's error."""
     name = repr(f.name)
-    if f.keep == "shape":
-        value = f"S{i}(EMPTY, where + {f.name + '.'!r})"  # the shape's own defaults
+    if f.shape is not None and f.keep == "shape":
+        # The shape's own defaults: what its run keeps of an empty object, made inline.
+        value = _defaults(f.shape, i, env) or f"S{i}(EMPTY, where + {f.name + '.'!r})"
     else:
         value = f"D{i}" if f.factory is None else f"M{i}()"
     if f.required:
@@ -88,6 +89,28 @@ def _absent(f: Field, i: int) -> str:
     elif f.null == "error":
         value = f"(K{i}(None, obj, where + {name}) if {name} in obj else {value})"
     return value
+
+
+def _defaults(shape: Table, i: int | str, env: dict[str, Any]) -> str:
+    """A dict display of what `shape.run(EMPTY, ...)` keeps (each field's default, a fresh
+    one from its factory, a nested shape's own defaults); "" when an empty object is an
+    error there (a required field)."""
+    kept = []
+    for j, f in enumerate(shape.fields):
+        key = f"{i}_{j}"
+        if f.required:
+            return ""
+        if f.shape is not None and f.keep == "shape":
+            value = _defaults(f.shape, key, env)
+            if not value:
+                return ""
+        elif f.factory is not None:
+            value, env[f"M{key}"] = f"M{key}()", f.factory
+        else:
+            value, env[f"D{key}"] = f"D{key}", f.default
+        if f.attr:
+            kept.append(f"{f.attr!r}: {value}")
+    return "{" + ", ".join(kept) + "}"
 
 
 def _missing(param: str) -> None:

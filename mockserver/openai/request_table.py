@@ -10,6 +10,8 @@ keeps it) the attribute to ResponseRequest.
 
 from __future__ import annotations
 
+import functools
+
 from mockserver.openai import request_parts as parts
 from mockserver.openai.request_fields import Field, Table
 
@@ -18,7 +20,7 @@ SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast", "ultraf
 # the prompt's model (no `model` of its own) runs on this one.
 PROMPT_MODEL = "gpt-5.4"
 TEXT = Table(
-    Field("format", ("object",), null="error", factory=lambda: {"type": "text"},
+    Field("format", ("object",), null="error", factory=functools.partial(dict, type="text"),
           check=parts.text_format),
     Field("verbosity", enum=parts.VERBOSITIES, null="keep", default="medium"),
 )  # fmt: skip
