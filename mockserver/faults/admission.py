@@ -17,7 +17,7 @@ from typing import Any
 
 from mockserver.config import Config
 from mockserver.faults import transport
-from mockserver.faults.chaos import ChaosSpec, Choice, draw, fingerprint, server_chaos
+from mockserver.faults.chaos import ChaosSpec, Choice, draw, server_chaos
 from mockserver.faults.error_catalog import ErrorSpec, build_error
 from mockserver.faults.ratelimit import server_scope
 from mockserver.faults.request import (
@@ -25,6 +25,7 @@ from mockserver.faults.request import (
     admit_nominal,
     admit_scopes,
     fail,
+    fingerprint,
     name_faults,
     record,
 )
@@ -52,8 +53,8 @@ def begin(
     stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
     """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
-    fp = fingerprint(body)
     n = state.next_count("requests")
+    fp = fingerprint(body)
     # (seed, tenant, n-th request, body): reproducible, and apart from the answer's stream
     # (a latency fault does not change the text).
     rng_seed = None if seed is None else f"faults:{seed}:{tenant}:{n}:{fp}"
@@ -72,7 +73,14 @@ def begin(
 def admit(rf: RequestFaults, config: Config, scenario: Scenario | None) -> Choice | None:
     """Rate limits (a 429 is raised), then an outage window, then chaos: server's, scenario's.
 
-    With nothing configured (the usual case) this is the nominal count and two tests."""
+    With nothing configured (the usual case) this is one test and the nominal count."""
+    if (
+        config.requests_per_minute is None
+        and config.tokens_per_minute is None
+        and (config.chaos <= 0 and (scenario is None or not scenario.admission_rules))
+    ):
+        admit_nominal(rf)
+        return None
     scopes = server_scope(config.requests_per_minute, config.tokens_per_minute)
     if scenario is not None and scenario.rate_limits is not None:
         scopes.append(scenario.rate_limits.scope(("scenario", scenario.name), rf.model))

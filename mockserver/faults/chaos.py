@@ -16,7 +16,6 @@ attempt it repeats: how long the client waited, whether that was shorter than th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 from collections import OrderedDict
@@ -173,11 +172,6 @@ def parse_on_retry(value: Any) -> OnRetry:
         raise ValueError(problems[0])
     result: OnRetry = value
     return result
-
-
-def fingerprint(body: bytes) -> str:
-    """Same request body, same fingerprint. The raw bytes: an SDK resends them unchanged."""
-    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 @dataclass

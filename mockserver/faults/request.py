@@ -10,6 +10,7 @@ remembered retry delay, and record the attempt for a later retry.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import random
@@ -66,6 +67,11 @@ class RequestFaults:
             request_id=self.exchange.request_id,
             api_key=mask_key(self.api_key),
         )
+
+
+def fingerprint(body: bytes) -> str:
+    """Same request body, same fingerprint. The raw bytes: an SDK resends them unchanged."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def admit_scopes(rf: RequestFaults, scopes: list[LimitScope]) -> None:

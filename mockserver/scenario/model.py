@@ -79,10 +79,15 @@ class Scenario:
     _by_name: Mapping[str, Rule] = field(
         init=False, compare=False, repr=False, default_factory=dict
     )
+    # Whether admission has anything of this scenario's to apply (rate limits, chaos, an
+    # outage): the one test a request to a plain scenario costs there.
+    admission_rules: bool = field(init=False, compare=False, repr=False, default=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "matcher", Matcher(self.name, self.rules))
         object.__setattr__(self, "_by_name", {r.name: r for r in reversed(self.rules)})
+        rules = (self.rate_limits, self.chaos, self.outage)
+        object.__setattr__(self, "admission_rules", any(r is not None for r in rules))
 
     def rule_named(self, name: str) -> Rule | None:
         """The (first) rule called name, without walking the rules."""

@@ -10,7 +10,6 @@ from mockserver.faults.chaos import (
     ChaosSpec,
     RetryTracker,
     draw,
-    fingerprint,
     parse_chaos,
     parse_on_retry,
     parse_outage,
@@ -19,6 +18,7 @@ from mockserver.faults.chaos import (
     validate_on_retry,
     validate_outage,
 )
+from mockserver.faults.request import fingerprint
 
 
 def failures(spec: ChaosSpec, seed: int | None, scope: str = "sc", n: int = 200) -> list[int]:

@@ -240,3 +240,24 @@ def test_a_request_with_nothing_configured_never_walks_the_scopes(
         )
         assert admission.admit(rf, Config(), None) is None
         assert rf.snapshot is not None and rf.snapshot.remaining_requests == 9_999 - n
+
+
+@pytest.mark.parametrize(
+    ("extra", "rules"),
+    [
+        ("", False),
+        ("chaos: 0.0\n", True),
+        ("rate_limits: {requests_per_minute: 5}\n", True),
+        ("outage: {duration_ms: 0}\n", True),
+    ],
+)
+def test_admission_rules_says_whether_a_scenario_has_anything_for_admission(
+    extra: str, rules: bool
+) -> None:
+    """admit's one test for a scenario (Scenario.admission_rules) is derived from its rate
+    limits, chaos and outage: a scenario with any of them takes the general path."""
+    from mockserver.scenario.load import load_text
+
+    text = f"name: s\n{extra}rules:\n  - name: r\n    reply: [{{message: hi}}]\n"
+    (scenario,) = load_text(text, "test")
+    assert scenario.admission_rules is rules
