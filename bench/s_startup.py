@@ -125,7 +125,7 @@ def _in_process(ctx: Ctx) -> Row:
     try:
         from mockserver.openai.request import parse_request
         from mockserver.scenario.context import build_context
-        from mockserver.scenario.counters import Counters
+        from mockserver.scenario.engine import Counters
         from mockserver.scenario.load import load_paths
         from mockserver.scenario.match import first_match
     except ImportError as exc:

@@ -26,7 +26,7 @@ from mockserver.openai.ids import IdFactory
 
 if TYPE_CHECKING:
     from mockserver.faults.state import TenantFaults
-    from mockserver.scenario.counters import Counters
+    from mockserver.scenario.engine import Counters
     from mockserver.streaming.runs import Run
 
 log = logging.getLogger("mockserver.store")
@@ -108,7 +108,7 @@ class Tenant:
 
 def _new_counters() -> Counters:
     # Imported here: the scenario package imports this module while it loads.
-    from mockserver.scenario.counters import Counters
+    from mockserver.scenario.engine import Counters
 
     return Counters()
 

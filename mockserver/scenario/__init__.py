@@ -9,8 +9,7 @@ engine.py does one request in one synchronous step, registry.py and reload.py ho
 refresh what is served.
 """
 
-from mockserver.scenario.counters import Counters
-from mockserver.scenario.engine import Decision, ScenarioAnswerError, decide
+from mockserver.scenario.engine import Counters, Decision, ScenarioAnswerError, decide
 from mockserver.scenario.load import load_paths, load_text
 from mockserver.scenario.match import NoRuleMatched
 from mockserver.scenario.model import Rule, Scenario

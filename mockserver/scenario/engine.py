@@ -5,8 +5,9 @@ A rule whose reply reads nothing of the request is planned once, when the scenar
 
 Counting the call, matching, counting the firing and rendering the reply happen without an
 await in between: on one event loop, concurrent requests cannot interleave them, so no count
-is lost or doubled. Everything random here derives from (seed, scenario, rule, call), so the
-same seed and the same requests give the same answer whatever else runs concurrently.
+is lost or doubled (the tenant's Counters, here). Everything random here derives from (seed,
+scenario, rule, call), so the same seed and the same requests give the same answer whatever
+else runs concurrently.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from mockserver.lazy_random import LazyRandom
 from mockserver.plan import ItemPlan, Plan
 from mockserver.scenario import template as tpl
 from mockserver.scenario.context import NO_CONVERSATION, ConversationFacts, MatchContext
-from mockserver.scenario.counters import Counters
 from mockserver.scenario.expectations import violations
 from mockserver.scenario.fakers import SeededFaker
 from mockserver.scenario.match import NoRuleMatched, explain
@@ -32,6 +32,49 @@ if TYPE_CHECKING:  # model.py builds each Scenario's Matcher, which imports this
     from mockserver.scenario.model import Rule, Scenario
 
 JsonForSchema = Callable[[dict[str, Any], random.Random], Any]
+
+
+@dataclass
+class Counters:
+    """A tenant's requests per scenario (`call`) and firings per rule (`times`). `decide`
+    reads and bumps them in the same synchronous step as matching (no await in between), so
+    concurrent requests on the event loop can neither lose nor double a count."""
+
+    calls: dict[str, int] = field(default_factory=dict)  # scenario -> requests so far
+    fires: dict[tuple[str, str], int] = field(default_factory=dict)  # (scenario, rule) -> fired
+
+    def next_call(self, scenario: str) -> int:
+        """Count one more request to scenario; its 1-based number."""
+        n = self.calls.get(scenario, 0) + 1
+        self.calls[scenario] = n
+        return n
+
+    def fired(self, scenario: str, rule: str) -> int:
+        return self.fires.get((scenario, rule), 0)
+
+    def fire(self, scenario: str, rule: str) -> int:
+        """Count one firing of rule; how often it has fired, this one included."""
+        n = self.fires.get((scenario, rule), 0) + 1
+        self.fires[(scenario, rule)] = n
+        return n
+
+    def forget(self, scenario: str | None = None) -> None:
+        """Start a scenario (or all) from zero, e.g. when it is replaced at run time."""
+        if scenario is None:
+            self.calls.clear()
+            self.fires.clear()
+            return
+        self.calls.pop(scenario, None)
+        for key in [k for k in self.fires if k[0] == scenario]:
+            del self.fires[key]
+
+    def snapshot(self) -> dict[str, dict[str, object]]:
+        """Plain data for the admin API: {scenario: {"calls": n, "rules": {rule: fired}}}."""
+        out: dict[str, dict[str, object]] = {}
+        for scenario in sorted({*self.calls, *(s for s, _ in self.fires)}):
+            rules = {r: n for (s, r), n in self.fires.items() if s == scenario}
+            out[scenario] = {"calls": self.calls.get(scenario, 0), "rules": rules}
+        return out
 
 
 class ScenarioAnswerError(InvalidRequest):

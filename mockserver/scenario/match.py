@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import InvalidRequest
 from mockserver.scenario.context import MatchContext
-from mockserver.scenario.counters import Counters
 from mockserver.scenario.when import WHEN, Miss
 
 if TYPE_CHECKING:  # model.py builds each Scenario's Matcher, which imports this module
+    from mockserver.scenario.engine import Counters
     from mockserver.scenario.model import Rule, Scenario
 
 SHOWN_IN_MESSAGE = 3  # closest rules named in the error message (the journal gets all)

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.plan import Plan
 from mockserver.scenario.context import MatchContext
-from mockserver.scenario.counters import Counters
-from mockserver.scenario.engine import static_plan
+from mockserver.scenario.engine import Counters, static_plan
 from mockserver.scenario.when import WHEN, Condition, Holds, WhenKey, all_in
 
 if TYPE_CHECKING:

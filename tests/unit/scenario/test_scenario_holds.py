@@ -14,7 +14,7 @@ from test_scenario_when import BODY, CASES, CONVERSATION, FACTS, HEADERS, user
 
 from mockserver.scenario import load_text
 from mockserver.scenario.context import MatchContext, build_context
-from mockserver.scenario.counters import Counters
+from mockserver.scenario.engine import Counters
 from mockserver.scenario.match import first_match
 from mockserver.scenario.matcher import SCAN_MIN, Scan
 from mockserver.scenario.when import WHEN
