@@ -90,10 +90,11 @@ def with_reasoning(
     (openai/budget.py keeps either within max_output_tokens).
     """
     items = plan.items
-    if plan.scenario is None and not any(isinstance(i, ReasoningPlan) for i in items):
+    reasons = any([isinstance(i, ReasoningPlan) for i in items])
+    if plan.scenario is None and not reasons:
         first = reasoning_plan_for(body, info, rng)
-        items = (first, *items) if first is not None else items
-    if not any(isinstance(i, ReasoningPlan) for i in items) or plan.reasoning_tokens is not None:
+        items, reasons = ((first, *items), True) if first is not None else (items, False)
+    if not reasons or plan.reasoning_tokens is not None:
         # Plans are frozen: an unchanged one is returned as is (a copy costs ~5 us a request).
         return plan if items is plan.items else dataclasses.replace(plan, items=items)
     spent = scripted_reasoning_tokens(plan.usage)

@@ -13,8 +13,9 @@ def message_text(item: Mapping[str, Any]) -> str:
         return content
     if not isinstance(content, list):
         return ""
-    texts = [p.get("text") for p in content if isinstance(p, Mapping)]
-    return "\n".join(t for t in texts if isinstance(t, str))
+    return "\n".join(
+        [t for p in content if isinstance(p, Mapping) and isinstance(t := p.get("text"), str)]
+    )
 
 
 def is_user_message(item: Mapping[str, Any]) -> bool:

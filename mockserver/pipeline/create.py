@@ -34,7 +34,6 @@ from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
 from mockserver.catalog.rules import ContextWindowExceeded
-from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
@@ -123,7 +122,7 @@ async def create(
     header = incoming.headers.get(SCENARIO_HEADER)
     scenario = select_scenario(app[SCENARIOS], header, turn)  # 3
     model, stream_error = check_model(app[MODELS], scenario, turn)  # 4
-    rf = begin_faults(turn, raw, incoming.api_key, clock_of(app), stream_error)  # 5
+    rf = begin_faults(app, turn, raw, incoming.api_key, stream_error)  # 5
     transport.began(rf)
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
@@ -217,11 +216,16 @@ def check_model(
 
 
 def begin_faults(
-    turn: Turn, raw: bytes, api_key: str, clock: Clock, stream_error: ErrorSpec | None = None
+    app: web.Application,
+    turn: Turn,
+    raw: bytes,
+    api_key: str,
+    stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
+    """The request's fault bookkeeping (the tenant's fault state made on its first request)."""
     tenant, req = turn.tenant, turn.req
     if tenant.faults is None:
-        tenant.faults = TenantFaults.new(clock)
+        tenant.faults = TenantFaults.new(clock_of(app))
     return admission.begin(
         tenant.faults,
         turn.exchange,

@@ -89,7 +89,7 @@ class MatchContext:
 
     @lazy
     def conversation(self) -> tuple[Mapping[str, Any], ...]:
-        return tuple(i for i in self._items if isinstance(i, Mapping))
+        return tuple([i for i in self._items if isinstance(i, Mapping)])
 
     @lazy
     def headers(self) -> Mapping[str, str]:
