@@ -34,6 +34,8 @@ MESSAGES = {
     "Expected a value >= {bound}, but got {value} instead.",
     "integer_above_max_value": "Invalid '{param}': integer above maximum value. "
     "Expected a value <= {bound}, but got {value} instead.",
+    "empty_string": "Invalid '{param}': empty string. Expected a string with minimum length "
+    "{bound}.",
     "string_above_max_length": "Invalid '{param}': string too long. Expected a string with "
     "maximum length {bound}, but got a string with length {value} instead.",
     "object_above_max_properties": "Invalid '{param}': too many properties. Expected an object "
@@ -128,6 +130,8 @@ def accepts(f: Field, i: int) -> str:
         tests.append(f"v <= {f.maximum!r}")
     if f.enum:
         tests.append(f"v in E{i}")
+    if f.nonblank:
+        tests.append("not v.isspace() and v != ''")
     if f.max_length is not None:
         tests.append(f"len(v) <= {f.max_length!r}")
     if f.pattern is not None:
@@ -140,7 +144,7 @@ def compile_field(f: Field) -> Checker:
     env = {"F": f, "T": f.py_types, "E": f.enum, "P": f.pattern, "C": f.check,
            "S": f.shape.run if f.shape else None, "I": f.items.compiled if f.items else None,
            "V": f.values.compiled if f.values else None, "invalid_type": invalid_type,
-           "unsupported_value": unsupported_value, "bound": _bound,
+           "unsupported_value": unsupported_value, "bound": _bound, "blank": _blank,
            "pattern": _pattern}  # fmt: skip
     exec("\n".join(["def check(v, obj, param):", *_steps(f)]), env)
     return env["check"]  # type: ignore[return-value]
@@ -153,6 +157,7 @@ def _steps(f: Field) -> list[str]:
         (low is not None, f"v < {low!r}", f"bound('{word}_below_min_value', param, {low!r}, v)"),
         (high is not None, f"v > {high!r}", f"bound('{word}_above_max_value', param, {high!r}, v)"),
         (f.enum, "v not in E", "unsupported_value(param, v, E)"),
+        (f.nonblank, "v.isspace() or v == ''", "blank(param)"),
         (f.max_length is not None, f"len(v) > {f.max_length!r}",
          f"bound('string_above_max_length', param, {f.max_length!r}, len(v))"),
         (f.pattern is not None, "type(v) is not str or P.match(v) is None",
@@ -183,6 +188,11 @@ def _steps(f: Field) -> list[str]:
 def _pattern(param: str, pattern: str) -> InvalidRequest:
     message = MESSAGES["string_does_not_match_pattern"].format(param=param, bound=pattern)
     return InvalidRequest(message, code="invalid_value", param=param)
+
+
+def _blank(param: str) -> InvalidRequest:
+    message = MESSAGES["empty_string"].format(param=param, bound=1)
+    return InvalidRequest(message, code="empty_string", param=param)
 
 
 def _bound(code: str, param: str, bound: float, value: object) -> InvalidRequest:

@@ -50,6 +50,7 @@ class Field:
     maximum: float | None = None
     enum: tuple[str, ...] = ()
     max_length: int | None = None  # of a string
+    nonblank: bool = False  # a string must hold more than spaces (the API's empty_string)
     pattern: re.Pattern[str] | None = None  # a string must match (any other type fails it)
     max_properties: int | None = None  # of an object
     max_key_length: int | None = None  # of an object's keys
@@ -65,6 +66,8 @@ class Field:
     compiled: Checker = field(init=False, default=None, repr=False, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        if self.nonblank and self.types != ("string",):
+            raise ValueError(f"{self.name}: nonblank applies to a string field")
         kinds = frozenset(t for name in self.types for t in _PY_TYPES[name])
         object.__setattr__(self, "py_types", kinds)
         object.__setattr__(self, "bound_word", "decimal" if "number" in self.types else "integer")
@@ -84,6 +87,8 @@ class Field:
             codes.append(f"{self.bound_word}_below_min_value")
         if self.maximum is not None:
             codes.append(f"{self.bound_word}_above_max_value")
+        if self.nonblank:
+            codes.append("empty_string")
         if self.max_length is not None or self.max_key_length is not None:
             codes.append("string_above_max_length")
         if self.max_properties is not None:

@@ -92,17 +92,6 @@ def include(value: Any) -> list[str]:
     return kept
 
 
-def nonblank(value: str, obj: Mapping[str, Any], param: str) -> str:
-    """model: not empty, nor only spaces."""
-    if not value.strip():
-        raise InvalidRequest(
-            f"Invalid '{param}': empty string. Expected a string with minimum length 1.",
-            code="empty_string",
-            param=param,
-        )
-    return value
-
-
 def input_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A body's input, checked and normalised as parse_request keeps it."""
     return _INPUT.run(body, "")["input_items"]  # type: ignore[no-any-return]

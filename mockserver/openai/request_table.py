@@ -28,7 +28,7 @@ STREAM_OPTIONS = Table(Field("include_obfuscation", ("boolean",), null="error", 
 
 FIELDS = (
     Field("model", ("string",), required=True, unless=("prompt",), default=PROMPT_MODEL,
-          check=parts.nonblank),
+          nonblank=True),
     Field("service_tier", enum=SERVICE_TIERS, attr=""),
     parts.INPUT,
     Field("instructions", ("string",)),
