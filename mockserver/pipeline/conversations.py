@@ -94,13 +94,13 @@ def open_continuation(
 
 
 def _alone(raw: dict[str, Any], req: ResponseRequest) -> bool:
-    """A string input (one user message: no compaction item) that continues nothing and
-    asks no compaction: its items are its own."""
+    """A request that continues nothing, asks no compaction and sends no compaction item
+    (a string input is one user message): its own items are all there is."""
     return (
-        type(raw.get("input")) is str
-        and req.previous_response_id is None
+        req.previous_response_id is None
         and raw.get("conversation") is None
         and raw.get("context_management") is None
+        and (type(raw.get("input")) is str or compaction.last_compaction(req.input_items) < 0)
     )
 
 

@@ -51,6 +51,8 @@ def check(
 ) -> None:
     """Raise the API's error for the first agent-loop mistake in items (nothing if none).
     `kept`: responses a connection keeps besides the store (the WebSocket mode's)."""
+    if not history and all([_plain_message(i) for i in items]):
+        return  # messages alone, with no ids: nothing to resolve, repeat, follow or pair
     resolved = _resolve_references(tenant, history, items, kept)
     _no_duplicates(history, resolved)
     _reasoning_followed(resolved)
@@ -84,6 +86,10 @@ def _resolve_references(
             )
         resolved.append(known[ref] if item.get("type") == "item_reference" else item)
     return resolved
+
+
+def _plain_message(item: Item) -> bool:
+    return item.get("type", "message") == "message" and "id" not in item
 
 
 def _stored_by_id(item: Item) -> bool:

@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from mockserver.catalog import rules
 from mockserver.catalog.includes import check_include
 from mockserver.catalog.models import Catalogue, ModelInfo, builtin_catalogue
@@ -20,6 +22,7 @@ from mockserver.pipeline.conversations import open_continuation
 from mockserver.pipeline.store import Tenant
 
 TEXT = "hello, what is the weather in Paris?"
+USER = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
 
 
 def tenant() -> Tenant:
@@ -41,6 +44,29 @@ def test_a_lone_string_input_continues_as_its_one_message_would() -> None:
     full = open_continuation(tenant(), listed, exchange())
     assert fast == full
     assert fast.counted is not alone.input_items  # its own list, as the full path makes
+
+
+def test_a_list_input_continues_as_the_full_path_would() -> None:
+    """The shortcut for a request that continues nothing (a list input of messages) gives
+    what the full path gives; a compaction item in the input still takes the full path."""
+    req = parse_request({"model": "gpt-4o", "input": [USER, USER]}, strict=True)
+    fast = open_continuation(tenant(), req, exchange())
+    assert fast.counted == req.input_items and fast.counted is not req.input_items
+    assert (fast.history_len, fast.earlier, fast.conversation) == (0, [], None)
+
+
+def test_messages_without_ids_and_no_history_pass_the_agent_loop_check() -> None:
+    """check() returns at once for them; the full walk agrees (nothing to pair or repeat)."""
+    items: list[dict[str, Any]] = [USER, {"role": "system", "content": "be brief"}]
+    items.append({**USER, "role": "assistant"})
+    loop_check.check(tenant(), [], items)
+    resolved = loop_check._resolve_references(tenant(), [], items, {})
+    loop_check._no_duplicates([], resolved)
+    loop_check._reasoning_followed(resolved)
+    loop_check._outputs_have_calls(resolved)
+    loop_check._calls_have_outputs(resolved)
+    with pytest.raises(MockError):  # an id repeated: not plain, checked
+        loop_check.check(tenant(), [], [{**USER, "id": "msg_1"}, {**USER, "id": "msg_1"}])
 
 
 def test_a_lone_string_input_passes_the_agent_loop_check() -> None:
