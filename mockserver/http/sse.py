@@ -3,16 +3,23 @@
 One frame per event: `event: TYPE`, `data: <compact JSON>`, blank line; no `[DONE]`
 (the Responses API ends a stream after its terminal event). JSON is compact and keeps
 non-ASCII text as UTF-8, as the real API sends it.
+
+`frame` is the one definition. The deltas of a part (openai/event_builder.Deltas) are framed
+from a template cut out of `frame` of one delta whose number, text, logprobs and padding are
+placeholders: a delta is then one bytes formatting, done in C for the whole part.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from mockserver.jsonbytes import dumps, dumps_or_refuse
+from mockserver.openai.event_builder import Deltas, Part, delta_event
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
@@ -44,6 +51,80 @@ _FRAME = b"event: %b\ndata: %b\n\n"
 @functools.lru_cache(maxsize=256)
 def _event_line(event_type: Any) -> bytes:
     return str(event_type).encode()
+
+
+def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> list[bytes]:
+    """`frame` of every event of the parts, in order; each Deltas from its template."""
+    out: list[bytes] = []
+    for part in parts:
+        if isinstance(part, Deltas):
+            out += delta_frames(part if obfuscation else replace(part, pads=None))
+        else:
+            out.append(frame(part, obfuscation=obfuscation))
+    return out
+
+
+# Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped.
+_SEQ, _TEXT, _LOGPROBS, _PAD = 0x7EDC_BA98_7654_3210, "\x00t", "\x00l", "\x00p"
+
+
+def delta_frames(deltas: Deltas) -> list[bytes]:
+    """`frame` of each delta of the part, from one template of its frame."""
+    n, first, pads, logprobs, texts = (
+        len(deltas),
+        deltas.first,
+        deltas.pads,
+        deltas.logprobs,
+        deltas.texts,
+    )
+    varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
+    # Texts with nothing JSON escapes (most) go in as their UTF-8 bytes, between quotes.
+    plain = _ESCAPED.search("".join(texts)) is None
+    template = _template(deltas, varied, plain)
+    if template is None:
+        return [frame(deltas.event(k)) for k in range(n)]
+    columns: list[Iterable[Any]] = [
+        range(first, first + n),
+        map(str.encode, texts) if plain else map(dumps_or_refuse, texts),
+    ]
+    if varied and logprobs is not None:
+        columns.append(map(dumps_or_refuse, logprobs))
+    if pads is not None:
+        columns.append(pads)
+    try:
+        return list(map(template.__mod__, zip(*columns, strict=True)))
+    except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
+        return [frame(deltas.event(k)) for k in range(n)]
+
+
+# What JSON escapes in a string (orjson, as the standard library without ensure_ascii), and
+# the lone surrogates orjson refuses: a text without any is its UTF-8 bytes between quotes.
+_ESCAPED = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+
+
+def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:
+    """The frame of the part's deltas with placeholders for what varies, as a bytes %-format
+    (in the order sequence_number, delta, logprobs if varied, obfuscation; the delta's
+    quotes in the template if `plain`); None if the frame does not show each placeholder
+    once, in that order (each delta is then framed alone)."""
+    has_logprobs, pad = deltas.logprobs is not None, deltas.pads is not None
+    event = delta_event(
+        deltas.type, _SEQ, deltas.where, _TEXT, [] if has_logprobs else None, _PAD if pad else None
+    )
+    holes = [(b"%d" % _SEQ, b"%d"), (dumps(_TEXT), b'"%b"' if plain else b"%b")]
+    if varied:
+        event["logprobs"] = _LOGPROBS
+        holes.append((dumps(_LOGPROBS), b"%b"))
+    if pad:
+        holes.append((dumps(_PAD), b'"%b"'))
+    data = frame(event)
+    at = [data.find(hole) for hole, _ in holes]
+    if any(data.count(hole) != 1 for hole, _ in holes) or at != sorted(at):
+        return None
+    template = data.replace(b"%", b"%%")
+    for hole, spec in holes:
+        template = template.replace(hole, spec)
+    return template
 
 
 def parse_frame(data: bytes) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import contextlib
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.http import sse
@@ -40,14 +40,16 @@ _MOVES = TERMINAL | LIFECYCLE | {"response.output_item.done"}
 class Run:
     def __init__(
         self,
-        events: Sequence[Event],
+        frames: list[bytes],
         offsets: Sequence[float],
+        shown: Iterable[tuple[int, Event]],
         stored: StoredResponse | None = None,
         clock: Callable[[], float] = time.monotonic,
-        frames: Sequence[bytes] | None = None,
     ) -> None:
-        """`frames`: the events' frames with obfuscation, if the caller has them already."""
-        self.frames: list[bytes] = list(frames) if frames is not None else sse.frames(events)
+        """`frames`: every event's SSE frame (with obfuscation); `shown`: (index, event) of
+        the events other than deltas, in order (the Run reads the response, the items and
+        the lifecycle from them; deltas only move the count)."""
+        self.frames = frames
         self.offsets = array("d", offsets)  # 8 bytes an offset, not a float object each
         self.stored = stored
         self.clock = clock
@@ -57,11 +59,23 @@ class Run:
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
         # (index, event) of the events that move the stored Response and are not out yet:
         # each is dropped once applied (a long stream holds no snapshot it is past).
-        self._moves = deque((i, e) for i, e in enumerate(events) if e.get("type") in _MOVES)
-        self._response: dict[str, Any] = _first_response(events)
+        shown = list(shown)
+        self._moves = deque((i, e) for i, e in shown if e.get("type") in _MOVES)
+        self._response: dict[str, Any] = _first_response(e for _, e in shown)
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
         self._save()
+
+    @classmethod
+    def of_events(
+        cls,
+        events: Sequence[Event],
+        offsets: Sequence[float],
+        stored: StoredResponse | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Run:
+        """The Run of a list of events (a stream reshaped by its faults)."""
+        return cls(sse.frames(events), offsets, enumerate(events), stored, clock)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -161,7 +175,7 @@ class Run:
             self.stored.update(self._response)
 
 
-def _first_response(events: Sequence[Event]) -> dict[str, Any]:
+def _first_response(events: Iterable[Event]) -> dict[str, Any]:
     for event in events:
         if isinstance(event.get("response"), dict):
             response: dict[str, Any] = event["response"]

@@ -7,6 +7,7 @@ from streamcases import CASES
 
 from mockserver import jsonbytes
 from mockserver.http import sse
+from mockserver.openai.event_builder import Deltas
 from mockserver.openai.events import render_events
 
 
@@ -78,3 +79,39 @@ def test_frames_is_frame_of_each_event() -> None:
         for obfuscation in (True, False):
             want = [sse.frame(e, obfuscation=obfuscation) for e in events]
             assert sse.frames(events, obfuscation=obfuscation) == want
+
+
+def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
+    """Deltas are framed from a template cut out of `frame`: the same bytes, whatever the
+    text (escaped or not, non-ASCII), the logprobs and the padding."""
+    texts = ["Hi", ' "q"', "a\\b", "tab\t", "é 👋", "\u2028", "%d %b", "", "x" * 40]
+    logprob = {"token": "Hi", "logprob": -0.5, "top_logprobs": [], "bytes": [72, 105]}
+    cases = [
+        Deltas("response.output_text.delta", {"item_id": "m%1", "output_index": 0}, 3, texts),
+        Deltas("response.refusal.delta", {"item_id": "r"}, 0, texts[:2], pads=[b"ab", b""]),
+        Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
+        Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
+        Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+    ]
+    for deltas in cases:
+        varied = deltas.logprobs is not None and any(deltas.logprobs)
+        assert sse._template(deltas, varied, plain=False) is not None  # not one by one
+        want = [sse.frame(deltas.event(k)) for k in range(len(deltas))]
+        assert sse.delta_frames(deltas) == want
+    for case in CASES:
+        rendered = render_events(CASES[case], random.Random(3))
+        for obfuscation in (True, False):
+            want = sse.frames(rendered.events, obfuscation=obfuscation)
+            assert sse.stream_frames(rendered.parts, obfuscation=obfuscation) == want
+
+
+def test_plain_texts_are_exactly_what_json_does_not_escape() -> None:
+    """A text that `_ESCAPED` passes goes into a frame as its UTF-8 between quotes: true for
+    every character JSON leaves alone, and no character JSON escapes passes."""
+    for code in [*range(0x3000), *range(0xD700, 0xE100), 0xFFFF, 0x1F44B, 0x10FFFF]:
+        char = chr(code)
+        plain = sse._ESCAPED.search(char) is None
+        if 0xD800 <= code <= 0xDFFF:
+            assert not plain
+            continue
+        assert plain == (jsonbytes.dumps(char) == b'"' + char.encode() + b'"'), hex(code)
