@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from mockserver.jsonbytes import dumps, dumps_or_refuse
 from mockserver.openai.event_builder import Deltas, Part, delta_event
 
@@ -129,9 +131,12 @@ def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:
 
 def parse_frame(data: bytes) -> dict[str, Any]:
     """The event of a frame this module wrote (the JSON after `data: `)."""
-    # The standard library's parser: orjson reads integers past 64 bits as floats, which
-    # would not write back the same bytes. Only replays and tools read frames back.
-    event: dict[str, Any] = json.loads(data[data.index(b"\ndata: ") + 7 : -2])
+    body = data[data.index(b"\ndata: ") + 7 : -2]
+    # orjson reads integers past 64 bits as floats, which would not write back the same
+    # bytes: a parse that does not is made again by the standard library's parser.
+    event: dict[str, Any] = orjson.loads(body)
+    if dumps_or_refuse(event) != body:
+        event = json.loads(body)
     return event
 
 

@@ -57,10 +57,15 @@ class Run:
         self.published = 0
         self.state: State = "running"
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
-        # (index, event) of the events that move the stored Response and are not out yet:
-        # each is dropped once applied (a long stream holds no snapshot it is past).
+        # (index, type, status) of the events that move the stored Response and are not out
+        # yet, dropped once applied. An item or a final Response is read back from its frame
+        # when applied: an open stream keeps its events once, as bytes.
         shown = list(shown)
-        self._moves = deque((i, e) for i, e in shown if e.get("type") in _MOVES)
+        self._moves = deque(
+            (i, kind, e["response"]["status"] if kind in LIFECYCLE else "")
+            for i, e in shown
+            if (kind := e.get("type")) in _MOVES
+        )
         self._response: dict[str, Any] = _first_response(e for _, e in shown)
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
@@ -99,7 +104,7 @@ class Run:
             return
         moves, changed = self._moves, False
         while moves and moves[0][0] < n:
-            self._apply(moves.popleft()[1])
+            self._apply(*moves.popleft())
             changed = True
         if n > self.published:
             self.published = n
@@ -109,15 +114,14 @@ class Run:
             self._save()
         self._wake()
 
-    def _apply(self, event: Event) -> None:
-        kind = event["type"]
+    def _apply(self, i: int, kind: str, status: str) -> None:
         if kind in LIFECYCLE:
-            self._response = {**self._response, "status": event["response"]["status"]}
+            self._response = {**self._response, "status": status}
         elif kind == "response.output_item.done":
-            self._items.append(event["item"])
+            self._items.append(sse.parse_frame(self.frames[i])["item"])
             self._response = {**self._response, "output": list(self._items)}
         else:
-            self._response = event["response"]
+            self._response = sse.parse_frame(self.frames[i])["response"]
 
     def cancel(self) -> None:
         """Stop producing; the Response ends `cancelled` (as the API shows it: no output)."""

@@ -251,10 +251,9 @@ class _Stream:
                 if isinstance(job, int):
                     self.acted = job
                     await self.actions[job]()
-                else:
-                    data, j = job
-                    await self.sink.write(data)
-                    self.progress(j)
+                else:  # (no name keeps the data once written: a paced stream waits long)
+                    await self.sink.write(job[0])
+                    self.progress(job[1])
         finally:
             self.waiter = None
             if self.handle is not None:

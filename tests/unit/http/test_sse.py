@@ -115,3 +115,12 @@ def test_plain_texts_are_exactly_what_json_does_not_escape() -> None:
             assert not plain
             continue
         assert plain == (jsonbytes.dumps(char) == b'"' + char.encode() + b'"'), hex(code)
+
+
+def test_a_frame_parses_back_exactly_even_past_64_bit_integers() -> None:
+    for event in (
+        {"type": "x", "n": 1 << 70, "f": 0.1},
+        {"type": "y", "f": 1e-05, "z": -0.0, "s": "é 👋"},
+    ):
+        parsed = sse.parse_frame(sse.frame(event))
+        assert parsed == event and sse.frame(parsed) == sse.frame(event)
