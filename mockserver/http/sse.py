@@ -57,23 +57,26 @@ def _event_line(event_type: Any) -> bytes:
 
 def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> list[bytes]:
     """`frame` of every event of the parts, in order; each Deltas from its template."""
+    framed = iter(frames([p for p in parts if not isinstance(p, Deltas)], obfuscation=obfuscation))
     out: list[bytes] = []
     for part in parts:
-        if isinstance(part, Deltas):
-            out += delta_frames(part if obfuscation else replace(part, pads=None))
+        if not isinstance(part, Deltas):
+            out.append(next(framed))
         else:
-            out.append(frame(part, obfuscation=obfuscation))
+            out += delta_frames(part if obfuscation else replace(part, pads=None))
     return out
 
 
-# Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped.
+# Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped;
+# with how each shows in a frame.
 _SEQ, _TEXT, _LOGPROBS, _PAD = 0x7EDC_BA98_7654_3210, "\x00t", "\x00l", "\x00p"
+_SEQ_JSON, _TEXT_JSON, _LOGPROBS_JSON, _PAD_JSON = map(dumps, (_SEQ, _TEXT, _LOGPROBS, _PAD))
 
 
 def delta_frames(deltas: Deltas) -> list[bytes]:
     """`frame` of each delta of the part, from one template of its frame."""
     n, first, pads, logprobs, texts = (
-        len(deltas),
+        len(deltas.texts),
         deltas.first,
         deltas.pads,
         deltas.logprobs,
@@ -113,12 +116,12 @@ def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:
     event = delta_event(
         deltas.type, _SEQ, deltas.where, _TEXT, [] if has_logprobs else None, _PAD if pad else None
     )
-    holes = [(b"%d" % _SEQ, b"%d"), (dumps(_TEXT), b'"%b"' if plain else b"%b")]
+    holes = [(_SEQ_JSON, b"%d"), (_TEXT_JSON, b'"%b"' if plain else b"%b")]
     if varied:
         event["logprobs"] = _LOGPROBS
-        holes.append((dumps(_LOGPROBS), b"%b"))
+        holes.append((_LOGPROBS_JSON, b"%b"))
     if pad:
-        holes.append((dumps(_PAD), b'"%b"'))
+        holes.append((_PAD_JSON, b'"%b"'))
     data = frame(event)
     at = [data.find(hole) for hole, _ in holes]
     if any(data.count(hole) != 1 for hole, _ in holes) or at != sorted(at):

@@ -106,16 +106,17 @@ def _events_of(part: Part) -> Iterator[Event]:
         yield part
 
 
-def others(parts: Sequence[Part]) -> Iterator[tuple[int, Event]]:
+def others(parts: Sequence[Part]) -> list[tuple[int, Event]]:
     """(index, event) of the events that are not in a Deltas (all of them, for a list of
     dicts): the few that carry a response, an item or an error."""
-    i = 0
+    out, i = [], 0
     for part in parts:
         if isinstance(part, Deltas):
-            i += len(part)
+            i += len(part.texts)
         else:
-            yield i, part
+            out.append((i, part))
             i += 1
+    return out
 
 
 @dataclass
