@@ -8,9 +8,10 @@ the items finished so far, then final), and followers (a background stream, GET
 stay for replay once it is finished.
 
 A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
-garbage collector), plus the few events that move the stored Response (lifecycle, items
-done, terminal). Publishing a delta is then a counter update: a stream of hundreds of
-deltas under load does no per-delta work here beyond that.
+garbage collector), plus where the few events that move the stored Response are (lifecycle,
+items done, terminal): an item or the final Response is read back from its frame when it is
+applied. Publishing a delta is then a counter update: a stream of hundreds of deltas under
+load does no per-delta work here beyond that.
 """
 
 from __future__ import annotations
