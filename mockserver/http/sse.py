@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from itertools import repeat
+from operator import mod
 from typing import Any
 
 import orjson
@@ -83,8 +84,7 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
         deltas.texts,
     )
     varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
-    # Texts with nothing JSON escapes (most) go in as their UTF-8 bytes, between quotes.
-    plain = _ESCAPED.search("".join(texts)) is None
+    plain = _plain(texts)
     template = _template(deltas, varied, plain)
     if template is None:
         return [frame(deltas.event(k)) for k in range(n)]
@@ -97,14 +97,19 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
     if pads is not None:
         columns.append(pads)
     try:
-        return list(map(template.__mod__, zip(*columns, strict=True)))
+        return list(map(mod, repeat(template), zip(*columns, strict=True)))
     except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
         return [frame(deltas.event(k)) for k in range(n)]
 
 
-# What JSON escapes in a string (orjson, as the standard library without ensure_ascii), and
-# the lone surrogates orjson refuses: a text without any is its UTF-8 bytes between quotes.
-_ESCAPED = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+def _plain(texts: Sequence[str]) -> bool:
+    """Whether JSON writes each text as its UTF-8 bytes between quotes (then they go into
+    frames as such): true when nothing in them is escaped, as an escape always adds bytes."""
+    joined = "".join(texts)
+    try:
+        return len(dumps_or_refuse(joined)) == len(joined.encode()) + 2
+    except (TypeError, UnicodeEncodeError):  # a lone surrogate: orjson refuses it
+        return False
 
 
 def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:

@@ -14,7 +14,8 @@ import enum
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import getitem
 from typing import Any, TypeAlias
 
 from mockserver.openai.chunking import Chunking
@@ -173,7 +174,7 @@ class EventList:
             self._pool = pool
         self._pos = end
         ends = list(accumulate(sizes, initial=pos))
-        return list(map(pool.__getitem__, map(slice, ends, ends[1:])))
+        return list(map(getitem, repeat(pool), map(slice, ends, ends[1:])))
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
         self.deltas(type_, self.chunking.split(text), where)

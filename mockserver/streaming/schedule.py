@@ -215,7 +215,15 @@ def schedule(
     delta); later ones follow the event before them (a `.done` right after its last delta).
     Without any delta, the answer's events are due ttft after generation starts.
     """
-    base = pacing.queued_ms if Role.DEQUEUE in roles else 0.0
+    # The usual order: the starts, at most one dequeue, then the rest (each role is looked
+    # at in C, a few passes in all: the roles of a long stream are mostly deltas).
+    n, starts = len(roles), roles.count(Role.START)
+    usual = roles[:starts].count(Role.START) == starts and Role.DEQUEUE not in roles[starts + 1 :]
+    if usual:
+        dequeues = 1 if starts < n and roles[starts] is Role.DEQUEUE else 0
+    else:
+        dequeues = roles.count(Role.DEQUEUE)
+    base = pacing.queued_ms if dequeues else 0.0
     deltas = delta_deadlines(pacing, delta_texts, rng, base)
     if len(deltas) != roles.count(Role.DELTA):
         raise ValueError("delta_texts must have one text per DELTA event")
@@ -223,12 +231,9 @@ def schedule(
     # Each event's own time, then the running maximum. An OTHER event's own time is the
     # first delta's: before it, it leads into it; after it, the maximum keeps the time of
     # the event before (the deltas never go below the first).
-    if not deltas or deltas[-1] == lead:  # every delta due at once
-        starts, dequeues = roles.count(Role.START), roles.count(Role.DEQUEUE)
-        if roles[:starts].count(Role.START) == starts and Role.DEQUEUE not in roles[starts + 1 :]:
-            # In the usual order (the starts, at most one dequeue, then the rest), each
-            # event's own time never decreases: written at once, no per-event Python.
-            return [0.0] * starts + [base] * dequeues + [lead] * (len(roles) - starts - dequeues)
+    if usual and (not deltas or deltas[-1] == lead):
+        # Every delta due at once, in the usual order: the own times never decrease.
+        return [0.0] * starts + [base] * dequeues + [lead] * (n - starts - dequeues)
     own = {Role.START: 0.0, Role.DEQUEUE: base, Role.OTHER: lead, Role.DELTA: lead}
     times: list[float]
     if not deltas or deltas[-1] == lead:
