@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 import enum
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import getitem
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from mockserver.openai.chunking import Chunking
 
@@ -41,6 +41,7 @@ class Role(enum.Enum):
 
 
 _DELTA = Role.DELTA
+_cut = cast(Callable[[bytes, slice], bytes], getitem)  # data[piece], mapped in C
 
 
 def delta_event(
@@ -174,7 +175,7 @@ class EventList:
             self._pool = pool
         self._pos = end
         ends = list(accumulate(sizes, initial=pos))
-        return list(map(getitem, repeat(pool), map(slice, ends, ends[1:])))
+        return list(map(_cut, repeat(pool), map(slice, ends, ends[1:])))
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
         self.deltas(type_, self.chunking.split(text), where)
