@@ -42,13 +42,13 @@ def test_trace_moves_prints_the_three_rows() -> None:
 # changes. Measured at the end of issue 12's performance pass: 103 / 113 / 151 moves and
 # 182 / 184 / 293 calls; after main brought conversations, compaction and the agent-loop check
 # onto the path (five modules): 112 / 122 / 160 moves, 209 / 213 / 325 calls; after the
-# create steps 2-7 skipped what a plain request does not need: 98 / 101 / 139 moves,
-# 185 / 179 / 290 calls. A step that starts walking through more modules, or a facade that
+# create steps 2-7 skipped what a plain request does not need (and main's stream changes
+# merged): 98 / 101 / 146 moves, 185 / 180 / 286 calls. A step that starts walking through more modules, or a facade that
 # comes back, fails here: look at `python bench/trace_moves.py --modules` before raising them.
 CEILINGS = {
     "zero-config, JSON": (100, 188),
     "scenario, JSON": (103, 182),
-    "scenario, streamed": (141, 293),
+    "scenario, streamed": (148, 290),
 }
 
 
