@@ -13,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockserver.catalog.includes import apply_includes_in_place, apply_input_includes
+from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place, apply_input_includes
 from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo
 from mockserver.catalog.rules import check_request
 from mockserver.errors import ServerError
@@ -50,9 +50,14 @@ def model_for(
 
 
 def output_with_includes(
-    output: list[dict[str, Any]], req: ResponseRequest, info: ModelInfo, rng: random.Random
+    output: list[dict[str, Any]],
+    req: ResponseRequest,
+    info: ModelInfo,
+    effort: str | None,
+    rng: random.Random,
 ) -> list[dict[str, Any]]:
-    """include[] effects on the output items (logprobs only where the model samples).
+    """include[] effects on the output items (logprobs only where the model samples at
+    `effort`, the effort the request runs with: `info.effort(req.reasoning)`).
 
     The items are changed in place: `output` must be the caller's own, just rendered from a
     Plan (openai/items.py builds every item afresh, a verbatim one as a deep copy), so the
@@ -62,7 +67,7 @@ def output_with_includes(
         req.include,
         rng,
         top_logprobs=req.top_logprobs or 0,
-        with_logprobs=info.samples(info.effort(req.reasoning)),
+        with_logprobs=LOGPROBS in req.include and info.samples(effort),
     )
 
 

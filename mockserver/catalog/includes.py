@@ -28,6 +28,7 @@ INPUT_IMAGE_URL = "message.input_image.image_url"
 COMPUTER_IMAGE_URL = "computer_call_output.output.image_url"
 _SOURCE_SITES = ("en.wikipedia.org", "www.reuters.com", "www.bbc.com", "apnews.com")
 _ALNUM = string.ascii_letters + string.digits
+_NOTHING: frozenset[str] = frozenset()
 
 
 def check_include(include: Any, info: ModelInfo) -> None:
@@ -66,7 +67,7 @@ def apply_includes_in_place(
 ) -> list[dict[str, Any]]:
     """`apply_includes` on items the caller owns whole (just rendered, sharing nothing
     with a plan or a scenario): changed where they are, no copy. Returns `items`."""
-    wanted = set(include or ())
+    wanted = set(include) if include else _NOTHING
     for item in items:
         kind = item.get("type")
         if kind == "message":

@@ -36,8 +36,8 @@ def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]
     else:
         part = {
             "type": "output_text",
-            "annotations": [dict(a) for a in plan.annotations],
-            "logprobs": [dict(lp) for lp in plan.logprobs or ()],
+            "annotations": [dict(a) for a in plan.annotations] if plan.annotations else [],
+            "logprobs": [dict(lp) for lp in plan.logprobs] if plan.logprobs else [],
             "text": plan.text,
         }
     return {

@@ -30,7 +30,9 @@ def build_response(
 ) -> dict[str, Any]:
     """The Response around `output`. reasoning_defaults: what a reasoning model reports for
     `reasoning.context` and `reasoning.mode` when the request leaves them out."""
-    raw = req.raw
+    raw, tools, reasoning = req.raw, req.tools, req.reasoning
+    moderation = raw.get("moderation")
+    tier = raw.get("service_tier")
     response = {
         "id": rid,
         "object": "response",
@@ -44,20 +46,24 @@ def build_response(
         "max_output_tokens": req.max_output_tokens,
         "max_tool_calls": raw.get("max_tool_calls"),
         "model": model or req.model,
-        "moderation": _moderation(req, output),
+        "moderation": None if moderation is None else _moderation(moderation, req, output),
         "output": output,
         "parallel_tool_calls": req.parallel_tool_calls,
         "previous_response_id": req.previous_response_id,
         "prompt_cache_key": raw.get("prompt_cache_key"),
         "prompt_cache_retention": raw.get("prompt_cache_retention"),
-        "reasoning": _reasoning(req, effort, reasoning_defaults or {}),
+        "reasoning": (
+            _reasoning(reasoning or {}, effort, reasoning_defaults or {})
+            if reasoning or reasoning_defaults
+            else {"effort": effort, "summary": None}  # what _reasoning gives for nothing set
+        ),
         "safety_identifier": raw.get("safety_identifier"),
-        "service_tier": _service_tier(raw.get("service_tier")),
+        "service_tier": _SERVED_TIERS.get(tier) or str(tier),
         "store": req.store,
         "temperature": 1.0 if req.temperature is None else req.temperature,
         "text": req.text,
         "tool_choice": req.tool_choice,
-        "tools": [_echoed_tool(tool) for tool in req.tools],
+        "tools": [_echoed_tool(tool) for tool in tools] if tools else [],
         "top_logprobs": req.top_logprobs or 0,
         "top_p": 1.0 if req.top_p is None else req.top_p,
         "truncation": raw.get("truncation") or "disabled",
@@ -78,10 +84,9 @@ def build_response(
     return response
 
 
-def _moderation(req: ResponseRequest, output: list[dict[str, Any]]) -> dict[str, Any] | None:
-    asked = req.raw.get("moderation")
-    if asked is None:
-        return None
+def _moderation(
+    asked: Any, req: ResponseRequest, output: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     return moderation_results(asked, _texts(req.input_items), _texts(output))
 
 
@@ -90,16 +95,15 @@ def _texts(items: list[dict[str, Any]]) -> str:
 
 
 def _reasoning(
-    req: ResponseRequest, effort: str | None, defaults: dict[str, str]
+    reasoning: dict[str, Any], effort: str | None, defaults: dict[str, str]
 ) -> dict[str, Any]:
     # `effort`: what the model ran with. Real traffic shows a reasoning model's default
     # ("medium" for o4-mini) when the request set none; other models show null. Reasoning
     # models also report the `context` and `mode` they ran with (defaults filled in).
-    reasoning = req.reasoning or {}
-    asked = reasoning.get("effort")
-    context, mode = (_ran_with(reasoning, defaults, key) for key in ("context", "mode"))
+    context = _ran_with(reasoning, defaults, "context")
+    mode = _ran_with(reasoning, defaults, "mode")
     echoed = {} if context is None else {"context": context}  # real key order
-    echoed["effort"] = asked if effort is None else effort
+    echoed["effort"] = reasoning.get("effort") if effort is None else effort
     if mode is not None:
         echoed["mode"] = mode
     echoed["summary"] = reasoning.get("summary")
@@ -112,12 +116,8 @@ def _ran_with(reasoning: dict[str, Any], defaults: dict[str, str], key: str) -> 
 
 
 # The tier a request asked for -> the tier the response names (the API serves "fast" as
-# "priority", and "auto" with the project's default).
+# "priority", and "auto" with the project's default); any other tier is named as asked.
 _SERVED_TIERS = {None: "default", "auto": "default", "fast": "priority"}
-
-
-def _service_tier(requested: Any) -> str:
-    return _SERVED_TIERS.get(requested, str(requested))
 
 
 # An unset user_location, as real bodies show it.

@@ -21,12 +21,15 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
-    output = effects.output_with_includes(output, req, model, turn.rng)
-    scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
-    fitted = budget.fit(output, req.max_output_tokens, plan.reasoning_tokens or 0, scripted)
-    output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
-    if fitted.cut:
-        status, reason = "incomplete", "max_output_tokens"
+    effort = model.effort(req.reasoning)  # the request's, else a reasoning model's default
+    output = effects.output_with_includes(output, req, model, effort, turn.rng)
+    reasoning_tokens = plan.reasoning_tokens or 0
+    if req.max_output_tokens is not None:  # budget.fit keeps everything without one
+        scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
+        fitted = budget.fit(output, req.max_output_tokens, reasoning_tokens, scripted)
+        output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
+        if fitted.cut:
+            status, reason = "incomplete", "max_output_tokens"
     return build_response(
         req,
         rid=rid,
@@ -37,10 +40,9 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
-        # The dated snapshot the alias ran (an unknown model: the name as sent); the
-        # request's effort, else a reasoning model's default.
+        # The dated snapshot the alias ran (an unknown model: the name as sent).
         model=model.response_model if model.known else None,
-        effort=model.effort(req.reasoning),
+        effort=effort,
         reasoning_defaults=model.reasoning_defaults(),
     )
 
