@@ -68,10 +68,17 @@ def apply_includes_in_place(
     """`apply_includes` on items the caller owns whole (just rendered, sharing nothing
     with a plan or a scenario): changed where they are, no copy. Returns `items`."""
     wanted = set(include) if include else _NOTHING
+    logprobs = LOGPROBS in wanted and with_logprobs
     for item in items:
         kind = item.get("type")
         if kind == "message":
-            _message_logprobs(item, LOGPROBS in wanted and with_logprobs, top_logprobs, rng)
+            for part in item.get("content") or ():
+                if not isinstance(part, dict) or part.get("type") != "output_text":
+                    continue
+                if not logprobs:
+                    part["logprobs"] = []
+                elif not part.get("logprobs"):
+                    part["logprobs"] = logprobs_for(str(part.get("text", "")), top_logprobs, rng)
         elif kind == "reasoning":
             _encrypted(item, ENCRYPTED in wanted, rng)
         elif kind == "file_search_call":
@@ -131,16 +138,6 @@ def apply_input_includes(
         if hide and isinstance(output, dict):
             output.pop("image_url", None)
     return out
-
-
-def _message_logprobs(item: dict[str, Any], on: bool, top_n: int, rng: random.Random) -> None:
-    for part in item.get("content") or ():
-        if not isinstance(part, dict) or part.get("type") != "output_text":
-            continue
-        if not on:
-            part["logprobs"] = []
-        elif not part.get("logprobs"):
-            part["logprobs"] = logprobs_for(str(part.get("text", "")), top_n, rng)
 
 
 def _encrypted(item: dict[str, Any], on: bool, rng: random.Random) -> None:

@@ -27,18 +27,18 @@ def input_tokens(
     for the function tools and a json_schema response format (openai/tool_prompt.py)."""
     total = PRIMING + (tokens.count(instructions) + PER_MESSAGE if instructions else 0)
     for item in items:
-        total += item_tokens(item)
-    if tool_defs or not _plain_format(text_format):
-        total += _tools_and_format_tokens(tool_defs, text_format)
-    return total
-
-
-def _plain_format(text_format: Any) -> bool:
-    """No format section to write: none, or a JSON object whose type is not json_schema (what
-    tool_prompt.response_format_text writes nothing for, known without calling it)."""
-    return text_format is None or (
+        if item.get("type") == "message":  # the common item, without item_tokens's dispatch
+            total += PER_MESSAGE + _message_tokens(item)
+        else:
+            total += item_tokens(item)
+    # No section to write without tools and with no format, or a JSON object whose type is
+    # not json_schema (what tool_prompt.response_format_text writes nothing for).
+    plain = text_format is None or (
         type(text_format) is dict and text_format.get("type") != "json_schema"
     )
+    if tool_defs or not plain:
+        total += _tools_and_format_tokens(tool_defs, text_format)
+    return total
 
 
 def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) -> int:
@@ -71,16 +71,17 @@ def item_tokens(item: dict[str, Any]) -> int:
 
 
 def _message_tokens(item: dict[str, Any]) -> int:
-    """A message's text (joined as message_text joins it) and its refusals."""
+    """A message's text (joined as message_text joins it) and its refusals. A text counted
+    before is looked up without a call (`tokens.known`)."""
     content = item.get("content")
     if isinstance(content, str):
-        return tokens.count(content)
+        return tokens.known(content) or tokens.count(content)
     if not isinstance(content, list):
         return 0
     if len(content) == 1 and type(part := content[0]) is dict:  # one part: no joining
-        text = part.get("text")
-        written = tokens.count(text) if isinstance(text, str) else 0
-        return written + tokens.count(part.get("refusal", ""))
+        text, refusal = part.get("text"), part.get("refusal")
+        written = (tokens.known(text) or tokens.count(text)) if isinstance(text, str) else 0
+        return (written + tokens.count(refusal)) if refusal else written  # count("") is 0
     return tokens.count(message_text(item)) + _refusal_tokens(content)
 
 

@@ -308,17 +308,17 @@ class _HttpTransport:
 
 
 def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: Store) -> Created:
-    """Render the Response, settle the rate limits' estimate against it, store it; a
-    continued conversation also compacts it past its threshold and takes in its items."""
-    config, continues = turn.config, turn.continues is not None
+    """Render the Response, settle the rate limits' estimate against it, store it; in a
+    conversation, compact it past context_management's threshold and add its items."""
+    config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
     response = render(turn, plan, model, now)
-    if continues:
-        response = conversations.finish_response(turn, model, response)
+    if opened is not None and opened.compact_threshold is not None:
+        response = conversations.finish_response(turn, opened, model, response)
     note_usage(rf, response)
     stored = store_response(store, turn, response) if turn.req.store else None
-    if continues:
-        conversations.join(turn, response, stored)  # its conversation, once it completes
+    if opened is not None and opened.conversation is not None:  # once the response completes
+        conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
 

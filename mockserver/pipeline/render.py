@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.catalog import effects
+from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place
 from mockserver.catalog.models import ModelInfo
 from mockserver.openai import budget, usage
 from mockserver.openai.items import render_item
@@ -22,7 +22,16 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
     effort = model.effort(req.reasoning)  # the request's, else a reasoning model's default
-    output = effects.output_with_includes(output, req, model, effort, turn.rng)
+    # include[] effects, changed in place: every item was just built afresh (a verbatim one
+    # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
+    # the model samples at this effort.
+    apply_includes_in_place(
+        output,
+        req.include,
+        turn.rng,
+        top_logprobs=req.top_logprobs or 0,
+        with_logprobs=LOGPROBS in req.include and model.samples(effort),
+    )
     reasoning_tokens = plan.reasoning_tokens or 0
     if req.max_output_tokens is not None:  # budget.fit keeps everything without one
         scripted = usage.scripted_reasoning_tokens(plan.usage) is not None

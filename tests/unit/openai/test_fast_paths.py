@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
 from mockserver.openai import tokens, usage
+from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
 from mockserver.openai.response import _reasoning, build_response
 from mockserver.openai.texts import message_text
@@ -21,6 +23,8 @@ CONTENTS: list[Any] = [
     [{"type": "input_text", "text": "one part"}],
     [{"type": "output_text", "text": "one part", "annotations": []}],
     [{"type": "refusal", "refusal": "I cannot."}],
+    [{"type": "refusal", "refusal": ""}],
+    [{"type": "refusal", "refusal": None}],
     [{"type": "input_image", "image_url": "https://x/y.png"}],
     [{"type": "input_text", "text": 7}],
     [{"type": "input_text", "text": "two"}, {"type": "input_text", "text": "parts"}],
@@ -54,9 +58,7 @@ def test_message_tokens_are_message_text_and_refusals(content: Any) -> None:
         "text",
     ],
 )
-def test_a_plain_format_is_one_that_writes_no_section(text_format: Any) -> None:
-    if usage._plain_format(text_format):
-        assert response_format_text(text_format) == ""
+def test_a_format_counts_as_the_section_it_writes(text_format: Any) -> None:
     items = [{"type": "message", "role": "user", "content": "hi"}]
     written = response_format_text(text_format)
     extra = tokens.count(written) + usage.PER_MESSAGE if written else 0
@@ -72,3 +74,16 @@ def test_reasoning_left_unset_is_what_reasoning_gives_for_nothing(effort: str | 
         req, rid="resp_1", created_at=1, status="completed", output=[], usage=None, effort=effort
     )
     assert response["reasoning"] == _reasoning({}, effort, {})
+
+
+def test_hex_ids_are_the_formatted_random_bits() -> None:
+    ids, bits = IdFactory(random.Random(3)), random.Random(3)
+    for prefix in ("resp", "msg", "fc"):
+        assert ids.hex_id(prefix) == f"{prefix}_{bits.getrandbits(200):050x}"
+
+
+def test_known_is_the_cached_count() -> None:
+    text = "A text counted once, then known."
+    assert tokens.known(text) in (None, tokens.count(text))
+    counted = tokens.count(text)
+    assert tokens.known(text) == counted == len(tokens._encode(text))
