@@ -324,7 +324,9 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
 
 def store_response(store: Store, turn: Turn, response: dict[str, Any]) -> StoredResponse:
     ids = turn.tenant.ids
-    items = [_input_resource(i, ids) for i in turn.req.input_items]
+    items: list[dict[str, Any]] = []
+    for item in turn.req.input_items:
+        items.append(_input_resource(item, ids))
     stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]

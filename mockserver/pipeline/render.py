@@ -17,11 +17,17 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     req = turn.req
     ids = turn.tenant.ids
     rid = ids.hex_id("resp")
-    output = [render_item(p, ids) for p in plan.items]
+    output: list[dict[str, Any]] = []
+    for item in plan.items:
+        output.append(render_item(item, ids))
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
-    effort = model.effort(req.reasoning)  # the request's, else a reasoning model's default
+    # What the model ran as: the dated snapshot the alias names (an unknown model: the name
+    # as sent), the request's effort (else a reasoning model's default) and reasoning setup.
+    snapshot = model.response_model if model.known else None
+    effort = model.effort(req.reasoning)
+    reasoning_defaults = model.reasoning_defaults()
     # include[] effects, changed in place: every item was just built afresh (a verbatim one
     # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
     # the model samples at this effort.
@@ -39,27 +45,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
         if fitted.cut:
             status, reason = "incomplete", "max_output_tokens"
-    return build_response(
-        req,
-        rid=rid,
-        created_at=int(now),
-        status=status,
-        output=output,
-        usage=_usage(turn, plan, output, reasoning_tokens),
-        completed_at=int(now) if status == "completed" else None,
-        error=plan.response_error if status == "failed" else None,
-        incomplete_reason=reason if status == "incomplete" else None,
-        # The dated snapshot the alias ran (an unknown model: the name as sent).
-        model=model.response_model if model.known else None,
-        effort=effort,
-        reasoning_defaults=model.reasoning_defaults(),
-    )
-
-
-def _usage(
-    turn: Turn, plan: Plan, output: list[dict[str, Any]], reasoning_tokens: int
-) -> dict[str, Any]:
-    req = turn.req
+    # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
     text_format = req.text.get("format")
     input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
     cached = 0
@@ -67,6 +53,18 @@ def _usage(
         earlier = turn.conversation[: turn.history_len]
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
-    return usage.usage(
-        input_count, usage.output_tokens(output), reasoning_tokens, cached, plan.usage
+    output_count = usage.output_tokens(output)
+    return build_response(
+        req,
+        rid=rid,
+        created_at=int(now),
+        status=status,
+        output=output,
+        usage=usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage),
+        completed_at=int(now) if status == "completed" else None,
+        error=plan.response_error if status == "failed" else None,
+        incomplete_reason=reason if status == "incomplete" else None,
+        model=snapshot,
+        effort=effort,
+        reasoning_defaults=reasoning_defaults,
     )
