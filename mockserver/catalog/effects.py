@@ -2,18 +2,16 @@
 
     model_for(...)           the model's rules for the request (raises the API's error)
     counted_body(req)        the body as the create path echoes and counts it
-    output_with_includes()   include[] effects on the output items (logprobs, encrypted reasoning)
     input_items_with_includes(items, asked)   GET input_items: include[] on input items
 The zero-config reasoning item and reasoning tokens are reasoning.with_reasoning.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockserver.catalog.includes import apply_includes_in_place, apply_input_includes
+from mockserver.catalog.includes import apply_input_includes
 from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo
 from mockserver.catalog.rules import check_request
 from mockserver.errors import ServerError
@@ -47,23 +45,6 @@ def model_for(
         except CatalogueError as exc:  # only what load time could not know: an unknown extends
             raise ServerError(f"The scenario's models section cannot be used: {exc}") from None
     return check_request(counted_body(req), conversation, catalogue, strict)
-
-
-def output_with_includes(
-    output: list[dict[str, Any]], req: ResponseRequest, info: ModelInfo, rng: random.Random
-) -> list[dict[str, Any]]:
-    """include[] effects on the output items (logprobs only where the model samples).
-
-    The items are changed in place: `output` must be the caller's own, just rendered from a
-    Plan (openai/items.py builds every item afresh, a verbatim one as a deep copy), so the
-    copy `apply_includes` makes for other callers would be waste on every answer."""
-    return apply_includes_in_place(
-        output,
-        req.include,
-        rng,
-        top_logprobs=req.top_logprobs or 0,
-        with_logprobs=info.samples(info.effort(req.reasoning)),
-    )
 
 
 def input_items_with_includes(

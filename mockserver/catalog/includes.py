@@ -28,6 +28,7 @@ INPUT_IMAGE_URL = "message.input_image.image_url"
 COMPUTER_IMAGE_URL = "computer_call_output.output.image_url"
 _SOURCE_SITES = ("en.wikipedia.org", "www.reuters.com", "www.bbc.com", "apnews.com")
 _ALNUM = string.ascii_letters + string.digits
+_NOTHING: frozenset[str] = frozenset()
 
 
 def check_include(include: Any, info: ModelInfo) -> None:
@@ -66,11 +67,18 @@ def apply_includes_in_place(
 ) -> list[dict[str, Any]]:
     """`apply_includes` on items the caller owns whole (just rendered, sharing nothing
     with a plan or a scenario): changed where they are, no copy. Returns `items`."""
-    wanted = set(include or ())
+    wanted = set(include) if include else _NOTHING
+    logprobs = LOGPROBS in wanted and with_logprobs
     for item in items:
         kind = item.get("type")
         if kind == "message":
-            _message_logprobs(item, LOGPROBS in wanted and with_logprobs, top_logprobs, rng)
+            for part in item.get("content") or ():
+                if not isinstance(part, dict) or part.get("type") != "output_text":
+                    continue
+                if not logprobs:
+                    part["logprobs"] = []
+                elif not part.get("logprobs"):
+                    part["logprobs"] = logprobs_for(str(part.get("text", "")), top_logprobs, rng)
         elif kind == "reasoning":
             _encrypted(item, ENCRYPTED in wanted, rng)
         elif kind == "file_search_call":
@@ -130,16 +138,6 @@ def apply_input_includes(
         if hide and isinstance(output, dict):
             output.pop("image_url", None)
     return out
-
-
-def _message_logprobs(item: dict[str, Any], on: bool, top_n: int, rng: random.Random) -> None:
-    for part in item.get("content") or ():
-        if not isinstance(part, dict) or part.get("type") != "output_text":
-            continue
-        if not on:
-            part["logprobs"] = []
-        elif not part.get("logprobs"):
-            part["logprobs"] = logprobs_for(str(part.get("text", "")), top_n, rng)
 
 
 def _encrypted(item: dict[str, Any], on: bool, rng: random.Random) -> None:

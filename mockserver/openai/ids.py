@@ -9,17 +9,25 @@ from __future__ import annotations
 import random
 import string
 
-_HEX_LEN = 50  # real ids: prefix + 48..50 hex characters
+_HEX_BYTES = 25  # real ids: prefix + 48..50 hex characters (here 50)
 _CALL_ALPHABET = string.ascii_letters + string.digits
 
 
 class IdFactory:
+    __slots__ = ("_bits", "_rng")
+
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
+        self._bits = rng.getrandbits
 
     def hex_id(self, prefix: str) -> str:
-        """`prefix_` + 50 hex characters (resp, msg, fc, rs, ws, fs, ci, mcp, ...)."""
-        return f"{prefix}_{self._rng.getrandbits(_HEX_LEN * 4):0{_HEX_LEN}x}"
+        """`prefix_` + 50 hex characters (resp, msg, fc, rs, ws, fs, ci, mcp, ...): 200 random
+        bits as `f"{bits:050x}"` writes them, at a third less of the cost."""
+        return f"{prefix}_{self._bits(_HEX_BYTES * 8).to_bytes(_HEX_BYTES).hex()}"
+
+    def item_id(self, kind: str) -> str:
+        """The id of an item of type `kind` (`item_...` for a type without a known prefix)."""
+        return self.hex_id(ITEM_ID_PREFIXES.get(kind, "item"))
 
     def call_id(self) -> str:
         """`call_` + 24 alphanumerics, as function call ids look in real traffic."""

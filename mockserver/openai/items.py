@@ -11,7 +11,7 @@ from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, ReasoningPl
 
 def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> dict[str, Any]:
     if isinstance(plan, MessagePlan):
-        return message_item(plan, ids.hex_id("msg"), status)
+        return message_item(plan, ids, status)
     if isinstance(plan, FunctionCallPlan):
         call = {
             "id": ids.hex_id("fc"),
@@ -29,19 +29,19 @@ def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> di
     return verbatim_item(plan, ids)
 
 
-def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]:
+def message_item(plan: MessagePlan, ids: IdFactory, status: str) -> dict[str, Any]:
     part: dict[str, Any]
     if plan.refusal:
         part = {"type": "refusal", "refusal": plan.text}
     else:
         part = {
             "type": "output_text",
-            "annotations": [dict(a) for a in plan.annotations],
-            "logprobs": [dict(lp) for lp in plan.logprobs or ()],
+            "annotations": [dict(a) for a in plan.annotations] if plan.annotations else [],
+            "logprobs": [dict(lp) for lp in plan.logprobs] if plan.logprobs else [],
             "text": plan.text,
         }
     return {
-        "id": item_id,
+        "id": ids.hex_id("msg"),
         "type": "message",
         "status": status,
         "content": [part],

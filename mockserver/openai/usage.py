@@ -26,8 +26,19 @@ def input_tokens(
     """What the model read: instructions, the items, and the developer message the API writes
     for the function tools and a json_schema response format (openai/tool_prompt.py)."""
     total = PRIMING + (tokens.count(instructions) + PER_MESSAGE if instructions else 0)
-    total += sum(item_tokens(item) for item in items)
-    return total + _tools_and_format_tokens(tool_defs, text_format)
+    for item in items:
+        if item.get("type") == "message":  # the common item, without item_tokens's dispatch
+            total += PER_MESSAGE + _message_tokens(item)
+        else:
+            total += item_tokens(item)
+    # No section to write without tools and with no format, or a JSON object whose type is
+    # not json_schema (what tool_prompt.response_format_text writes nothing for).
+    plain = text_format is None or (
+        type(text_format) is dict and text_format.get("type") != "json_schema"
+    )
+    if tool_defs or not plain:
+        total += _tools_and_format_tokens(tool_defs, text_format)
+    return total
 
 
 def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) -> int:
@@ -41,7 +52,7 @@ def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) 
 def item_tokens(item: dict[str, Any]) -> int:
     kind = item.get("type")
     if kind == "message":
-        return PER_MESSAGE + tokens.count(message_text(item)) + _refusal_tokens(item)
+        return PER_MESSAGE + _message_tokens(item)
     if kind == "function_call":
         return (
             PER_MESSAGE
@@ -59,10 +70,22 @@ def item_tokens(item: dict[str, Any]) -> int:
     return PER_MESSAGE + tokens.count_json(item)
 
 
-def _refusal_tokens(item: dict[str, Any]) -> int:
+def _message_tokens(item: dict[str, Any]) -> int:
+    """A message's text (joined as message_text joins it) and its refusals. A text counted
+    before is looked up without a call (`tokens.known`)."""
     content = item.get("content")
+    if isinstance(content, str):
+        return tokens.known(content) or tokens.count(content)
     if not isinstance(content, list):
         return 0
+    if len(content) == 1 and type(part := content[0]) is dict:  # one part: no joining
+        text, refusal = part.get("text"), part.get("refusal")
+        written = (tokens.known(text) or tokens.count(text)) if isinstance(text, str) else 0
+        return (written + tokens.count(refusal)) if refusal else written  # count("") is 0
+    return tokens.count(message_text(item)) + _refusal_tokens(content)
+
+
+def _refusal_tokens(content: list[Any]) -> int:
     return sum(tokens.count(p.get("refusal", "")) for p in content if isinstance(p, dict))
 
 
@@ -71,7 +94,7 @@ def output_tokens(output: list[dict[str, Any]]) -> int:
     for item in output:
         kind = item.get("type")
         if kind == "message":
-            total += tokens.count(message_text(item)) + _refusal_tokens(item)
+            total += _message_tokens(item)
         elif kind == "function_call":
             total += tokens.count(str(item.get("arguments", ""))) + 2
         elif kind == "reasoning":

@@ -123,16 +123,15 @@ def _room_for(conversation: Conversation, items: list[Item]) -> None:
         )
 
 
-def finish_response(turn: Turn, model: ModelInfo, response: dict[str, Any]) -> dict[str, Any]:
+def finish_response(
+    turn: Turn, opened: Continuation, model: ModelInfo, response: dict[str, Any]
+) -> dict[str, Any]:
     """The rendered Response, with its compaction item past the context_management threshold
     (the Response echoes `conversation` itself: openai/response.py)."""
-    opened = turn.continues
-    if opened is None:
+    if opened.compact_threshold is None:
         return response
-    if opened.compact_threshold is not None:
-        threshold = threshold_for(opened.compact_threshold, model)
-        response = _compacting(turn, opened, response, threshold)
-    return response
+    threshold = threshold_for(opened.compact_threshold, model)
+    return _compacting(turn, opened, response, threshold)
 
 
 def _compacting(
@@ -155,16 +154,15 @@ def _compacting(
     return {**response, "output": [*output, item], "usage": spent}
 
 
-def join(turn: Turn, response: dict[str, Any], stored: StoredResponse | None) -> None:
+def join(
+    turn: Turn, conversation: Conversation, response: dict[str, Any], stored: StoredResponse | None
+) -> None:
     """The request's input and the response's output join its conversation once the response
     completes: now if it is final, else when its stored Run completes."""
-    opened = turn.continues
-    if opened is None or opened.conversation is None:
-        return
     inputs = stored.input_items() if stored is not None else None
     if inputs is None:
         inputs = resources(turn.req.input_items, turn.tenant.ids)
-    pending = PendingItems(opened.conversation, inputs)
+    pending = PendingItems(conversation, inputs)
     running = turn.req.stream or turn.req.background
     if running and stored is not None:
         stored.pending = pending  # joins when the Run reaches a good final status

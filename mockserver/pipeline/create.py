@@ -44,7 +44,7 @@ from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
 from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
-from mockserver.openai.ids import item_id_prefix
+from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
@@ -310,32 +310,36 @@ class _HttpTransport:
 
 
 def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: Store) -> Created:
-    """Render the Response, settle the rate limits' estimate against it, store it."""
-    config = turn.config
+    """Render the Response, settle the rate limits' estimate against it, store it; in a
+    conversation, compact it past context_management's threshold and add its items."""
+    config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response = conversations.finish_response(turn, model, render(turn, plan, model, now))
+    response = render(turn, plan, model, now)
+    if opened is not None and opened.compact_threshold is not None:
+        response = conversations.finish_response(turn, opened, model, response)
     note_usage(rf, response)
     stored = store_response(store, turn, response) if turn.req.store else None
-    conversations.join(turn, response, stored)  # its conversation, once it completes
+    if opened is not None and opened.conversation is not None:  # once the response completes
+        conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
 
 def store_response(store: Store, turn: Turn, response: dict[str, Any]) -> StoredResponse:
     ids = turn.tenant.ids
-    items = [
-        _input_resource(i, ids.hex_id(item_id_prefix(str(i.get("type")), "item")))
-        for i in turn.req.input_items
-    ]
+    items: list[dict[str, Any]] = []
+    for item in turn.req.input_items:
+        items.append(_input_resource(item, ids))
     stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored
 
 
-def _input_resource(item: dict[str, Any], item_id: str) -> dict[str, Any]:
+def _input_resource(item: dict[str, Any], ids: IdFactory) -> dict[str, Any]:
     """An input item as input_items lists it: with an id, and a status on messages."""
-    resource = {"id": item_id, **item}
-    if item.get("type") == "message":
+    kind = item.get("type")
+    resource = {"id": ids.item_id(str(kind)), **item}
+    if kind == "message":
         resource.setdefault("status", "completed")
     return resource
 

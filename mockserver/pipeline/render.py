@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.catalog import effects
+from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place
 from mockserver.catalog.models import ModelInfo
 from mockserver.openai import budget, usage
 from mockserver.openai.items import render_item
@@ -17,38 +17,35 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     req = turn.req
     ids = turn.tenant.ids
     rid = ids.hex_id("resp")
-    output = [render_item(p, ids) for p in plan.items]
+    output: list[dict[str, Any]] = []
+    for item in plan.items:
+        output.append(render_item(item, ids))
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
-    output = effects.output_with_includes(output, req, model, turn.rng)
-    scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
-    fitted = budget.fit(output, req.max_output_tokens, plan.reasoning_tokens or 0, scripted)
-    output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
-    if fitted.cut:
-        status, reason = "incomplete", "max_output_tokens"
-    return build_response(
-        req,
-        rid=rid,
-        created_at=int(now),
-        status=status,
-        output=output,
-        usage=_usage(turn, plan, output, reasoning_tokens),
-        completed_at=int(now) if status == "completed" else None,
-        error=plan.response_error if status == "failed" else None,
-        incomplete_reason=reason if status == "incomplete" else None,
-        # The dated snapshot the alias ran (an unknown model: the name as sent); the
-        # request's effort, else a reasoning model's default.
-        model=model.response_model if model.known else None,
-        effort=model.effort(req.reasoning),
-        reasoning_defaults=model.reasoning_defaults(),
+    # What the model ran as: the dated snapshot the alias names (an unknown model: the name
+    # as sent), the request's effort (else a reasoning model's default) and reasoning setup.
+    snapshot = model.response_model if model.known else None
+    effort = model.effort(req.reasoning)
+    reasoning_defaults = model.reasoning_defaults()
+    # include[] effects, changed in place: every item was just built afresh (a verbatim one
+    # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
+    # the model samples at this effort.
+    apply_includes_in_place(
+        output,
+        req.include,
+        turn.rng,
+        top_logprobs=req.top_logprobs or 0,
+        with_logprobs=LOGPROBS in req.include and model.samples(effort),
     )
-
-
-def _usage(
-    turn: Turn, plan: Plan, output: list[dict[str, Any]], reasoning_tokens: int
-) -> dict[str, Any]:
-    req = turn.req
+    reasoning_tokens = plan.reasoning_tokens or 0
+    if req.max_output_tokens is not None:  # budget.fit keeps everything without one
+        scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
+        fitted = budget.fit(output, req.max_output_tokens, reasoning_tokens, scripted)
+        output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
+        if fitted.cut:
+            status, reason = "incomplete", "max_output_tokens"
+    # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
     text_format = req.text.get("format")
     input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
     cached = 0
@@ -56,6 +53,18 @@ def _usage(
         earlier = turn.conversation[: turn.history_len]
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
-    return usage.usage(
-        input_count, usage.output_tokens(output), reasoning_tokens, cached, plan.usage
+    output_count = usage.output_tokens(output)
+    return build_response(
+        req,
+        rid=rid,
+        created_at=int(now),
+        status=status,
+        output=output,
+        usage=usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage),
+        completed_at=int(now) if status == "completed" else None,
+        error=plan.response_error if status == "failed" else None,
+        incomplete_reason=reason if status == "incomplete" else None,
+        model=snapshot,
+        effort=effort,
+        reasoning_defaults=reasoning_defaults,
     )
