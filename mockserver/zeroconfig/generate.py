@@ -1,6 +1,6 @@
 """The zero-config model: a plausible, deterministic answer to any valid request.
 
-Text comes from faker; a required tool gets a function_call whose arguments validate against
+Text is faker's lorem words; a required tool gets a function_call whose arguments validate against
 the tool's JSON Schema (with `namespace` for a namespaced one), or a custom_tool_call;
 `text.format: json_schema` gets JSON valid against the schema.
 What a schema may cost is bounded by a Budget (budget.py): the caller passes one to read its
@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import random
+import struct
 from typing import Any
 
 import orjson
@@ -110,9 +111,11 @@ def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = N
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
     """The function or custom tool that tool_choice obliges the model to call, if any: among
     every tool offered (namespaced, additional_tools), one offered up front first."""
+    choice = req.tool_choice
+    if not isinstance(choice, dict) and choice != "required":
+        return None  # auto or none: nothing obliges a call (the tools are not even listed)
     offered = [t for t in offered_tools(req.tools, req.input_items) if t.callable]
     offered.sort(key=lambda t: t.deferred)  # stable: the request's order otherwise
-    choice = req.tool_choice
     if isinstance(choice, dict) and choice.get("type") in CALLABLE_KINDS:
         return find_choice(offered, choice)
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
@@ -141,7 +144,7 @@ def _custom_tool_call(tool: OfferedTool, rng: random.Random, budget: Budget) -> 
         definition = str(fmt.get("definition", ""))
         text = string_matching(f"^(?:{definition})$", rng, budget=budget)
     if text is None:
-        text = lorem_sentences(lorem_rng(rng), 1)[0]
+        text = lorem_sentences(rng, 1, 1)[0]
     call: dict[str, Any] = {"type": "custom_tool_call", "status": "completed", "call_id": ""}
     if tool.namespace is not None:
         call["namespace"] = tool.namespace
@@ -153,40 +156,44 @@ def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None 
     if fmt.get("type") == "json_schema":
         return model_json(json_for_schema(fmt["schema"], rng, budget))
     if fmt.get("type") == "json_object":
-        sentence = lorem_sentences(lorem_rng(rng), 1)[0]
+        sentence = lorem_sentences(rng, 1, 1)[0]
         return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})
-    draw = lorem_rng(rng)  # first, as faker_for(rng) came before the count was drawn
-    return " ".join(lorem_sentences(draw, rng.randint(2, 6)))
+    return " ".join(lorem_sentences(rng, 2, 6))
 
 
-def lorem_rng(rng: random.Random) -> random.Random:
-    """What `faker_for(rng)` seeds faker's generator with, drawn from rng as it does."""
-    return random.Random(rng.getrandbits(64))
+# faker's lorem sentence: 6 words +/-40%, i.e. `int(6 * randint(60, 140) / 100)`: 3 to 8 words.
+_WORDS_PER_SENTENCE = tuple(int(6 * spread / 100) for spread in range(60, 141))
+_MOST_WORDS = max(_WORDS_PER_SENTENCE)
 
 
-def lorem_sentences(draw: random.Random, nb: int) -> list[str]:
-    """faker's `sentences(nb)` from a generator seeded by lorem_rng, to the byte and the draw,
-    at a fraction of its cost: faker copies its 1,000-word list twice per sentence.
+def lorem_sentences(rng: random.Random, fewest: int, most: int) -> list[str]:
+    """Between fewest and most sentences shaped as faker's lorem `sentences` makes them: its
+    word list, 3 to 8 words as its `sentence` draws them, the first title-cased, a period.
 
-    Per sentence, as faker's lorem provider does: 6 words +/-40% (so 3 to 8: faker's `choice`
-    for a single word never happens), drawn with `choices`, the first one title-cased, then a
-    period. `randint` and `choices` are written out (the draws random.py makes, in its order:
-    `_randbelow` by getrandbits, then `floor(random() * n)` per word): each is two or three
-    Python calls deep there, and this runs for every zero-config answer.
+    All of it comes from one draw of 32-bit values (`rng.randbytes`), enough for the longest
+    answer, each value taken modulo what it picks from: faker draws a number per word
+    (`random.choices`, two Python calls deep each), and this runs for every zero-config answer.
     """
+    layout = _layout(most)
+    values = layout.unpack(rng.randbytes(layout.size))
     words = _lorem_words()
-    size = len(words)
-    rand, bits = draw.random, draw.getrandbits
+    size, shapes = len(words), len(_WORDS_PER_SENTENCE)
+    nb = fewest + values[0] % (most - fewest + 1)
     sentences = []
-    for _ in range(nb):
-        spread = bits(7)  # randint(60, 140): 60 + _randbelow(81), 81 taking 7 bits
-        while spread >= 81:
-            spread = bits(7)
-        count = int(6 * (60 + spread) / 100)
-        picked = [words[int(rand() * size)] for _ in range(count)]
+    at = 1 + most
+    for lengths in values[1 : 1 + nb]:
+        count = _WORDS_PER_SENTENCE[lengths % shapes]
+        picked = [words[v % size] for v in values[at : at + count]]
+        at += count
         picked[0] = picked[0].title()
         sentences.append(" ".join(picked) + ".")
     return sentences
+
+
+@functools.lru_cache(maxsize=8)  # `most` is one of the few the callers above pass
+def _layout(most: int) -> struct.Struct:
+    """The values lorem_sentences draws: how many sentences, each one's length, the words."""
+    return struct.Struct(f"<{1 + most + most * _MOST_WORDS}I")
 
 
 @functools.cache

@@ -1,5 +1,6 @@
 """The shortcuts on the non-streaming create path give the results of the code they replace:
-zero-config text, include[] copies, the context-size bound, plans left alone."""
+include[] copies, the context-size bound, plans left alone. (The zero-config text is no longer
+faker's `sentences` draw for draw: tests/unit/zeroconfig/test_generate.py checks its shape.)"""
 
 from __future__ import annotations
 
@@ -13,31 +14,7 @@ from mockserver.catalog import reasoning, rules
 from mockserver.catalog.includes import _json_copy, apply_includes
 from mockserver.catalog.models import unknown_model
 from mockserver.lazy_random import LazyRandom
-from mockserver.openai.request import parse_request
 from mockserver.plan import MessagePlan, Plan
-from mockserver.zeroconfig import generate
-
-
-def test_lorem_sentences_are_fakers_sentences_draw_for_draw() -> None:
-    for seed in range(500):
-        theirs, ours = random.Random(seed), random.Random(seed)
-        nb = 1 + seed % 6
-        fake = generate.faker_for(theirs)
-        expected = fake.sentences(nb=nb) if nb > 1 else [fake.sentence()]
-        assert generate.lorem_sentences(generate.lorem_rng(ours), nb) == expected
-        assert theirs.random() == ours.random()  # the caller's stream is left where faker left it
-
-
-def test_zero_config_text_is_drawn_in_the_order_faker_drew_it() -> None:
-    def faker_text(rng: random.Random) -> str:  # answer_text as it was written with faker
-        fake = generate.faker_for(rng)
-        return " ".join(fake.sentences(nb=rng.randint(2, 6)))
-
-    req = parse_request({"model": "gpt-4o", "input": "hi"}, strict=False)
-    for seed in range(200):
-        theirs, ours = random.Random(seed), random.Random(seed)
-        assert generate.answer_text(req, ours) == faker_text(theirs)
-        assert theirs.random() == ours.random()
 
 
 def test_json_copy_is_a_deep_copy_that_keeps_shared_parts_shared() -> None:

@@ -68,3 +68,35 @@ def test_dates_do_not_depend_on_the_clock() -> None:
     first = generate.json_for_schema(schema, random.Random(1))
     time.sleep(0.002)  # faker's default range ends now: it moved by 2 ms
     assert generate.json_for_schema(schema, random.Random(1)) == first
+
+
+def test_lorem_sentences_are_shaped_as_fakers_from_its_words() -> None:
+    # Not faker's `sentences` draw for draw any more (one randbytes draw instead of a second
+    # Mersenne Twister and a draw per word): its word list, lengths and shape.
+    words = set(generate._faker().get_words_list())
+    counts, lengths = set(), set()
+    for seed in range(300):
+        sentences = generate.lorem_sentences(random.Random(seed), 2, 6)
+        counts.add(len(sentences))
+        for sentence in sentences:
+            assert sentence.endswith(".") and sentence[0].isupper()
+            picked = sentence[:-1].split(" ")
+            lengths.add(len(picked))
+            assert {picked[0].lower(), *picked[1:]} <= {w.lower() for w in words} | words
+    assert counts == {2, 3, 4, 5, 6}
+    assert lengths == {3, 4, 5, 6, 7, 8}
+    assert len(generate.lorem_sentences(random.Random(0), 1, 1)) == 1
+
+
+def test_zero_config_text_depends_on_the_stream_only() -> None:
+    from mockserver.openai.request import parse_request
+
+    req = parse_request({"model": "gpt-4o", "input": "hi"}, strict=False)
+    first = generate.answer_text(req, random.Random(5))
+    assert generate.answer_text(req, random.Random(5)) == first
+    assert generate.answer_text(req, random.Random(6)) != first
+    body = {"model": "gpt-4o", "input": "hi"}
+    one = generate.answer_text(req, generate.content_rng(7, random.Random(0), body))
+    again = generate.answer_text(req, generate.content_rng(7, random.Random(1), dict(body)))
+    other = generate.answer_text(req, generate.content_rng(7, random.Random(0), {**body, "x": 1}))
+    assert one == again != other
