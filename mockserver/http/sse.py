@@ -3,16 +3,26 @@
 One frame per event: `event: TYPE`, `data: <compact JSON>`, blank line; no `[DONE]`
 (the Responses API ends a stream after its terminal event). JSON is compact and keeps
 non-ASCII text as UTF-8, as the real API sends it.
+
+`frame` is the one definition. The deltas of a part (openai/event_builder.Deltas) are framed
+from a template cut out of `frame` of one delta whose number, text, logprobs and padding are
+placeholders: a delta is then one bytes formatting, done in C for the whole part.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from itertools import repeat
+from operator import mod
 from typing import Any
 
+import orjson
+
 from mockserver.jsonbytes import dumps, dumps_or_refuse
+from mockserver.openai.event_builder import Deltas, Part, delta_event
 
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
@@ -46,11 +56,95 @@ def _event_line(event_type: Any) -> bytes:
     return str(event_type).encode()
 
 
+def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> list[bytes]:
+    """`frame` of every event of the parts, in order; each Deltas from its template."""
+    framed = iter(frames([p for p in parts if not isinstance(p, Deltas)], obfuscation=obfuscation))
+    out: list[bytes] = []
+    for part in parts:
+        if not isinstance(part, Deltas):
+            out.append(next(framed))
+        else:
+            out += delta_frames(part if obfuscation else replace(part, pads=None))
+    return out
+
+
+# Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped;
+# with how each shows in a frame.
+_SEQ, _TEXT, _LOGPROBS, _PAD = 0x7EDC_BA98_7654_3210, "\x00t", "\x00l", "\x00p"
+_SEQ_JSON, _TEXT_JSON, _LOGPROBS_JSON, _PAD_JSON = map(dumps, (_SEQ, _TEXT, _LOGPROBS, _PAD))
+
+
+def delta_frames(deltas: Deltas) -> list[bytes]:
+    """`frame` of each delta of the part, from one template of its frame."""
+    n, first, pads, logprobs, texts = (
+        len(deltas.texts),
+        deltas.first,
+        deltas.pads,
+        deltas.logprobs,
+        deltas.texts,
+    )
+    varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
+    plain = _plain(texts)
+    template = _template(deltas, varied, plain)
+    if template is None:
+        return [frame(deltas.event(k)) for k in range(n)]
+    columns: list[Iterable[Any]] = [
+        range(first, first + n),
+        map(str.encode, texts) if plain else map(dumps_or_refuse, texts),
+    ]
+    if varied and logprobs is not None:
+        columns.append(map(dumps_or_refuse, logprobs))
+    if pads is not None:
+        columns.append(pads)
+    try:
+        return list(map(mod, repeat(template), zip(*columns, strict=True)))
+    except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
+        return [frame(deltas.event(k)) for k in range(n)]
+
+
+def _plain(texts: Sequence[str]) -> bool:
+    """Whether JSON writes each text as its UTF-8 bytes between quotes (then they go into
+    frames as such): true when nothing in them is escaped, as an escape always adds bytes."""
+    joined = "".join(texts)
+    try:
+        return len(dumps_or_refuse(joined)) == len(joined.encode()) + 2
+    except (TypeError, UnicodeEncodeError):  # a lone surrogate: orjson refuses it
+        return False
+
+
+def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:
+    """The frame of the part's deltas with placeholders for what varies, as a bytes %-format
+    (in the order sequence_number, delta, logprobs if varied, obfuscation; the delta's
+    quotes in the template if `plain`); None if the frame does not show each placeholder
+    once, in that order (each delta is then framed alone)."""
+    has_logprobs, pad = deltas.logprobs is not None, deltas.pads is not None
+    event = delta_event(
+        deltas.type, _SEQ, deltas.where, _TEXT, [] if has_logprobs else None, _PAD if pad else None
+    )
+    holes = [(_SEQ_JSON, b"%d"), (_TEXT_JSON, b'"%b"' if plain else b"%b")]
+    if varied:
+        event["logprobs"] = _LOGPROBS
+        holes.append((_LOGPROBS_JSON, b"%b"))
+    if pad:
+        holes.append((_PAD_JSON, b'"%b"'))
+    data = frame(event)
+    at = [data.find(hole) for hole, _ in holes]
+    if any(data.count(hole) != 1 for hole, _ in holes) or at != sorted(at):
+        return None
+    template = data.replace(b"%", b"%%")
+    for hole, spec in holes:
+        template = template.replace(hole, spec)
+    return template
+
+
 def parse_frame(data: bytes) -> dict[str, Any]:
     """The event of a frame this module wrote (the JSON after `data: `)."""
-    # The standard library's parser: orjson reads integers past 64 bits as floats, which
-    # would not write back the same bytes. Only replays and tools read frames back.
-    event: dict[str, Any] = json.loads(data[data.index(b"\ndata: ") + 7 : -2])
+    body = data[data.index(b"\ndata: ") + 7 : -2]
+    # orjson reads integers past 64 bits as floats, which would not write back the same
+    # bytes: a parse that does not is made again by the standard library's parser.
+    event: dict[str, Any] = orjson.loads(body)
+    if dumps_or_refuse(event) != body:
+        event = json.loads(body)
     return event
 
 

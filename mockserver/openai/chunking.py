@@ -6,6 +6,7 @@ the deltas must end up with the text of the `.done` event and of the final Respo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,13 +53,29 @@ class Chunking:
             return []
         if self.explicit and "".join(self.explicit) == text:
             return [c for c in self.explicit if c]
-        return _SPLITTERS[self.mode](text, self.size)
+        return _split(self.mode, self.size, text)
 
     def split_arguments(self, text: str) -> list[str]:
         """The deltas for function-call arguments (none for empty arguments)."""
         if self.explicit and "".join(self.explicit) == text:
             return self.split(text)
-        return _SPLITTERS[self.arguments](text, self.size) if text else []
+        return _split(self.arguments, self.size, text) if text else []
+
+
+def _split(mode: ChunkMode, size: int, text: str) -> list[str]:
+    """The pieces of `text` in `mode`; a short text is cut once (a scripted reply comes back
+    with every request that matches its rule)."""
+    if len(text) > _CACHED_CHARS:
+        return _SPLITTERS[mode](text, size)
+    return list(_split_short(mode, size, text))
+
+
+_CACHED_CHARS = 2048  # bounded: 64 texts of at most 2k characters (~7 MB cut by `char`)
+
+
+@functools.lru_cache(maxsize=64)
+def _split_short(mode: ChunkMode, size: int, text: str) -> tuple[str, ...]:
+    return tuple(_SPLITTERS[mode](text, size))
 
 
 def split_words(text: str, _size: int = 0) -> list[str]:

@@ -1,12 +1,22 @@
-"""The builder of a stream's event list: sequence numbers, pacing roles, delta padding."""
+"""The builder of a stream's events: sequence numbers, pacing roles, delta padding.
+
+Events other than deltas are dicts. The deltas of one part (a text, a refusal, arguments)
+are kept together as one `Deltas`: events that differ only in their number, text, padding
+(and output_text's logprobs), so that a framer can write them all from one template
+(http/sse.py) and a stream of hundreds of deltas builds no dict per delta. `delta_event`
+is the one definition of a delta event; `Deltas.event` and every template derive from it.
+"""
 
 from __future__ import annotations
 
 import base64
 import enum
 import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import accumulate, repeat
+from operator import getitem
+from typing import Any, TypeAlias, cast
 
 from mockserver.openai.chunking import Chunking
 
@@ -14,7 +24,7 @@ Event = dict[str, Any]
 Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
 _POOL_BYTES = 768  # 1024 base64 characters
-_ALNUM_ONLY = str.maketrans("+/", "xQ")  # base64 -> letters and digits, as real padding is
+_ALNUM_ONLY = bytes.maketrans(b"+/", b"xQ")  # base64 -> letters and digits, as real padding is
 
 
 class Role(enum.Enum):
@@ -25,8 +35,90 @@ class Role(enum.Enum):
     DELTA = "delta"  # a text/arguments delta: ttft, then interval/tokens/delays
     OTHER = "other"  # rides with its neighbours (see schedule)
 
+    # Members are singletons compared by identity: hashed by it too, in C (Enum's own hash
+    # is a Python call, and the schedule looks up every event's role).
+    __hash__ = object.__hash__
+
 
 _DELTA = Role.DELTA
+_cut = cast(Callable[[bytes, slice], bytes], getitem)  # data[piece], mapped in C
+
+
+def delta_event(
+    type_: str,
+    sequence_number: int,
+    where: Mapping[str, Any],
+    text: str,
+    logprobs: list[Any] | None = None,
+    obfuscation: str | None = None,
+) -> Event:
+    """A delta event (`where`: item_id, output_index...), padded by `obfuscation` as in real
+    traffic: the keys in the API's order."""
+    event: Event = {"type": type_, "sequence_number": sequence_number, **where, "delta": text}
+    if logprobs is not None:
+        event["logprobs"] = logprobs
+    if obfuscation is not None:
+        event["obfuscation"] = obfuscation
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    """The consecutive delta events of one part, numbered from `first`.
+
+    logprobs: per delta (output_text deltas carry the key, [] when none); None: no key.
+    pads: per delta, the `obfuscation` padding (ASCII letters and digits); None: unpadded.
+    """
+
+    type: str
+    where: Mapping[str, Any]
+    first: int
+    texts: Sequence[str]
+    logprobs: Sequence[list[Any]] | None = None
+    pads: Sequence[bytes] | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def event(self, k: int) -> Event:
+        """The k-th delta as an event."""
+        logprobs, pads = self.logprobs, self.pads
+        return delta_event(
+            self.type,
+            self.first + k,
+            self.where,
+            self.texts[k],
+            None if logprobs is None else list(logprobs[k]),
+            None if pads is None else pads[k].decode(),
+        )
+
+
+Part: TypeAlias = Event | Deltas  # one event, or a run of deltas
+
+
+def flatten(parts: Sequence[Part]) -> list[Event]:
+    """Every event of the parts, in order (the deltas made into dicts)."""
+    return [e for part in parts for e in _events_of(part)]
+
+
+def _events_of(part: Part) -> Iterator[Event]:
+    if isinstance(part, Deltas):
+        yield from map(part.event, range(len(part)))
+    else:
+        yield part
+
+
+def others(parts: Sequence[Part]) -> list[tuple[int, Event]]:
+    """(index, event) of the events that are not in a Deltas (all of them, for a list of
+    dicts): the few that carry a response, an item or an error."""
+    out, i = [], 0
+    for part in parts:
+        if isinstance(part, Deltas):
+            i += len(part.texts)
+        else:
+            out.append((i, part))
+            i += 1
+    return out
 
 
 @dataclass
@@ -38,61 +130,55 @@ class EventList:
     obfuscation: bool = True
     reasoning_summary: bool = True
     partial_images: int = 0  # image generation: partial images asked for (the request's tool)
-    events: list[Event] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
     delta_texts: list[str] = field(default_factory=list)
-    _pool: str = ""
+    count: int = 0  # events so far: the next sequence number
+    _pool: bytes = b""
     _pos: int = 0
-    # (type, where, fields) of the last delta: the next one of the same part copies it.
-    _template: tuple[str, dict[str, Any], Event] | None = None
 
     def emit(self, type_: str, role: Role = Role.OTHER, **fields: Any) -> Event:
-        event: Event = {"type": type_, "sequence_number": len(self.events), **fields}
-        self.events.append(event)
+        event: Event = {"type": type_, "sequence_number": self.count, **fields}
+        self.parts.append(event)
         self.roles.append(role)
+        self.count += 1
         return event
 
-    def delta(
-        self, type_: str, text: str, where: dict[str, Any], logprobs: list[Any] | None = None
+    def deltas(
+        self,
+        type_: str,
+        texts: Sequence[str],
+        where: Mapping[str, Any],
+        logprobs: Sequence[list[Any]] | None = None,
     ) -> None:
-        """A delta event (`where`: item_id, output_index...), padded by `obfuscation` as in
-        real traffic. The hot path of rendering: one per chunk, so built by hand, each a copy
-        of the part's first delta with its number and text set (the keys keep their order)."""
-        events = self.events
-        template = self._template
-        if template is None or template[0] != type_ or template[1] is not where:
-            fields: Event = {"type": type_, "sequence_number": 0, **where, "delta": ""}
-            template = self._template = (type_, where, fields)
-        event = template[2].copy()
-        event["sequence_number"] = len(events)
-        event["delta"] = text
-        if logprobs is not None:
-            event["logprobs"] = logprobs
-        if self.obfuscation:
-            size = -len(text) % _PAD
-            end = self._pos + size
-            if end <= len(self._pool):  # inline: the pool's refill is rare
-                self._pos = end
-                event["obfuscation"] = self._pool[end - size : end]
-            else:
-                event["obfuscation"] = self._padding(size)
-        events.append(event)
-        self.roles.append(_DELTA)
-        self.delta_texts.append(text)
+        """One delta event per text (`where`: item_id, output_index...)."""
+        n = len(texts)
+        if not n:
+            return
+        pads = self._pads(texts) if self.obfuscation else None
+        self.parts.append(Deltas(type_, where, self.count, texts, logprobs, pads))
+        self.count += n
+        self.roles.extend([_DELTA] * n)
+        self.delta_texts.extend(texts)
 
-    def _padding(self, size: int) -> str:
-        """`size` random letters and digits, cut from a seeded pool (one draw per ~1k chars:
-        a draw per delta cost more than the rest of rendering it)."""
-        if self._pos + size > len(self._pool):
-            raw = base64.b64encode(self.rng.randbytes(_POOL_BYTES)).decode()
-            self._pool = self._pool[self._pos :] + raw.translate(_ALNUM_ONLY)
-            self._pos = 0
-        self._pos += size
-        return self._pool[self._pos - size : self._pos]
+    def _pads(self, texts: Sequence[str]) -> list[bytes]:
+        """Each text's padding to a multiple of 16 characters: random letters and digits, cut
+        in order from a seeded pool (one draw per ~1k characters, made when the pool runs
+        short: a draw per delta cost more than the rest of rendering it)."""
+        sizes = [-len(t) % _PAD for t in texts]
+        pool, pos = self._pool, self._pos
+        end = pos + sum(sizes)
+        if end > len(pool):
+            pool, end, pos = pool[pos:], end - pos, 0
+            while end > len(pool):
+                pool += base64.b64encode(self.rng.randbytes(_POOL_BYTES)).translate(_ALNUM_ONLY)
+            self._pool = pool
+        self._pos = end
+        ends = list(accumulate(sizes, initial=pos))
+        return list(map(_cut, repeat(pool), map(slice, ends, ends[1:])))
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
-        for chunk in self.chunking.split(text):
-            self.delta(type_, chunk, where)
+        self.deltas(type_, self.chunking.split(text), where)
 
     def added(self, index: int, item: Item) -> None:
         self.emit("response.output_item.added", output_index=index, item=item)

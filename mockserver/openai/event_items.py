@@ -8,6 +8,7 @@ output_item.done with the final item unchanged. Deltas join to the final texts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from mockserver.openai.event_builder import EventList, Item
@@ -62,16 +63,20 @@ def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> N
     text: str = part.get("text", "")
     chunks = b.chunking.split(text)
     logprobs = part.get("logprobs") or []
-    groups = spread_logprobs(logprobs, chunks) if logprobs else None
+    groups = spread_logprobs(logprobs, chunks) if logprobs else [[]] * len(chunks)
     annotations = list(enumerate(part.get("annotations") or []))
-    sent = 0
-    for k, chunk in enumerate(chunks):
-        group = groups[k] if groups is not None else []
-        b.delta("response.output_text.delta", chunk, where, group)
-        sent += len(chunk)
+    kind, start = "response.output_text.delta", 0
+    if annotations:
         # Real traffic announces an annotation right after the delta that completes its span.
-        while annotations and _annotation_end(annotations[0][1]) <= sent:
-            _annotation(b, where, *annotations.pop(0))
+        for k, sent in enumerate(accumulate(map(len, chunks)), 1):
+            if _annotation_end(annotations[0][1]) <= sent:
+                b.deltas(kind, chunks[start:k], where, groups[start:k])
+                start = k
+                while annotations and _annotation_end(annotations[0][1]) <= sent:
+                    _annotation(b, where, *annotations.pop(0))
+                if not annotations:
+                    break
+    b.deltas(kind, chunks[start:], where, groups[start:])
     for index, annotation in annotations:
         _annotation(b, where, index, annotation)
     done_logprobs = [_delta_logprob(lp) for lp in logprobs]
@@ -128,8 +133,8 @@ def emit_function_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
     arguments: str = item.get("arguments", "")
     b.added(index, _started(item, arguments=""))
-    for chunk in b.chunking.split_arguments(arguments):  # token-sized, as real traffic
-        b.delta("response.function_call_arguments.delta", chunk, where)
+    chunks = b.chunking.split_arguments(arguments)  # token-sized, as real traffic
+    b.deltas("response.function_call_arguments.delta", chunks, where)
     # Real traffic has been seen without `name` here; the spec and the SDK require it.
     b.emit(
         "response.function_call_arguments.done",

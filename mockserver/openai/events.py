@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
-from mockserver.openai.event_builder import Event, EventList, Role
+from mockserver.openai.event_builder import Event, EventList, Part, Role, flatten
 from mockserver.openai.event_items import item_events
 
 ErrorEvent = Literal["none", "flat", "nested"]
@@ -55,14 +55,22 @@ class StreamOptions:
 
 @dataclass(frozen=True)
 class EventStream:
-    """The events of one stream, with what pacing needs to know about each."""
+    """The events of one stream, with what pacing needs to know about each.
 
-    events: tuple[Event, ...]
+    `parts` holds the events in order, the deltas of each part as one `Deltas` (framed from a
+    template, never made into dicts on the way to the wire); `events` makes them all dicts.
+    """
+
+    parts: tuple[Part, ...]
     roles: tuple[Role, ...]
     delta_texts: tuple[str, ...]  # the text of each DELTA event, in order
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.roles)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(flatten(self.parts))
 
     @property
     def deltas(self) -> tuple[bool, ...]:
@@ -108,7 +116,7 @@ def render_events(
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
     b.emit(terminal, response=final)
-    return EventStream(tuple(b.events), tuple(b.roles), tuple(b.delta_texts))
+    return EventStream(tuple(b.parts), tuple(b.roles), tuple(b.delta_texts))
 
 
 def partial_images(tools: Any) -> int:

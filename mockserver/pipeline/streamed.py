@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
 
 from aiohttp import web
 
@@ -27,6 +26,7 @@ from mockserver.faults import admission, stream_actions
 from mockserver.http import sse
 from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
+from mockserver.openai.event_builder import Part, others
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.pipeline.middleware import exchange_of
 from mockserver.pipeline.store import StoredResponse
@@ -71,16 +71,17 @@ async def answer(request: web.Request, created: Created) -> web.StreamResponse:
 
 def _start_run(created: Created) -> tuple[Run, list[bytes]]:
     """The Run of the response, and the frames its own stream writes (framed once, here)."""
-    run, events = start_run(created)
+    run, parts = start_run(created)
     req = created.turn.req
     if req.include_obfuscation or req.background:
         return run, run.frames
-    return run, sse.frames(events, obfuscation=False)
+    return run, sse.stream_frames(parts, obfuscation=False)
 
 
-def start_run(created: Created) -> tuple[Run, Sequence[dict[str, Any]]]:
+def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
     """The Run of a streamed response and its events, paced and with its stream faults
-    applied: what SSE and the WebSocket mode write (each framed its own way)."""
+    applied: what SSE and the WebSocket mode write (each framed its own way). Without
+    stream faults the deltas stay `Deltas`, framed from a template: no dict per delta."""
     turn, req, stored = created.turn, created.turn.req, created.stored
     pacing = created.plan.stream if created.plan.stream is not None else Pacing()
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
@@ -92,15 +93,19 @@ def start_run(created: Created) -> tuple[Run, Sequence[dict[str, Any]]]:
     )
     rendered = render_events(created.response, rng, options)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
-    # Stream faults reshape the timeline (cut short, failed, incomplete).
-    faulted = admission.shape_stream(created.faults, rendered.events, offsets)
-    events: Sequence[dict[str, Any]] = rendered.events if faulted is None else faulted.events
-    if faulted is not None:
-        offsets = faulted.offsets
-    run = Run(events, offsets, stored)
+    # Stream faults reshape the timeline (cut short, failed, incomplete): on the events as
+    # dicts, which only a request with faults pays for.
+    rf = created.faults
+    faulted = admission.shape_stream(rf, rendered.events, offsets) if rf.faults else None
+    if faulted is None:
+        parts: Sequence[Part] = rendered.parts
+        run = Run(sse.stream_frames(parts), offsets, others(parts), stored)
+    else:
+        parts = faulted.events
+        run = Run.of_events(faulted.events, faulted.offsets, stored)
     if stored is not None:
         stored.live = run
-    return run, events
+    return run, parts
 
 
 async def _write_foreground(

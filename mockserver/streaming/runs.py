@@ -8,9 +8,10 @@ the items finished so far, then final), and followers (a background stream, GET
 stay for replay once it is finished.
 
 A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
-garbage collector), plus the few events that move the stored Response (lifecycle, items
-done, terminal). Publishing a delta is then a counter update: a stream of hundreds of
-deltas under load does no per-delta work here beyond that.
+garbage collector), plus where the few events that move the stored Response are (lifecycle,
+items done, terminal): an item or the final Response is read back from its frame when it is
+applied. Publishing a delta is then a counter update: a stream of hundreds of deltas under
+load does no per-delta work here beyond that.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import contextlib
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.http import sse
@@ -40,14 +41,16 @@ _MOVES = TERMINAL | LIFECYCLE | {"response.output_item.done"}
 class Run:
     def __init__(
         self,
-        events: Sequence[Event],
+        frames: list[bytes],
         offsets: Sequence[float],
+        shown: Iterable[tuple[int, Event]],
         stored: StoredResponse | None = None,
         clock: Callable[[], float] = time.monotonic,
-        frames: Sequence[bytes] | None = None,
     ) -> None:
-        """`frames`: the events' frames with obfuscation, if the caller has them already."""
-        self.frames: list[bytes] = list(frames) if frames is not None else sse.frames(events)
+        """`frames`: every event's SSE frame (with obfuscation); `shown`: (index, event) of
+        the events other than deltas, in order (the Run reads the response, the items and
+        the lifecycle from them; deltas only move the count)."""
+        self.frames = frames
         self.offsets = array("d", offsets)  # 8 bytes an offset, not a float object each
         self.stored = stored
         self.clock = clock
@@ -55,13 +58,30 @@ class Run:
         self.published = 0
         self.state: State = "running"
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
-        # (index, event) of the events that move the stored Response and are not out yet:
-        # each is dropped once applied (a long stream holds no snapshot it is past).
-        self._moves = deque((i, e) for i, e in enumerate(events) if e.get("type") in _MOVES)
-        self._response: dict[str, Any] = _first_response(events)
+        # (index, type, status) of the events that move the stored Response and are not out
+        # yet, dropped once applied. An item or a final Response is read back from its frame
+        # when applied: an open stream keeps its events once, as bytes.
+        shown = list(shown)
+        self._moves = deque(
+            (i, kind, e["response"]["status"] if kind in LIFECYCLE else "")
+            for i, e in shown
+            if (kind := e.get("type")) in _MOVES
+        )
+        self._response: dict[str, Any] = _first_response(e for _, e in shown)
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
         self._save()
+
+    @classmethod
+    def of_events(
+        cls,
+        events: Sequence[Event],
+        offsets: Sequence[float],
+        stored: StoredResponse | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Run:
+        """The Run of a list of events (a stream reshaped by its faults)."""
+        return cls(sse.frames(events), offsets, enumerate(events), stored, clock)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -85,7 +105,7 @@ class Run:
             return
         moves, changed = self._moves, False
         while moves and moves[0][0] < n:
-            self._apply(moves.popleft()[1])
+            self._apply(*moves.popleft())
             changed = True
         if n > self.published:
             self.published = n
@@ -95,15 +115,14 @@ class Run:
             self._save()
         self._wake()
 
-    def _apply(self, event: Event) -> None:
-        kind = event["type"]
+    def _apply(self, i: int, kind: str, status: str) -> None:
         if kind in LIFECYCLE:
-            self._response = {**self._response, "status": event["response"]["status"]}
+            self._response = {**self._response, "status": status}
         elif kind == "response.output_item.done":
-            self._items.append(event["item"])
+            self._items.append(sse.parse_frame(self.frames[i])["item"])
             self._response = {**self._response, "output": list(self._items)}
         else:
-            self._response = event["response"]
+            self._response = sse.parse_frame(self.frames[i])["response"]
 
     def cancel(self) -> None:
         """Stop producing; the Response ends `cancelled` (as the API shows it: no output)."""
@@ -161,7 +180,7 @@ class Run:
             self.stored.update(self._response)
 
 
-def _first_response(events: Sequence[Event]) -> dict[str, Any]:
+def _first_response(events: Iterable[Event]) -> dict[str, Any]:
     for event in events:
         if isinstance(event.get("response"), dict):
             response: dict[str, Any] = event["response"]

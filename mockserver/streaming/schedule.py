@@ -10,6 +10,8 @@ import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from itertools import accumulate, islice
+from operator import le
 from typing import Any, Literal
 
 from mockserver.openai import tokens
@@ -186,7 +188,10 @@ def delta_deadlines(
     """Absolute deadlines (ms) of the deltas: a nominal grid plus bounded jitter."""
     first = base + pacing.first_ms()
     if pacing.jitter_ms <= 0 and not pacing.delays_ms and not pacing.tokens_per_second:
-        return [first + i * pacing.interval_ms for i in range(len(texts))]  # the common case
+        interval = pacing.interval_ms
+        if not interval:
+            return [float(first)] * len(texts)
+        return [first + i * interval for i in range(len(texts))]  # the common case
     out: list[float] = []
     nominal = first
     for i, text in enumerate(texts):
@@ -210,23 +215,32 @@ def schedule(
     delta); later ones follow the event before them (a `.done` right after its last delta).
     Without any delta, the answer's events are due ttft after generation starts.
     """
-    base = pacing.queued_ms if Role.DEQUEUE in roles else 0.0
+    # The usual order: the starts, at most one dequeue, then the rest (each role is looked
+    # at in C, a few passes in all: the roles of a long stream are mostly deltas).
+    n, starts = len(roles), roles.count(Role.START)
+    usual = roles[:starts].count(Role.START) == starts and Role.DEQUEUE not in roles[starts + 1 :]
+    if usual:
+        dequeues = 1 if starts < n and roles[starts] is Role.DEQUEUE else 0
+    else:
+        dequeues = roles.count(Role.DEQUEUE)
+    base = pacing.queued_ms if dequeues else 0.0
     deltas = delta_deadlines(pacing, delta_texts, rng, base)
-    if len(deltas) != sum(r is Role.DELTA for r in roles):
+    if len(deltas) != roles.count(Role.DELTA):
         raise ValueError("delta_texts must have one text per DELTA event")
     lead = deltas[0] if deltas else base + pacing.first_ms()
-    start, dequeue, delta = Role.START, Role.DEQUEUE, Role.DELTA  # locals: a hot loop
-    offsets: list[float] = []
-    k, prev = 0, 0.0
-    for role in roles:
-        if role is delta:
-            at, k = deltas[k], k + 1
-        elif role is start:
-            at = 0.0
-        elif role is dequeue:
-            at = base
-        else:
-            at = lead if k == 0 else prev
-        prev = at if at > prev else prev
-        offsets.append(prev)
-    return offsets
+    # Each event's own time, then the running maximum. An OTHER event's own time is the
+    # first delta's: before it, it leads into it; after it, the maximum keeps the time of
+    # the event before (the deltas never go below the first).
+    if usual and (not deltas or deltas[-1] == lead):
+        # Every delta due at once, in the usual order: the own times never decrease.
+        return [0.0] * starts + [base] * dequeues + [lead] * (n - starts - dequeues)
+    own = {Role.START: 0.0, Role.DEQUEUE: base, Role.OTHER: lead, Role.DELTA: lead}
+    times: list[float]
+    if not deltas or deltas[-1] == lead:
+        times = list(map(own.__getitem__, roles))
+    else:
+        next_delta, delta = iter(deltas).__next__, Role.DELTA
+        times = [next_delta() if role is delta else own[role] for role in roles]
+    if all(map(le, times, islice(times, 1, None))):
+        return times  # already never decreasing (the usual order): the maximum is each time
+    return list(accumulate(times, max))

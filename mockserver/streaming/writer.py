@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from itertools import accumulate, islice
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 if TYPE_CHECKING:  # no aiohttp at import: streaming.schedule (pure) re-exports this module
@@ -249,10 +251,9 @@ class _Stream:
                 if isinstance(job, int):
                     self.acted = job
                     await self.actions[job]()
-                else:
-                    data, j = job
-                    await self.sink.write(data)
-                    self.progress(j)
+                else:  # (no name keeps the data once written: a paced stream waits long)
+                    await self.sink.write(job[0])
+                    self.progress(job[1])
         finally:
             self.waiter = None
             if self.handle is not None:
@@ -300,14 +301,14 @@ class _Stream:
                 self.handle = self.timer.call_at(now + _BACKOFF_S, self.fire)
                 return None
             # What is due by now joins this write (offsets[i] itself counts as due, whatever
-            # float rounding says), up to the next action and at most _BATCH_BYTES.
-            horizon = max(elapsed, at) + _SLACK_MS
-            j, size = i + 1, len(frames[i])
-            while j < n and offsets[j] <= horizon and size < _BATCH_BYTES:
-                if actions and j in actions:
-                    break
-                size += len(frames[j])
-                j += 1
+            # float rounding says), up to the next action and at most _BATCH_BYTES: found by
+            # bisection, not a Python step per frame.
+            j = bisect_right(offsets, max(elapsed, at) + _SLACK_MS, i + 1, n)
+            if actions:
+                j = min((k for k in actions if i < k < j), default=j)
+            if j > i + 1:  # stop once _BATCH_BYTES are reached
+                ends = list(accumulate(map(len, islice(frames, i, j))))
+                j = min(j, i + 1 + bisect_left(ends, _BATCH_BYTES))
             data = frames[i] if j == i + 1 else b"".join(frames[i:j])
             if not sink.write_now(data):
                 return (data, j)

@@ -33,6 +33,7 @@ from mockserver.http import sse
 from mockserver.http.body import parse_json_object
 from mockserver.http.exchange import Exchange
 from mockserver.jsonbytes import dumps
+from mockserver.openai.event_builder import flatten, others
 from mockserver.pipeline import create, streamed
 from mockserver.pipeline.middleware import close_exchange, open_exchange
 from mockserver.pipeline.store import StoredResponse
@@ -196,7 +197,7 @@ class _SocketSink:
 
 
 async def _stream(conn: Connection, created: Created, stream_id: str | None, ex: Exchange) -> None:
-    run, events = streamed.start_run(created)
+    run, parts = streamed.start_run(created)
     steering = created.plan.steering
     active = conn.steering.begin(created.response["id"], stream_id, steering != "refuse")
     ex.stream, ex.stream_completed = True, False
@@ -206,15 +207,15 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         sse_frames = [sse.unobfuscated(f) for f in sse_frames]
     frames = codec.frames_of(sse_frames, stream_id)
     rf = created.faults
-    for i, event in enumerate(events):  # an SSE-only (flat) error event: the socket's shape
+    for i, event in others(parts):  # an SSE-only (flat) error event: the socket's shape
         if event.get("type") == "error" and "error" not in event:
             frames[i] = codec.text_frame(codec.encode(_ws_error(event, rf), stream_id))
     faulted = rf.stream
     fault_actions = faulted.actions if faulted is not None else {}
-    boundaries = _boundaries(events) if steering == "item" else set()
+    boundaries = _boundaries(dict(others(parts)), len(run)) if steering == "item" else set()
     actions: dict[int, EventAction] = {}
     for i in sorted(set(fault_actions) | boundaries):
-        if i < len(events):
+        if i < len(run):
             at_boundary = active if i in boundaries else None
             actions[i] = _step(conn, stream_id, rf, fault_actions.get(i, []), at_boundary, i)
 
@@ -233,11 +234,11 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
             actions=actions,
             on_written=progress,
         )
-        for action in fault_actions.get(len(events), []):
+        for action in fault_actions.get(len(run), []):
             await _perform(conn, stream_id, action, rf)
         ex.stream_completed = True
     except Steered as steered:
-        run = _yield(conn, created, run, events, steered.index, stream_id, ex)
+        run = _yield(conn, created, run, flatten(parts), steered.index, stream_id, ex)
     except _LaneEnded:
         _not_active(conn, active)  # its events ended without a terminal event
         return
@@ -257,17 +258,21 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
         await _after_steered(conn, created, run, active)
 
 
-def _boundaries(events: Sequence[Mapping[str, Any]]) -> set[int]:
+def _boundaries(shown: Mapping[int, Mapping[str, Any]], n: int) -> set[int]:
     """Where a response may yield to steering: before the event after an output item is
     done, unless that event ends the response (then it completes, and the successor
-    follows). Only a response whose events end with its terminal event can yield."""
-    if not events or events[-1].get("type") not in TERMINAL:
+    follows). Only a response whose events end with its terminal event can yield.
+    `shown`: the n events but the deltas, by index (a delta neither ends an item nor the
+    response)."""
+    last = shown.get(n - 1)
+    if last is None or last.get("type") not in TERMINAL:
         return set()
     return {
-        i
-        for i in range(1, len(events))
-        if events[i - 1].get("type") == "response.output_item.done"
-        and events[i].get("type") not in TERMINAL
+        i + 1
+        for i, event in shown.items()
+        if event.get("type") == "response.output_item.done"
+        and i + 1 < n
+        and (shown.get(i + 1) or {}).get("type") not in TERMINAL
     }
 
 
@@ -352,7 +357,7 @@ def _yield(
     faults' own cut (stream_faults.fault_stream), decided late. Its Run is replaced."""
     steered = FaultSpec(kind="incomplete", reason="steered", trigger=Trigger(after_events=index))
     cut = fault_stream(events, run.offsets, [steered])
-    after = Run(cut.events, cut.offsets, created.stored, clock=run.clock)
+    after = Run.of_events(cut.events, cut.offsets, created.stored, clock=run.clock)
     after.t0 = run.t0
     if created.stored is not None:
         created.stored.live = after

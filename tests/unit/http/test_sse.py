@@ -7,6 +7,7 @@ from streamcases import CASES
 
 from mockserver import jsonbytes
 from mockserver.http import sse
+from mockserver.openai.event_builder import Deltas
 from mockserver.openai.events import render_events
 
 
@@ -78,3 +79,42 @@ def test_frames_is_frame_of_each_event() -> None:
         for obfuscation in (True, False):
             want = [sse.frame(e, obfuscation=obfuscation) for e in events]
             assert sse.frames(events, obfuscation=obfuscation) == want
+
+
+def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
+    """Deltas are framed from a template cut out of `frame`: the same bytes, whatever the
+    text (escaped or not, non-ASCII), the logprobs and the padding."""
+    texts = ["Hi", ' "q"', "a\\b", "tab\t", "é 👋", "\u2028", "%d %b", "", "x" * 40]
+    logprob = {"token": "Hi", "logprob": -0.5, "top_logprobs": [], "bytes": [72, 105]}
+    cases = [
+        Deltas("response.output_text.delta", {"item_id": "m%1", "output_index": 0}, 3, texts),
+        Deltas("response.refusal.delta", {"item_id": "r"}, 0, texts[:2], pads=[b"ab", b""]),
+        Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
+        Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
+        Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+    ]
+    for deltas in cases:
+        varied = deltas.logprobs is not None and any(deltas.logprobs)
+        assert sse._template(deltas, varied, plain=False) is not None  # not one by one
+        want = [sse.frame(deltas.event(k)) for k in range(len(deltas))]
+        assert sse.delta_frames(deltas) == want
+    for case in CASES:
+        rendered = render_events(CASES[case], random.Random(3))
+        for obfuscation in (True, False):
+            want = sse.frames(rendered.events, obfuscation=obfuscation)
+            assert sse.stream_frames(rendered.parts, obfuscation=obfuscation) == want
+
+
+def test_plain_texts_are_those_json_writes_between_quotes() -> None:
+    assert sse._plain(["Hi", " é 👋", "\u2028", "%d"])
+    for escaped in ('"', "\\", "\n", "\x00", "\ud800"):
+        assert not sse._plain(["ok", f"a{escaped}b"])
+
+
+def test_a_frame_parses_back_exactly_even_past_64_bit_integers() -> None:
+    for event in (
+        {"type": "x", "n": 1 << 70, "f": 0.1},
+        {"type": "y", "f": 1e-05, "z": -0.0, "s": "é 👋"},
+    ):
+        parsed = sse.parse_frame(sse.frame(event))
+        assert parsed == event and sse.frame(parsed) == sse.frame(event)

@@ -79,3 +79,13 @@ def test_invalid_mode_names_the_valid_ones() -> None:
 def test_invalid_size() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Chunking("fixed", size=0)
+
+
+def test_short_texts_are_cut_once_and_each_caller_gets_its_own_list() -> None:
+    chunking = Chunking("word")
+    short, long = "one two three", " ".join(["word"] * 1000)
+    first, second = chunking.split(short), chunking.split(short)
+    assert first == second == ["one", " two", " three"] and first is not second
+    first.append("x")
+    assert chunking.split(short) == ["one", " two", " three"]
+    assert "".join(chunking.split(long)) == long  # past the cached size: cut every time

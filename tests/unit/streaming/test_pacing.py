@@ -277,3 +277,41 @@ async def test_start_can_be_in_the_past() -> None:
         [b"a", b"b"], [0, 100], sink, clock=clock, sleep=clock.sleep, start=clock.now - 0.06
     )
     assert [(round(t), d) for t, d in sink.writes] == [(0, b"a"), (40, b"b")]
+
+
+def _running_max_of_own_times(
+    pacing: Pacing, roles: list[Role], rng: random.Random, texts: list[str]
+) -> list[float]:
+    """`schedule` as its docstring defines it, one event at a time: what its fast paths
+    (all at once in the usual order, running maximum skipped) must agree with."""
+    base = pacing.queued_ms if Q in roles else 0.0
+    deltas = delta_deadlines(pacing, texts, rng, base)
+    lead = deltas[0] if deltas else base + pacing.first_ms()
+    out, k, prev = [], 0, 0.0
+    for role in roles:
+        if role is D:
+            at, k = deltas[k], k + 1
+        else:
+            at = {S: 0.0, Q: base}.get(role, lead if k == 0 else prev)
+        prev = max(prev, at)
+        out.append(prev)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_schedule_agrees_with_its_definition_event_by_event(seed: int) -> None:
+    pick = random.Random(seed)
+    usual = [S] * pick.randint(1, 2) + [Q] * pick.randint(0, 1)
+    rest = [pick.choice((D, X)) for _ in range(pick.randint(0, 30))]
+    roles = usual + rest if seed % 3 else [pick.choice((S, Q, D, X)) for _ in range(20)]
+    texts = ["word "] * roles.count(D)
+    settings = [
+        {},
+        {"ttft_ms": 5.0, "queued_ms": 2.0},
+        {"ttft_ms": 5.0, "interval_ms": 3.0, "jitter_ms": 2.0},
+        {"delays_ms": (4.0, 0.0, 1.0), "queued_ms": 9.0},
+    ]
+    for setting in settings:
+        pacing = Pacing(**setting)  # type: ignore[arg-type]
+        want = _running_max_of_own_times(pacing, roles, random.Random(seed), texts)
+        assert schedule(pacing, roles, random.Random(seed), texts) == want

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from streamcases import CASES
 
+from mockserver.http import sse
+from mockserver.openai.event_builder import others
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.pipeline.store import Store, StoredResponse
 from mockserver.streaming.runs import Run
@@ -22,7 +24,7 @@ def stored_run(case: str = "web-search", background: bool = False, **pacing: Any
     store = Store(seed=1, max_stored=10)
     tenant = store.tenant("key")
     stored = StoredResponse(tenant, final, [], None)
-    return Run(rendered.events, offsets, stored)
+    return Run(sse.stream_frames(rendered.parts), offsets, others(rendered.parts), stored)
 
 
 def body(run: Run) -> dict[str, object]:
@@ -105,4 +107,4 @@ async def test_cancel_stops_the_producer() -> None:
 
 def test_a_run_needs_a_response_event() -> None:
     with pytest.raises(ValueError, match=r"response\.created"):
-        Run([{"type": "error", "sequence_number": 0}], [0.0])
+        Run.of_events([{"type": "error", "sequence_number": 0}], [0.0])
