@@ -53,7 +53,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app[EXCHANGE_SINKS] = []
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
-    app.on_response_prepare.append(add_openai_headers)  # x-ratelimit-* on create answers too
+    # The one on_response_prepare hook: OpenAI and x-ratelimit-* headers, open streams.
+    app.on_response_prepare.append(add_openai_headers)
     app.on_startup.append(_warm_up)
     app.cleanup_ctx.append(streamed.track_background_tasks)  # background responses
     app.add_routes(responses.routes)
@@ -67,7 +68,7 @@ def create_app(config: Config | None = None) -> web.Application:
         record.install(app, config)
     admin.install(app)  # /_mock/ admin API and the request journal (after the scenarios)
     # GET /_mock/metrics, the open-streams gauge, and a sink counting every exchange.
-    app[EXCHANGE_SINKS].append(metrics.install(app).observe)
+    app[EXCHANGE_SINKS].append(metrics.install(app, prepare_hook=False).observe)
     app[EXCHANGE_SINKS].append(log_exchange)
     return app
 

@@ -65,9 +65,19 @@ SYSTEM_CLOCK = SystemClock()
 def format_duration(seconds: float) -> str:
     """A duration as the API writes it (Go style): `12ms`, `1.898s`, `6m0s`, `1h0m0s`.
 
-    Rounded up to the millisecond, so a client that waits exactly this long is never early.
+    Rounded up to the millisecond, so a client that waits exactly this long is never early;
+    a millionth of a millisecond over a whole one is float noise (`round(ms, 6)` first).
     """
-    return _milliseconds(math.ceil(round(seconds * 1000, 6)) if seconds > 0 else 0)
+    if not seconds > 0:  # NaN included
+        return "0s"
+    ms = seconds * 1000
+    whole = math.floor(ms)
+    over = ms - whole  # exact (Sterbenz)
+    if over > 1e-6:  # every answer's reset headers: round(ms, 6) is above `whole`, no need
+        whole += 1  # to round (a decimal conversion each)
+    elif over:
+        whole = math.ceil(round(ms, 6))
+    return _milliseconds(whole)
 
 
 @functools.lru_cache(maxsize=1024)

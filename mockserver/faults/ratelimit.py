@@ -31,6 +31,7 @@ from mockserver.faults.ratelimit_spec import (
 )
 
 __all__ = [
+    "RATELIMIT_HEADERS",
     "Admission",
     "LimitScope",
     "RateLimitSpec",
@@ -89,15 +90,40 @@ class Snapshot(NamedTuple):
     remaining_tokens: int
     reset_tokens: float
 
+    def header_pairs(self) -> list[tuple[str, str]]:
+        """The x-ratelimit-* headers in the API's order, as pairs (an answer's headers take
+        them in one `extend`)."""
+        text = _TEXTS.get  # int -> str costs more than this lookup, and the texts repeat
+        limit_req, limit_tok = self.limit_requests, self.limit_tokens
+        left_req, left_tok = self.remaining_requests, self.remaining_tokens
+        return [
+            ("x-ratelimit-limit-requests", text(limit_req) or _text(limit_req)),
+            ("x-ratelimit-limit-tokens", text(limit_tok) or _text(limit_tok)),
+            ("x-ratelimit-remaining-requests", text(left_req) or _text(left_req)),
+            ("x-ratelimit-remaining-tokens", text(left_tok) or _text(left_tok)),
+            ("x-ratelimit-reset-requests", format_duration(self.reset_requests)),
+            ("x-ratelimit-reset-tokens", format_duration(self.reset_tokens)),
+        ]
+
     def headers(self) -> dict[str, str]:
-        return {
-            "x-ratelimit-limit-requests": str(self.limit_requests),
-            "x-ratelimit-limit-tokens": str(self.limit_tokens),
-            "x-ratelimit-remaining-requests": str(self.remaining_requests),
-            "x-ratelimit-remaining-tokens": str(self.remaining_tokens),
-            "x-ratelimit-reset-requests": format_duration(self.reset_requests),
-            "x-ratelimit-reset-tokens": format_duration(self.reset_tokens),
-        }
+        return dict(self.header_pairs())
+
+
+# Limits and counts as text, kept (bounded): every answer shows the same limits and often
+# the same remaining counts, and an int's str() costs ~1,000 instructions, a lookup ~300.
+_TEXTS: dict[int, str] = {}
+_MAX_TEXTS = 4096
+
+
+def _text(n: int) -> str:
+    if len(_TEXTS) >= _MAX_TEXTS:
+        _TEXTS.clear()
+    text = _TEXTS[n] = str(n)
+    return text
+
+
+# The names `header_pairs` gives.
+RATELIMIT_HEADERS = frozenset(name for name, _ in Snapshot(0, 0, 0.0, 0, 0, 0.0).header_pairs())
 
 
 @dataclass(frozen=True)
@@ -172,14 +198,14 @@ class RateLimiter:
         Admission charges an estimate (input + max_output_tokens); a refund or a further charge
         here keeps the buckets equal to what was really used. Never refuses.
         """
-        if not admission.ok or tokens_delta == 0:
+        if admission.refusal is not None or tokens_delta == 0:  # not `.ok`: a call less
             return
         now = self.clock.monotonic()
         for key in admission.charged:
             pair = self._buckets.get(key)
-            if pair is not None and pair[1] is not None:
-                pair[1].refill(now)
-                pair[1].level = min(pair[1].capacity, pair[1].level - tokens_delta)
+            if pair is not None and (tokens := pair[1]) is not None:
+                tokens.refill(now)
+                tokens.level = min(tokens.capacity, tokens.level - tokens_delta)
 
     def peek(self, scopes: Sequence[LimitScope]) -> Snapshot:
         """The headers' numbers without charging anything."""

@@ -22,7 +22,7 @@ from mockserver.http.exchange import RATE_LIMITED_NOTE, Exchange
 
 METRICS_PATH = "/_mock/metrics"
 _ADMIN_PREFIX = "/_mock/"
-_SSE = "text/event-stream"
+EVENT_STREAM = "text/event-stream"  # the Content-Type that makes an answer a stream
 _RATE_LIMIT_STATUS = 429
 # Set by the rate limiter (not by a scripted `error: rate_limit_exceeded` rule, which is a
 # fault the scenario asked for): the Exchange note that marks a limiter rejection.
@@ -136,13 +136,18 @@ class Metrics:
         return web.Response(body=encode(self.registry), headers={"Content-Type": content_type})
 
     async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
-        # A stream is open from its headers until the task handling this one request ends,
-        # whether it finished, was cut by a fault, or was cancelled because the client left.
-        # (request.task is the connection's task, which outlives the request on keep-alive;
-        # prepare() runs inside the per-request task, so current_task() is the right one.)
+        """The hook `install` adds (an app built by create_app has the middleware's one hook
+        call `count_stream` instead): an event stream counts as open."""
         # The header itself: `response.content_type` parses it on every answer.
-        if not response.headers.get(hdrs.CONTENT_TYPE, "").startswith(_SSE):
-            return
+        if response.headers.get(hdrs.CONTENT_TYPE, "").startswith(EVENT_STREAM):
+            self.count_stream()
+
+    def count_stream(self) -> None:
+        """An event stream's headers are going out: it is open until the task handling
+        this one request ends, whether it finished, was cut by a fault, or was cancelled
+        because the client left. (request.task is the connection's task, which outlives
+        the request on keep-alive; prepare() runs inside the per-request task, so
+        current_task() is the right one.)"""
         task = asyncio.current_task()
         if task is None:  # prepare() outside a task: nothing would tell us when it ends
             return
@@ -163,12 +168,17 @@ def _fault_kinds(fault: str) -> tuple[str, ...]:
 METRICS_KEY = web.AppKey("mockserver.observe.metrics", Metrics)
 
 
-def install(app: web.Application, metrics: Metrics | None = None) -> Metrics:
-    """Add GET /_mock/metrics and stream counting to an app that is not frozen yet."""
+def install(
+    app: web.Application, metrics: Metrics | None = None, *, prepare_hook: bool = True
+) -> Metrics:
+    """Add GET /_mock/metrics and stream counting to an app that is not frozen yet.
+    `prepare_hook=False`: the app's own on_response_prepare hook calls `count_stream`
+    (create_app's does: each hook is a coroutine call on every answer)."""
     metrics = metrics or Metrics()
     app[METRICS_KEY] = metrics
     app.router.add_get(METRICS_PATH, metrics.handle)
-    app.on_response_prepare.append(metrics.on_response_prepare)
+    if prepare_hook:
+        app.on_response_prepare.append(metrics.on_response_prepare)
     return metrics
 
 

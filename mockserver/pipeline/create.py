@@ -48,7 +48,7 @@ from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
-from mockserver.pipeline.middleware import API_KEY, REQUEST_FAULTS, exchange_of, tenant_of
+from mockserver.pipeline.middleware import ATTACHED, Attached
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
@@ -104,10 +104,11 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     app = request.app
     raw = await read_body(request, app[CONFIG].max_body_bytes)  # 1
     await warmed_up(app)
-    incoming = Incoming(
-        raw, tenant_of(request), request.get(API_KEY, ""), exchange_of(request), request.headers
-    )
-    created = await create(app, incoming, _HttpTransport(request))  # 2-8
+    attached = request[ATTACHED]
+    tenant = attached.tenant
+    assert tenant is not None  # /v1/: the middleware named it
+    incoming = Incoming(raw, tenant, attached.api_key, attached.exchange, request.headers)
+    created = await create(app, incoming, _HttpTransport(request, attached))  # 2-8
     if not isinstance(created, Created):
         return created  # a pre-answer fault ended the exchange
     return await answer(request, created)  # 9
@@ -294,13 +295,14 @@ async def _strike(transport: Transport[Answer], rf: RequestFaults, hit: Choice) 
 class _HttpTransport:
     """The HTTP request a create answers on."""
 
-    __slots__ = ("_request",)
+    __slots__ = ("_attached", "_request")
 
-    def __init__(self, request: web.Request) -> None:
+    def __init__(self, request: web.Request, attached: Attached) -> None:
         self._request = request
+        self._attached = attached
 
     def began(self, rf: RequestFaults) -> None:
-        self._request[REQUEST_FAULTS] = rf  # what the x-ratelimit-* headers say
+        self._attached.faults = rf  # what the x-ratelimit-* headers say
 
     async def before_answer(
         self, rf: RequestFaults, faults: Sequence[FaultSpec]

@@ -13,23 +13,53 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import istr
 
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
 from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError, mask_key
+from mockserver.faults.ratelimit import RATELIMIT_HEADERS
 from mockserver.faults.request import RequestFaults, settle
 from mockserver.http.exchange import Exchange
+from mockserver.observe.metrics import EVENT_STREAM, METRICS_KEY
 from mockserver.pipeline.store import Tenant
 
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-TENANT_KEY = web.RequestKey("tenant", Tenant)
-EXCHANGE_KEY = web.RequestKey("exchange", Exchange)
-# A create request's failure-injection state: what its x-ratelimit-* headers say.
-REQUEST_FAULTS = web.RequestKey("faults", RequestFaults)
-API_KEY = web.RequestKey("api_key", str)
 OPENAI_VERSION = "2020-10-01"
+# The hook's header names, as istr: the answer's CIMultiDict takes them without folding case.
+_REQUEST_ID = istr("x-request-id")
+_PROCESSING_MS = istr("openai-processing-ms")
+_SCENARIO = istr("x-mock-scenario")
+_RULE = istr("x-mock-rule")
+# The headers of every answer that never change, and every name the hook may set (an
+# answer that already has one of them keeps its own value).
+_STATIC_HEADERS = (
+    (istr("openai-version"), OPENAI_VERSION),
+    (istr("openai-organization"), "mockserver"),
+)
+_HOOK_HEADERS = frozenset(
+    {_REQUEST_ID, _PROCESSING_MS, _SCENARIO, _RULE, *RATELIMIT_HEADERS}
+    | {name for name, _ in _STATIC_HEADERS}
+)
+
+
+class Attached:
+    """What the middleware and the create steps attach to one HTTP request, under one
+    request key: its exchange record, the tenant and key its credentials named (on /v1/),
+    and a create request's failure-injection state (what its x-ratelimit-* headers say)."""
+
+    __slots__ = ("api_key", "exchange", "faults", "tenant")
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+        self.tenant: Tenant | None = None
+        self.api_key = ""
+        self.faults: RequestFaults | None = None
+
+
+ATTACHED = web.RequestKey("mockserver", Attached)
 
 _SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 _NO_KEY = (
@@ -47,12 +77,12 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
     app = request.app
     path = request.path
     ex = open_exchange(app, request.method, path, _retry_count(request))
-    request[EXCHANGE_KEY] = ex
+    attached = request[ATTACHED] = Attached(ex)
     start = time.perf_counter()
     try:
         try:
             if path.startswith("/v1/"):
-                _enter_tenant(request, app, ex)
+                _enter_tenant(request, app, attached)
             response = await handler(request)
         except MockError as exc:
             response = error_response(request, exc)
@@ -97,30 +127,29 @@ def _retry_count(request: web.Request) -> int:
         return 0
 
 
-def _enter_tenant(request: web.Request, app: web.Application, ex: Exchange) -> None:
+def _enter_tenant(request: web.Request, app: web.Application, attached: Attached) -> None:
     """The API key names the tenant (raises AuthenticationError without a valid one)."""
-    key = authenticate(request)
-    request[API_KEY] = key
-    tenant = app[STORE].tenant(key)
-    request[TENANT_KEY] = tenant
-    ex.tenant = tenant.name
+    key = attached.api_key = authenticate(request, app)
+    tenant = attached.tenant = app[STORE].tenant(key)
+    attached.exchange.tenant = tenant.name
 
 
 def error_response(request: web.Request, exc: MockError) -> web.Response:
-    ex: Exchange | None = request.get(EXCHANGE_KEY)
-    if ex is not None:
+    attached = request.get(ATTACHED)
+    if attached is not None:
+        ex = attached.exchange
         ex.error_code = exc.code or exc.type
         ex.status = exc.status
     return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
 
 
-def authenticate(request: web.Request) -> str:
+def authenticate(request: web.Request, app: web.Application) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationError(_NO_KEY, code="authentication_required")
-    allowed = request.app[CONFIG].api_keys
+    allowed = app[CONFIG].api_keys
     if allowed and key not in allowed:
         raise AuthenticationError(
             f"Incorrect API key provided: {mask_key(key)}. You can find your API key at "
@@ -131,37 +160,57 @@ def authenticate(request: web.Request) -> str:
 
 
 def tenant_of(request: web.Request) -> Tenant:
-    return request[TENANT_KEY]
+    """The tenant the request's API key named (requests under /v1/ only)."""
+    tenant = request[ATTACHED].tenant
+    if tenant is None:
+        raise LookupError(f"{request.path} has no tenant: only /v1/ requests name one")
+    return tenant
 
 
-async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: the headers every real answer carries, streams included, and
-    x-ratelimit-* on every answer to a create request (one hook: each is a coroutine call)."""
-    ex: Exchange | None = request.get(EXCHANGE_KEY)
-    headers = response.headers
-    if ex is not None:
-        headers.setdefault("x-request-id", ex.request_id)
-        elapsed = int((time.time() - ex.started_at) * 1000)
-        headers.setdefault("openai-processing-ms", str(elapsed))
-        if ex.scenario:
-            headers.setdefault("x-mock-scenario", ex.scenario)
-        if ex.rule:
-            headers.setdefault("x-mock-rule", ex.rule)
-    headers.setdefault("openai-version", OPENAI_VERSION)
-    headers.setdefault("openai-organization", "mockserver")
-    rf = request.get(REQUEST_FAULTS)
-    if rf is not None:
-        for name, value in ratelimit_headers(rf).items():
-            headers.setdefault(name, value)
+def api_key_of(request: web.Request) -> str:
+    """The API key of a request under /v1/ ("" elsewhere)."""
+    return request[ATTACHED].api_key
 
 
 def exchange_of(request: web.Request) -> Exchange:
     """The Exchange the middleware attached to this request."""
-    return request[EXCHANGE_KEY]
+    return request[ATTACHED].exchange
 
 
-def ratelimit_headers(rf: RequestFaults) -> dict[str, str]:
+async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare, the app's one hook: the headers every real answer carries,
+    streams included, x-ratelimit-* on every answer to a create request; and an event
+    stream counted as open in the metrics (observe/metrics.py) until its request ends."""
+    pairs: list[tuple[str, str]]
+    try:
+        attached = request[ATTACHED]
+    except KeyError:  # aiohttp answered before the middleware ran (a refused Expect)
+        pairs = list(_STATIC_HEADERS)
+    else:
+        ex = attached.exchange
+        elapsed = int((time.time() - ex.started_at) * 1000)
+        pairs = [(_REQUEST_ID, ex.request_id), (_PROCESSING_MS, str(elapsed))]
+        if ex.scenario:
+            pairs.append((_SCENARIO, ex.scenario))
+        if ex.rule:
+            pairs.append((_RULE, ex.rule))
+        pairs += _STATIC_HEADERS
+        if attached.faults is not None:
+            pairs += ratelimit_headers(attached.faults)
+    headers = response.headers
+    if headers.keys().isdisjoint(_HOOK_HEADERS):
+        headers.extend(pairs)  # the usual answer: all of them in one go
+    else:
+        for name, value in pairs:  # an answer that set some itself (a 429's) keeps them
+            headers.setdefault(name, value)
+    if headers.get(hdrs.CONTENT_TYPE, "").startswith(EVENT_STREAM):
+        metrics = request.app.get(METRICS_KEY)
+        if metrics is not None:
+            metrics.count_stream()
+
+
+def ratelimit_headers(rf: RequestFaults) -> list[tuple[str, str]]:
     """x-ratelimit-*: the state as of admission, once the answer's real usage is settled."""
     settle(rf)
     snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
-    return snapshot.headers()
+    return snapshot.header_pairs()

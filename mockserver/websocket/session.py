@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 from mockserver.appkeys import CONFIG
 from mockserver.errors import MockError
 from mockserver.observe.metrics import METRICS_KEY
-from mockserver.pipeline.middleware import API_KEY, exchange_of, tenant_of
+from mockserver.pipeline.middleware import api_key_of, exchange_of, tenant_of
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.websocket import answer, codec
 from mockserver.websocket.errors import error_event
@@ -53,7 +53,7 @@ class Connection:
         self.ws = ws
         self.transport = request.transport
         self.tenant: Tenant = tenant_of(request)
-        self.api_key: str = request.get(API_KEY, "")
+        self.api_key: str = api_key_of(request)
         self.headers: Mapping[str, str] = request.headers
         self.lanes = Lanes(config.ws_max_streams, LANE_DEPTH)
         self.steering = Steering(self.tenant.ids)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
-from mockserver.clock import format_duration
+from mockserver.clock import _milliseconds, format_duration
 from mockserver.faults.error_catalog import (
     PRESETS,
     ErrorContext,
@@ -214,3 +217,19 @@ def test_presets_are_valid_error_specs() -> None:
 )
 def test_duration_format(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_duration_format_skips_rounding_only_where_it_cannot_matter() -> None:
+    """The fast path (a millionth of a millisecond clear of a whole one) gives what the
+    definition, `ceil(round(ms, 6))`, gives: random durations, and ones at the edges."""
+    rng = random.Random(12)
+    samples = [rng.uniform(0, 5) for _ in range(20_000)]
+    samples += [rng.uniform(0, 4000) for _ in range(20_000)]
+    samples += [
+        n / 1000 + d for n in range(0, 3000, 7) for d in (0, 1e-10, 4e-10, 6e-10, 1e-9, 2e-9)
+    ]
+    samples += [1 / 166.66666666666666, 0.006, 39 / 500_000, 1e-12, 5e-4, 7.0000005e-3]
+    for seconds in samples:
+        want = math.ceil(round(seconds * 1000, 6)) if seconds > 0 else 0
+        assert format_duration(seconds) == _milliseconds(want), seconds
+    assert format_duration(math.nan) == "0s" and format_duration(-1.0) == "0s"
