@@ -39,16 +39,16 @@ def test_trace_moves_prints_the_three_rows() -> None:
 
 
 # What one create request may cost in module moves and mockserver calls, with room for small
-# changes. Measured at the end of issue 12's performance pass: 103 / 113 / 151 moves and
-# 182 / 184 / 293 calls; after main brought conversations, compaction and the agent-loop check
-# onto the path (five modules): 112 / 122 / 160 moves, 209 / 213 / 325 calls; after the
-# create steps 2-7 skipped what a plain request does not need (and main's stream changes
-# merged): 98 / 101 / 146 moves, 185 / 180 / 286 calls. A step that starts walking through more modules, or a facade that
-# comes back, fails here: look at `python bench/trace_moves.py --modules` before raising them.
+# changes. On 81367f4 (issue 12's start): 112 / 130 / 165 moves. After the round-two passes:
+# 112 / 122 / 160 moves, 209 / 213 / 325 calls. After round three's speed pass (steps 2-7
+# skip what a plain request does not need, render and store in fewer hops, streams framed
+# from templates, one headers hook): 69 / 76 / 122 moves, 126 / 131 / 239 calls. A step that
+# starts walking through more modules, or a facade that comes back, fails here: look at
+# `python bench/trace_moves.py --modules` before raising them.
 CEILINGS = {
-    "zero-config, JSON": (100, 188),
-    "scenario, JSON": (103, 182),
-    "scenario, streamed": (148, 290),
+    "zero-config, JSON": (72, 132),
+    "scenario, JSON": (79, 137),
+    "scenario, streamed": (126, 246),
 }
 
 
