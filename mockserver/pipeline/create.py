@@ -181,8 +181,7 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
-    if opened.earlier or type(body.get("input")) is not str:  # a lone user message passes it
-        loop_check.check(tenant, opened.earlier, req.input_items, kept)
+    loop_check.check(tenant, opened.earlier, req.input_items, kept)
     rng = generate.content_rng(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 
@@ -316,12 +315,10 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     conversation, compact it past context_management's threshold and add its items."""
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response = render(turn, plan, model, now)
-    if opened is not None and opened.compact_threshold is not None:
-        response = conversations.finish_response(turn, opened, model, response)
+    response = conversations.finish_response(turn, opened, model, render(turn, plan, model, now))
     note_usage(rf, response)
     stored = store_response(store, turn, response) if turn.req.store else None
-    if opened is not None and opened.conversation is not None:  # once the response completes
+    if opened.conversation is not None:  # joins it once the response completes
         conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
