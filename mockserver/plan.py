@@ -8,7 +8,7 @@ decision separate from the rendering is what makes a streamed answer and a JSON 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # annotations only: these packages import this module
@@ -61,6 +61,20 @@ ItemPlan = MessagePlan | FunctionCallPlan | ReasoningPlan | VerbatimPlan
 Status = Literal["completed", "incomplete", "failed"]
 
 
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """What rendering a plan gives whatever the request asks, worked out by pipeline/render.py
+    when it renders a scenario's plan a second time (a static rule's plan answers every
+    request the rule matches), from a render of its own."""
+
+    # The prefix of each hex id a render draws (the response's, then one per item) when that
+    # is all it draws, so that `IdFactory.hex_ids` draws them in one call; None: an item
+    # draws otherwise (a function call, a verbatim item).
+    id_prefixes: tuple[str, ...] | None
+    output_tokens: int  # usage.output_tokens of its output, while the output budget cuts none
+    include_free: bool  # a request that includes nothing changes nothing of its output
+
+
 @dataclass(frozen=True)
 class Plan:
     items: tuple[ItemPlan, ...]
@@ -80,3 +94,6 @@ class Plan:
     reasoning_tokens: int | None = None
     scenario: str | None = None
     rule: str | None = None
+    # Set once by pipeline/render.py on a scenario's plan (not an init field: a plan made
+    # from this one by dataclasses.replace starts without it).
+    rendering: Rendering | None = field(default=None, init=False, compare=False, repr=False)

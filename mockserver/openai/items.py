@@ -8,10 +8,18 @@ from typing import Any
 from mockserver.openai.ids import IdFactory, item_id_prefix
 from mockserver.plan import FunctionCallPlan, ItemPlan, MessagePlan, ReasoningPlan, VerbatimPlan
 
+# The kinds of item whose render draws one id and nothing else, and its prefix: a render of
+# such items can take ids drawn beforehand, in one call (`IdFactory.hex_ids`).
+ONE_ID: dict[type[ItemPlan], str] = {MessagePlan: "msg", ReasoningPlan: "rs"}
 
-def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> dict[str, Any]:
+
+def render_item(
+    plan: ItemPlan, ids: IdFactory, item_id: str | None = None, status: str = "completed"
+) -> dict[str, Any]:
+    """The output item of plan. item_id: the id of a ONE_ID kind, drawn beforehand with its
+    prefix; None: drawn here."""
     if isinstance(plan, MessagePlan):
-        return message_item(plan, ids, status)
+        return message_item(plan, item_id or ids.hex_id(ONE_ID[MessagePlan]), status)
     if isinstance(plan, FunctionCallPlan):
         call = {
             "id": ids.hex_id("fc"),
@@ -25,11 +33,11 @@ def render_item(plan: ItemPlan, ids: IdFactory, status: str = "completed") -> di
         call["name"] = plan.name
         return call
     if isinstance(plan, ReasoningPlan):
-        return reasoning_item(plan, ids.hex_id("rs"))
+        return reasoning_item(plan, item_id or ids.hex_id(ONE_ID[ReasoningPlan]))
     return verbatim_item(plan, ids)
 
 
-def message_item(plan: MessagePlan, ids: IdFactory, status: str) -> dict[str, Any]:
+def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]:
     part: dict[str, Any]
     if plan.refusal:
         part = {"type": "refusal", "refusal": plan.text}
@@ -41,7 +49,7 @@ def message_item(plan: MessagePlan, ids: IdFactory, status: str) -> dict[str, An
             "text": plan.text,
         }
     return {
-        "id": ids.hex_id("msg"),
+        "id": item_id,
         "type": "message",
         "status": status,
         "content": [part],

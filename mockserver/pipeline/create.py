@@ -44,7 +44,6 @@ from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
 from mockserver.http.exchange import Exchange, redacted
 from mockserver.jsonbytes import dumps
-from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
@@ -315,7 +314,9 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     conversation, compact it past context_management's threshold and add its items."""
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response = conversations.finish_response(turn, opened, model, render(turn, plan, model, now))
+    response = render(turn, plan, model, now)
+    if opened.compact_threshold is not None:  # context_management: compacts past it
+        response = conversations.finish_response(turn, opened, model, response)
     note_usage(rf, response)
     stored = store_response(store, turn, response) if turn.req.store else None
     if opened.conversation is not None:  # joins it once the response completes
@@ -324,23 +325,20 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
 
 
 def store_response(store: Store, turn: Turn, response: dict[str, Any]) -> StoredResponse:
+    """The response kept, with its input items as input_items lists them: each with an id
+    (drawn now, in order), and a status on messages."""
     ids = turn.tenant.ids
     items: list[dict[str, Any]] = []
     for item in turn.req.input_items:
-        items.append(_input_resource(item, ids))
+        kind = item.get("type")
+        resource = {"id": ids.item_id(str(kind)), **item}
+        if kind == "message":
+            resource.setdefault("status", "completed")
+        items.append(resource)
     stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored
-
-
-def _input_resource(item: dict[str, Any], ids: IdFactory) -> dict[str, Any]:
-    """An input item as input_items lists it: with an id, and a status on messages."""
-    kind = item.get("type")
-    resource = {"id": ids.item_id(str(kind)), **item}
-    if kind == "message":
-        resource.setdefault("status", "completed")
-    return resource
 
 
 async def answer(request: web.Request, created: Created) -> web.StreamResponse:

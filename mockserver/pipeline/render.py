@@ -1,25 +1,44 @@
-"""A Plan -> the final Response: items with ids, include[] effects, the output budget, usage."""
+"""A Plan -> the final Response: items with ids, include[] effects, the output budget, usage.
+
+The ids of the response and its items are drawn in one call when each item draws its id and
+nothing else. What a render gives whatever the request (its
+output's tokens, whether include[] can change it) is worked out once per scenario plan
+(`Plan.rendering`, from a render of its own), so answering a static rule again counts
+nothing of its output and skips include[] when the request includes nothing.
+"""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place
 from mockserver.catalog.models import ModelInfo
+from mockserver.jsonbytes import clone
 from mockserver.openai import budget, usage
-from mockserver.openai.items import render_item
+from mockserver.openai.ids import IdFactory
+from mockserver.openai.items import ONE_ID, render_item
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
-from mockserver.plan import Plan
+from mockserver.plan import Plan, Rendering
 
 
 def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, Any]:
     req = turn.req
     ids = turn.tenant.ids
-    rid = ids.hex_id("resp")
+    known = plan.rendering
+    if known is _ONCE or (known is None and plan.rule is not None):
+        known = _learn(plan, known)
+    prefixes = known.id_prefixes if known is not None else id_prefixes(plan)
     output: list[dict[str, Any]] = []
-    for item in plan.items:
-        output.append(render_item(item, ids))
+    if prefixes is not None:  # every item draws its id and nothing else: all in one call
+        rid, *item_ids = ids.hex_ids(prefixes)
+        for item, item_id in zip(plan.items, item_ids, strict=True):
+            output.append(render_item(item, ids, item_id))
+    else:
+        rid = ids.hex_id("resp")
+        for item in plan.items:
+            output.append(render_item(item, ids))
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
@@ -31,19 +50,21 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
     # include[] effects, changed in place: every item was just built afresh (a verbatim one
     # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
     # the model samples at this effort.
-    apply_includes_in_place(
-        output,
-        req.include,
-        turn.rng,
-        top_logprobs=req.top_logprobs or 0,
-        with_logprobs=LOGPROBS in req.include and model.samples(effort),
-    )
+    if req.include or known is None or not known.include_free:
+        apply_includes_in_place(
+            output,
+            req.include,
+            turn.rng,
+            top_logprobs=req.top_logprobs or 0,
+            with_logprobs=LOGPROBS in req.include and model.samples(effort),
+        )
     reasoning_tokens = plan.reasoning_tokens or 0
+    cut = False
     if req.max_output_tokens is not None:  # budget.fit keeps everything without one
         scripted = usage.scripted_reasoning_tokens(plan.usage) is not None
         fitted = budget.fit(output, req.max_output_tokens, reasoning_tokens, scripted)
-        output, reasoning_tokens = fitted.output, fitted.reasoning_tokens
-        if fitted.cut:
+        output, reasoning_tokens, cut = fitted.output, fitted.reasoning_tokens, fitted.cut
+        if cut:
             status, reason = "incomplete", "max_output_tokens"
     # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
     text_format = req.text.get("format")
@@ -53,7 +74,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         earlier = turn.conversation[: turn.history_len]
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
-    output_count = usage.output_tokens(output)
+    output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
     return build_response(
         req,
         rid=rid,
@@ -68,3 +89,37 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         effort=effort,
         reasoning_defaults=reasoning_defaults,
     )
+
+
+# A scenario plan rendered once: its Rendering is worked out if it renders again (a static
+# rule's plan answers every request the rule matches; a templated one is made per request).
+_ONCE = Rendering(None, 0, include_free=False)
+
+
+def _learn(plan: Plan, known: Rendering | None) -> Rendering | None:
+    """At a scenario plan's first render, mark it; at its second, its Rendering."""
+    learned = rendering_of(plan) if known is _ONCE else _ONCE
+    object.__setattr__(plan, "rendering", learned)  # frozen: a cache, set twice at most
+    return learned if learned is not _ONCE else None
+
+
+def id_prefixes(plan: Plan) -> tuple[str, ...] | None:
+    """The prefix of each hex id rendering plan draws, the response's first, when each of
+    its items draws one (`items.ONE_ID`) and nothing else; else None."""
+    prefixes = ["resp"]
+    for item in plan.items:
+        prefix = ONE_ID.get(type(item))
+        if prefix is None:
+            return None
+        prefixes.append(prefix)
+    return tuple(prefixes)
+
+
+def rendering_of(plan: Plan) -> Rendering:
+    """What rendering plan gives whatever the request, from a render of its items of its
+    own: its ids' prefixes, its output's tokens, whether include[] with nothing asked
+    changes it."""
+    ids = IdFactory(random.Random(0))
+    output = [render_item(item, ids) for item in plan.items]
+    shown = apply_includes_in_place(clone(output), None, random.Random(0))
+    return Rendering(id_prefixes(plan), usage.output_tokens(output), shown == output)

@@ -41,7 +41,7 @@ _ENDED = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
 class StoredResponse:
-    __slots__ = ("_body", "_input", "background", "live", "pending", "previous_id", "tenant")
+    __slots__ = ("_input", "background", "body", "live", "pending", "previous_id", "tenant")
 
     def __init__(
         self,
@@ -51,7 +51,7 @@ class StoredResponse:
         previous_id: str | None,
     ) -> None:
         self.tenant = tenant
-        self._body = dumps_to_keep(response)
+        self.body = dumps_to_keep(response)  # the Response as kept: compact JSON
         self._input = dumps_to_keep(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))
@@ -61,16 +61,12 @@ class StoredResponse:
         # The items that join its conversation when it completes (a stream or background run).
         self.pending: PendingItems | None = None
 
-    @property
-    def body(self) -> bytes:
-        return self._body
-
     def response(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self._body)
+        value: dict[str, Any] = json.loads(self.body)
         return value
 
     def update(self, response: dict[str, Any]) -> None:
-        self._body = dumps_to_keep(response)
+        self.body = dumps_to_keep(response)
         if self.pending is not None and response.get("status") in _ENDED:
             pending, self.pending = self.pending, None
             pending.settle(response)
