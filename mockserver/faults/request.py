@@ -147,12 +147,6 @@ def name_faults(rf: RequestFaults, faults: Sequence[FaultSpec]) -> None:
         rf.exchange.fault = "+".join(f.name for f in faults)
 
 
-def note_usage(rf: RequestFaults, response: Mapping[str, Any]) -> None:
-    """The rendered answer's total_tokens: what the admitted estimate is settled against."""
-    usage = response.get("usage")
-    rf.used_tokens = int(usage.get("total_tokens", 0)) if isinstance(usage, dict) else 0
-
-
 def settle(rf: RequestFaults) -> None:
     if rf.settled:
         return

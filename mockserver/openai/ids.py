@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _HEX_BYTES = 25  # real ids: prefix + 48..50 hex characters (here 50)
 _CALL_ALPHABET = string.ascii_letters + string.digits
@@ -26,10 +27,16 @@ class IdFactory:
         bits as `f"{bits:050x}"` writes them, at a third less of the cost."""
         return f"{prefix}_{self._bits(_HEX_BYTES * 8).to_bytes(_HEX_BYTES).hex()}"
 
-    def hex_ids(self, prefixes: Iterable[str]) -> list[str]:
-        """`hex_id` of each prefix, drawn in order: the ids one call each would give."""
+    def hex_ids(
+        self, prefixes: Iterable[str], items: Iterable[Mapping[str, Any]] = ()
+    ) -> list[str]:
+        """`hex_id` of each prefix, then `item_id` of each item's type, drawn in order: the
+        ids one call each would give."""
         bits, drawn = self._bits, []
-        for prefix in prefixes:  # a loop: a comprehension costs more in CPython 3.11
+        for prefix in prefixes:  # loops: a comprehension costs more in CPython 3.11
+            drawn.append(f"{prefix}_{bits(_HEX_BYTES * 8).to_bytes(_HEX_BYTES).hex()}")
+        for item in items:
+            prefix = item_id_prefix(str(item.get("type")), "item")
             drawn.append(f"{prefix}_{bits(_HEX_BYTES * 8).to_bytes(_HEX_BYTES).hex()}")
         return drawn
 

@@ -95,6 +95,16 @@ def build_response(
         response["error"] = error
     if incomplete_reason:
         response["incomplete_details"] = {"reason": incomplete_reason}
+    if len(raw) > ("model" in raw) + ("input" in raw):  # a body field besides these two
+        _echo_request(response, req, output)
+    return response
+
+
+def _echo_request(
+    response: dict[str, Any], req: ResponseRequest, output: list[dict[str, Any]]
+) -> None:
+    """What the request set, where it differs from _UNSET (a body of only `model` and
+    `input` sets none of it: each field below is then at its default)."""
     if req.background is not False:
         response["background"] = req.background
     if req.instructions is not None:
@@ -115,9 +125,7 @@ def build_response(
         response["top_logprobs"] = req.top_logprobs
     if req.top_p is not None:
         response["top_p"] = req.top_p
-    if len(raw) > ("model" in raw) + ("input" in raw):  # a body field besides these two
-        _echo_body_fields(response, req, output)
-    return response
+    _echo_body_fields(response, req, output)
 
 
 def _echo_body_fields(

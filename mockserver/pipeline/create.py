@@ -38,7 +38,7 @@ from mockserver.config import Config
 from mockserver.faults import admission, transport
 from mockserver.faults.chaos import Choice
 from mockserver.faults.error_catalog import PRESETS, ErrorSpec
-from mockserver.faults.request import RequestFaults, estimate, note_usage
+from mockserver.faults.request import RequestFaults, estimate
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
@@ -314,25 +314,28 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     conversation, compact it past context_management's threshold and add its items."""
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response = render(turn, plan, model, now)
+    response, input_ids = render(turn, plan, model, now)
     if opened.compact_threshold is not None:  # context_management: compacts past it
         response = conversations.finish_response(turn, opened, model, response)
-    note_usage(rf, response)
-    stored = store_response(store, turn, response) if turn.req.store else None
+    rf.used_tokens = int(response["usage"]["total_tokens"])  # the estimate settles against it
+    stored = store_response(store, turn, response, input_ids) if turn.req.store else None
     if opened.conversation is not None:  # joins it once the response completes
         conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
 
-def store_response(store: Store, turn: Turn, response: dict[str, Any]) -> StoredResponse:
+def store_response(
+    store: Store, turn: Turn, response: dict[str, Any], input_ids: list[str]
+) -> StoredResponse:
     """The response kept, with its input items as input_items lists them: each with an id
-    (drawn now, in order), and a status on messages."""
-    ids = turn.tenant.ids
+    (input_ids, drawn with the response's; else drawn now, in order), a status on messages."""
+    inputs = turn.req.input_items
+    if len(input_ids) != len(inputs):
+        input_ids = turn.tenant.ids.hex_ids((), inputs)
     items: list[dict[str, Any]] = []
-    for item in turn.req.input_items:
-        kind = item.get("type")
-        resource = {"id": ids.item_id(str(kind)), **item}
-        if kind == "message":
+    for item, item_id in zip(inputs, input_ids, strict=True):
+        resource = {"id": item_id, **item}
+        if item.get("type") == "message":
             resource.setdefault("status", "completed")
         items.append(resource)
     stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)

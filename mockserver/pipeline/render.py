@@ -1,7 +1,7 @@
 """A Plan -> the final Response: items with ids, include[] effects, the output budget, usage.
 
-The ids of the response and its items are drawn in one call when each item draws its id and
-nothing else. What a render gives whatever the request (its
+The ids of the response, its items and its stored input items are drawn in one call when each
+item draws its id and nothing else. What a render gives whatever the request (its
 output's tokens, whether include[] can change it) is worked out once per scenario plan
 (`Plan.rendering`, from a render of its own), so answering a static rule again counts
 nothing of its output and skips include[] when the request includes nothing.
@@ -23,7 +23,12 @@ from mockserver.pipeline.turn import Turn
 from mockserver.plan import Plan, Rendering
 
 
-def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, Any]:
+def render(
+    turn: Turn, plan: Plan, model: ModelInfo, now: float
+) -> tuple[dict[str, Any], list[str]]:
+    """The final Response, and the ids of the request's input items as input_items lists
+    them when they could be drawn with the response's, in the same call: it is stored and
+    no compaction item may be drawn in between (else [], and store_response draws them)."""
     req = turn.req
     ids = turn.tenant.ids
     known = plan.rendering
@@ -31,10 +36,13 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         known = _learn(plan, known)
     prefixes = known.id_prefixes if known is not None else id_prefixes(plan)
     output: list[dict[str, Any]] = []
+    input_ids: list[str] = []
     if prefixes is not None:  # every item draws its id and nothing else: all in one call
-        rid, *item_ids = ids.hex_ids(prefixes)
-        for item, item_id in zip(plan.items, item_ids, strict=True):
+        stored = req.store and turn.continues.compact_threshold is None
+        rid, *drawn = ids.hex_ids(prefixes, req.input_items if stored else ())
+        for item, item_id in zip(plan.items, drawn):  # noqa: B905 (drawn: then input ids)
             output.append(render_item(item, ids, item_id))
+        input_ids = drawn[len(plan.items) :]
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -75,7 +83,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
-    return build_response(
+    response = build_response(
         req,
         rid=rid,
         created_at=int(now),
@@ -89,6 +97,7 @@ def render(turn: Turn, plan: Plan, model: ModelInfo, now: float) -> dict[str, An
         effort=effort,
         reasoning_defaults=reasoning_defaults,
     )
+    return response, input_ids
 
 
 # A scenario plan rendered once: its Rendering is worked out if it renders again (a static

@@ -10,7 +10,7 @@ import pytest
 from mockserver.openai import tokens, usage
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
-from mockserver.openai.response import _reasoning, build_response
+from mockserver.openai.response import _echo_request, _reasoning, build_response
 from mockserver.openai.texts import message_text
 from mockserver.openai.tool_prompt import response_format_text
 
@@ -87,3 +87,15 @@ def test_known_is_the_cached_count() -> None:
     assert tokens.known(text) in (None, tokens.count(text))
     counted = tokens.count(text)
     assert tokens.known(text) == counted == len(tokens._encode(text))
+
+
+@pytest.mark.parametrize("text", ["hi", [{"type": "message", "role": "user", "content": "hi"}]])
+def test_a_body_of_model_and_input_leaves_what_echo_request_writes_unset(text: Any) -> None:
+    """build_response skips _echo_request for such a body: it would change nothing."""
+    req = parse_request({"model": "gpt-4o", "input": text}, strict=True)
+    response = build_response(
+        req, rid="resp_1", created_at=1, status="completed", output=[], usage=None
+    )
+    echoed = dict(response)
+    _echo_request(echoed, req, [])
+    assert echoed == response

@@ -14,9 +14,10 @@ from mockserver.catalog.models import builtin_catalogue
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
 from mockserver.openai.ids import IdFactory
-from mockserver.pipeline.create import open_turn
+from mockserver.openai.items import render_item
+from mockserver.pipeline.create import open_turn, store_response
 from mockserver.pipeline.render import render, rendering_of
-from mockserver.pipeline.store import Tenant
+from mockserver.pipeline.store import Store, Tenant
 from mockserver.plan import (
     FunctionCallPlan,
     ItemPlan,
@@ -53,8 +54,8 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
     model = builtin_catalogue().get(body["model"])
     assert model is not None
-    response = render(turn, plan, model, 1.0)
-    return json.dumps(response).encode(), rng.getrandbits(32)
+    response, input_ids = render(turn, plan, model, 1.0)
+    return json.dumps([response, input_ids]).encode(), rng.getrandbits(32)
 
 
 @pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
@@ -88,3 +89,28 @@ def test_hex_ids_draws_what_hex_id_draws_one_by_one() -> None:
     prefixes = ["resp", "msg", "rs", "fc"]
     one_by_one = IdFactory(random.Random(3))
     assert IdFactory(random.Random(3)).hex_ids(prefixes) == [one_by_one.hex_id(p) for p in prefixes]
+
+
+@pytest.mark.parametrize("name", list(PLANS))
+def test_the_ids_are_those_drawn_one_by_one(name: str) -> None:
+    """The response's, its items' and its input items' ids, whether drawn in one call or
+    not, are what drawing each in turn gives (then store_response draws the input ids)."""
+    plan = Plan(PLANS[name], scenario="s", rule="r")
+    developer = {"type": "message", "role": "developer", "content": "be brief"}
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": "hi"}, developer]}
+    one_by_one = IdFactory(random.Random(7))
+    expected: list[Any] = [one_by_one.hex_id("resp")]
+    expected += [render_item(item, one_by_one).get("id") for item in plan.items]
+    inputs = [one_by_one.item_id("message"), one_by_one.item_id("message")]
+    for _ in range(3):
+        rng = random.Random(7)
+        tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
+        ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
+        turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
+        model = builtin_catalogue().get("gpt-4o")
+        assert model is not None
+        response, input_ids = render(turn, plan, model, 1.0)
+        assert [response["id"], *(item.get("id") for item in response["output"])] == expected
+        assert input_ids in ([], inputs)
+        stored = store_response(Store(None, 10), turn, response, input_ids)
+        assert [item["id"] for item in stored.input_items()] == inputs
