@@ -19,7 +19,7 @@ def render_item(
     """The output item of plan. item_id: the id of a ONE_ID kind, drawn beforehand with its
     prefix; None: drawn here."""
     if isinstance(plan, MessagePlan):
-        return message_item(plan, item_id or ids.hex_id(ONE_ID[MessagePlan]), status)
+        return message_item(plan, ids, status, item_id)
     if isinstance(plan, FunctionCallPlan):
         call = {
             "id": ids.hex_id("fc"),
@@ -37,7 +37,9 @@ def render_item(
     return verbatim_item(plan, ids)
 
 
-def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]:
+def message_item(
+    plan: MessagePlan, ids: IdFactory, status: str, item_id: str | None = None
+) -> dict[str, Any]:
     part: dict[str, Any]
     if plan.refusal:
         part = {"type": "refusal", "refusal": plan.text}
@@ -49,7 +51,7 @@ def message_item(plan: MessagePlan, item_id: str, status: str) -> dict[str, Any]
             "text": plan.text,
         }
     return {
-        "id": item_id,
+        "id": item_id or ids.hex_id(ONE_ID[MessagePlan]),
         "type": "message",
         "status": status,
         "content": [part],

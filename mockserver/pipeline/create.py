@@ -329,13 +329,12 @@ def store_response(
 ) -> StoredResponse:
     """The response kept, with its input items as input_items lists them: each with an id
     (input_ids, drawn with the response's; else drawn now, in order), a status on messages."""
-    inputs = turn.req.input_items
-    if len(input_ids) != len(inputs):
-        input_ids = turn.tenant.ids.hex_ids((), inputs)
+    ids = turn.tenant.ids
     items: list[dict[str, Any]] = []
-    for item, item_id in zip(inputs, input_ids, strict=True):
-        resource = {"id": item_id, **item}
-        if item.get("type") == "message":
+    for n, item in enumerate(turn.req.input_items):
+        kind = item.get("type")
+        resource = {"id": input_ids[n] if input_ids else ids.item_id(str(kind)), **item}
+        if kind == "message":
             resource.setdefault("status", "completed")
         items.append(resource)
     stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)

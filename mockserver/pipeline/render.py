@@ -1,10 +1,10 @@
 """A Plan -> the final Response: items with ids, include[] effects, the output budget, usage.
 
-The ids of the response, its items and its stored input items are drawn in one call when each
-item draws its id and nothing else. What a render gives whatever the request (its
-output's tokens, whether include[] can change it) is worked out once per scenario plan
-(`Plan.rendering`, from a render of its own), so answering a static rule again counts
-nothing of its output and skips include[] when the request includes nothing.
+What a render gives whatever the request (its ids' prefixes, its output's tokens, whether
+include[] can change it) is worked out once per scenario plan (`Plan.rendering`, from a
+render of its own, at the plan's second render), so answering a static rule again draws
+the response's, its items' and its stored input items' ids in one call, counts nothing of
+its output, and skips include[] when the request includes nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def render(
     known = plan.rendering
     if known is _ONCE or (known is None and plan.rule is not None):
         known = _learn(plan, known)
-    prefixes = known.id_prefixes if known is not None else id_prefixes(plan)
     output: list[dict[str, Any]] = []
     input_ids: list[str] = []
+    prefixes = known.id_prefixes if known is not None else None
     if prefixes is not None:  # every item draws its id and nothing else: all in one call
         stored = req.store and turn.continues.compact_threshold is None
         rid, *drawn = ids.hex_ids(prefixes, req.input_items if stored else ())

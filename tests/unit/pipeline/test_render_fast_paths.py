@@ -47,7 +47,8 @@ BODIES: list[dict[str, Any]] = [
 
 
 def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
-    """The Response's JSON and the tenant's next draw after rendering plan for body."""
+    """The stored Response and input items, and the tenant's next draw, after rendering
+    plan for body and storing it."""
     rng = random.Random(7)
     tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
@@ -55,7 +56,8 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     model = builtin_catalogue().get(body["model"])
     assert model is not None
     response, input_ids = render(turn, plan, model, 1.0)
-    return json.dumps([response, input_ids]).encode(), rng.getrandbits(32)
+    stored = store_response(Store(None, 10), turn, response, input_ids)
+    return stored.body + stored.input_body, rng.getrandbits(32)
 
 
 @pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
