@@ -9,7 +9,7 @@ Outage: `outage: {start_ms, duration_ms, error | fault}`: every request of a ten
 that window (from its first request to the scenario) gets the error (default `overloaded`).
 
 Retries: the SDK resends the same body with `x-stainless-retry-count` > 0. The tracker
-remembers each tenant's recent attempts by body fingerprint, so a retry can be tied to the
+remembers each tenant's recent attempts by their body, so a retry can be tied to the
 attempt it repeats: how long the client waited, whether that was shorter than the
 `retry-after` it was given, and (with a rule's `on_retry: replay`) which rule to replay.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import random
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -197,23 +197,24 @@ class RetryReport:
 
 @dataclass
 class RetryTracker:
-    """A tenant's recent attempts by body fingerprint (bounded: oldest forgotten first)."""
+    """A tenant's recent attempts by their body (its hash: bounded, oldest forgotten first)."""
 
     size: int = 256
-    _attempts: OrderedDict[str, Attempt] = field(default_factory=OrderedDict)
+    _attempts: OrderedDict[Hashable, Attempt] = field(default_factory=OrderedDict)
 
-    def previous(self, fp: str) -> Attempt | None:
-        return self._attempts.get(fp)
+    def previous(self, key: Hashable) -> Attempt | None:
+        return self._attempts.get(key)
 
-    def record(self, fp: str, attempt: Attempt) -> None:
-        self._attempts[fp] = attempt
-        self._attempts.move_to_end(fp)
-        while len(self._attempts) > self.size:
-            self._attempts.popitem(last=False)
+    def record(self, key: Hashable, attempt: Attempt) -> None:
+        attempts = self._attempts
+        attempts[key] = attempt
+        attempts.move_to_end(key)
+        if len(attempts) > self.size:
+            attempts.popitem(last=False)
 
-    def report(self, fp: str, now: float) -> RetryReport | None:
+    def report(self, key: Hashable, now: float) -> RetryReport | None:
         """How a retry relates to the attempt it repeats (None if there is none)."""
-        prev = self._attempts.get(fp)
+        prev = self._attempts.get(key)
         if prev is None:
             return None
         waited = now - prev.at

@@ -18,8 +18,8 @@ from multidict import istr
 
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
 from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError, mask_key
+from mockserver.faults.admission import RequestFaults, ratelimit_headers
 from mockserver.faults.ratelimit import RATELIMIT_HEADERS
-from mockserver.faults.request import RequestFaults, settle
 from mockserver.http.exchange import Exchange
 from mockserver.observe.metrics import EVENT_STREAM, METRICS_KEY
 from mockserver.pipeline.store import Tenant
@@ -207,10 +207,3 @@ async def add_openai_headers(request: web.Request, response: web.StreamResponse)
         metrics = request.app.get(METRICS_KEY)
         if metrics is not None:
             metrics.count_stream()
-
-
-def ratelimit_headers(rf: RequestFaults) -> list[tuple[str, str]]:
-    """x-ratelimit-*: the state as of admission, once the answer's real usage is settled."""
-    settle(rf)
-    snapshot = rf.snapshot or rf.state.limiter.peek(rf.scopes)
-    return snapshot.header_pairs()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.faults.admission import fingerprint
 from mockserver.faults.chaos import (
     SERVER_ERROR,
     Attempt,
@@ -18,7 +19,6 @@ from mockserver.faults.chaos import (
     validate_on_retry,
     validate_outage,
 )
-from mockserver.faults.request import fingerprint
 
 
 def failures(spec: ChaosSpec, seed: int | None, scope: str = "sc", n: int = 200) -> list[int]:
