@@ -26,7 +26,7 @@ from typing import Any
 from mockserver.config import Config
 from mockserver.errors import MockError, mask_key
 from mockserver.faults import transport
-from mockserver.faults.chaos import Attempt, ChaosSpec, Choice, draw, server_chaos
+from mockserver.faults.chaos import ChaosSpec, Choice, draw, server_chaos
 from mockserver.faults.error_catalog import ErrorContext, ErrorSpec, build_error
 from mockserver.faults.ratelimit import (
     Admission,
@@ -356,7 +356,8 @@ def _record(rf: RequestFaults, outcome: str, retry_after: float | None, plan: Pl
     """Remember this attempt by its body, for a retry of it (the body's hash: the retry
     memory holds a few hundred attempts a tenant, and is never seed material)."""
     chosen = rf.plan
-    attempt = Attempt(
+    rf.state.retries.remember(
+        hash(rf.body),
         rf.exchange.request_id,
         rf.state.limiter.clock.monotonic(),
         retry_after,
@@ -365,7 +366,6 @@ def _record(rf: RequestFaults, outcome: str, retry_after: float | None, plan: Pl
         outcome,
         plan,
     )
-    rf.state.retries.record(hash(rf.body), attempt)
 
 
 def _name_faults(rf: RequestFaults, faults: Sequence[FaultSpec]) -> None:

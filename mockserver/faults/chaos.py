@@ -197,24 +197,37 @@ class RetryReport:
 
 @dataclass
 class RetryTracker:
-    """A tenant's recent attempts by their body (its hash: bounded, oldest forgotten first)."""
+    """A tenant's recent attempts by their body (its hash: bounded, oldest forgotten first).
+    Kept as plain tuples (one is remembered for every request); read back as Attempts."""
 
     size: int = 256
-    _attempts: OrderedDict[Hashable, Attempt] = field(default_factory=OrderedDict)
+    _attempts: OrderedDict[Hashable, tuple[Any, ...]] = field(default_factory=OrderedDict)
 
     def previous(self, key: Hashable) -> Attempt | None:
-        return self._attempts.get(key)
+        kept = self._attempts.get(key)
+        return None if kept is None else Attempt(*kept)
 
-    def record(self, key: Hashable, attempt: Attempt) -> None:
+    def remember(
+        self,
+        key: Hashable,
+        request_id: str,
+        at: float,
+        retry_after: float | None = None,
+        scenario: str | None = None,
+        rule: str | None = None,
+        outcome: str = "ok",
+        plan: Plan | None = None,
+    ) -> None:
+        """An answered attempt (Attempt's fields, in its order)."""
         attempts = self._attempts
-        attempts[key] = attempt
+        attempts[key] = (request_id, at, retry_after, scenario, rule, outcome, plan)
         attempts.move_to_end(key)
         if len(attempts) > self.size:
             attempts.popitem(last=False)
 
     def report(self, key: Hashable, now: float) -> RetryReport | None:
         """How a retry relates to the attempt it repeats (None if there is none)."""
-        prev = self._attempts.get(key)
+        prev = self.previous(key)
         if prev is None:
             return None
         waited = now - prev.at

@@ -76,13 +76,16 @@ async def exchange_middleware(request: web.Request, handler: Handler) -> web.Str
     """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
     app = request.app
     path = request.path
-    ex = open_exchange(app, request.method, path, _retry_count(request))
+    retry = request.headers.get("x-stainless-retry-count")
+    ex = open_exchange(app, request.method, path, 0 if retry is None else _retry_count(retry))
     attached = request[ATTACHED] = Attached(ex)
     start = time.perf_counter()
     try:
         try:
-            if path.startswith("/v1/"):
-                _enter_tenant(request, app, attached)
+            if path.startswith("/v1/"):  # the API key names the tenant (or a 401 is raised)
+                key = attached.api_key = authenticate(request, app)
+                tenant = attached.tenant = app[STORE].tenant(key)
+                ex.tenant = tenant.name
             response = await handler(request)
         except MockError as exc:
             response = error_response(request, exc)
@@ -117,21 +120,12 @@ def close_exchange(app: web.Application, ex: Exchange) -> None:
         sink(ex)
 
 
-def _retry_count(request: web.Request) -> int:
-    raw = request.headers.get("x-stainless-retry-count")
-    if raw is None:
-        return 0
+def _retry_count(header: str) -> int:
+    """x-stainless-retry-count's number (0 if it is not one)."""
     try:
-        return int(raw)
+        return int(header)
     except ValueError:
         return 0
-
-
-def _enter_tenant(request: web.Request, app: web.Application, attached: Attached) -> None:
-    """The API key names the tenant (raises AuthenticationError without a valid one)."""
-    key = attached.api_key = authenticate(request, app)
-    tenant = attached.tenant = app[STORE].tenant(key)
-    attached.exchange.tenant = tenant.name
 
 
 def error_response(request: web.Request, exc: MockError) -> web.Response:
