@@ -9,17 +9,46 @@ context could possibly be too long.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.catalog.includes import check_include
-from mockserver.catalog.models import Catalogue, ModelInfo, unknown_model
-from mockserver.errors import InvalidRequest, MockError, NotFound
+from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo, unknown_model
+from mockserver.errors import InvalidRequest, MockError, NotFound, ServerError
 from mockserver.jsonbytes import dumps
 from mockserver.openai import usage
+
+if TYPE_CHECKING:
+    from mockserver.openai.request import ResponseRequest
 
 CONTEXT_EXCEEDED = (
     "Your input exceeds the context window of this model. Please adjust your input and try again."
 )
+
+
+def counted_body(req: ResponseRequest) -> dict[str, Any]:
+    """The body with its model and tools as the create path uses them (defaults filled: a
+    stored prompt's request may leave the model out)."""
+    return {**req.raw, "model": req.model, "tools": req.tools}
+
+
+def model_for(
+    catalogue: Catalogue,
+    req: ResponseRequest,
+    conversation: Sequence[Mapping[str, Any]],
+    strict: bool,
+    scenario_models: Sequence[Mapping[str, Any]] = (),
+) -> ModelInfo:
+    """The request's model, checked against its rules (raises the API's error).
+
+    A scenario's `models:` section extends the catalogue (`strict` is then the scenario's
+    `strict_models` if it sets one, else --strict-models).
+    """
+    if scenario_models:
+        try:
+            catalogue = catalogue.merged(scenario_models, "scenario models")
+        except CatalogueError as exc:  # only what load time could not know: an unknown extends
+            raise ServerError(f"The scenario's models section cannot be used: {exc}") from None
+    return check_request(counted_body(req), conversation, catalogue, strict)
 
 
 def model_not_found(model_id: str) -> MockError:
@@ -31,7 +60,7 @@ def model_not_found(model_id: str) -> MockError:
 
 def resolve_model(model_id: str, catalogue: Catalogue, strict: bool) -> ModelInfo:
     """The catalogue's model; an unknown one is a 404 when strict, else a lenient stand-in."""
-    info = catalogue.get(model_id)
+    info = catalogue.index[model_id]
     if info is not None:
         return info
     if strict:
