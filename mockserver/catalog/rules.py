@@ -27,8 +27,12 @@ CONTEXT_EXCEEDED = (
 
 def counted_body(req: ResponseRequest) -> dict[str, Any]:
     """The body with its model and tools as the create path uses them (defaults filled: a
-    stored prompt's request may leave the model out)."""
-    return {**req.raw, "model": req.model, "tools": req.tools}
+    stored prompt's request may leave the model out). A body that names its model and sends
+    no tools is that already (no tools and `tools: []` read the same): it is not copied."""
+    raw = req.raw
+    if raw.get("tools") is None and raw.get("model") is req.model:
+        return raw
+    return {**raw, "model": req.model, "tools": req.tools}
 
 
 def model_for(
@@ -89,7 +93,10 @@ def check_request(
     previous_response_id (their inputs and outputs) followed by this request's input.
     """
     get = body.get
-    info = resolve_model(str(get("model", "")), catalogue, strict)
+    model = get("model", "")
+    info = catalogue.index[model] if type(model) is str else None  # a catalogue model: itself
+    if info is None:
+        info = resolve_model(str(model), catalogue, strict)
     if not info.known:
         return info  # nothing is known about it, so nothing can be refused
     # Each rule runs only when the body sends what it can refuse (or the model requires a
@@ -203,7 +210,8 @@ def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[st
 
 
 def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
-    parts = [body.get("instructions"), list(conversation), body.get("tools"), body.get("text")]
+    items = conversation if type(conversation) is list else list(conversation)
+    parts = [body.get("instructions"), items, body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
     # one byte per byte of it, so twice its size bounds what the token counter reads.
     size = 2 * len(dumps(parts))

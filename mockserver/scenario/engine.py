@@ -54,8 +54,8 @@ class Counters:
 
     def fire(self, scenario: str, rule: str) -> int:
         """Count one firing of rule; how often it has fired, this one included."""
-        n = self.fires.get((scenario, rule), 0) + 1
-        self.fires[(scenario, rule)] = n
+        key = (scenario, rule)
+        n = self.fires[key] = self.fires.get(key, 0) + 1
         return n
 
     def forget(self, scenario: str | None = None) -> None:
