@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.catalog.includes import check_include
 from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo, unknown_model
 from mockserver.errors import InvalidRequest, MockError, NotFound, ServerError
-from mockserver.jsonbytes import dumps
+from mockserver.jsonbytes import dumps, dumps_or_refuse
 from mockserver.openai import usage
 
 if TYPE_CHECKING:
@@ -214,8 +214,11 @@ def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, An
     parts = [body.get("instructions"), items, body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
     # one byte per byte of it, so twice its size bounds what the token counter reads.
-    size = 2 * len(dumps(parts))
-    return size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
+    try:
+        size = len(dumps_or_refuse(parts))
+    except TypeError:  # what orjson refuses: the one encoder's slower way
+        size = len(dumps(parts))
+    return 2 * size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
 
 
 def _listing(values: Sequence[str], conjunction: str) -> str:
