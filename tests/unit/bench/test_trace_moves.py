@@ -42,13 +42,15 @@ def test_trace_moves_prints_the_three_rows() -> None:
 # changes. On 81367f4 (issue 12's start): 112 / 130 / 165 moves. After the round-two passes:
 # 112 / 122 / 160 moves, 209 / 213 / 325 calls. After round three's speed pass (steps 2-7
 # skip what a plain request does not need, render and store in fewer hops, streams framed
-# from templates, one headers hook): 71 / 78 / 124 moves, 131 / 135 / 242 calls. A step that
+# from templates, one headers hook): 71 / 78 / 124 moves, 131 / 135 / 242 calls. After
+# round four's `choose` pass (validation and rule choice in fewer frames and hops): 66 / 71 /
+# 117 moves, 124 / 121 / 228 calls. A step that
 # starts walking through more modules, or a facade that comes back, fails here: look at
 # `python bench/trace_moves.py --modules` before raising them.
 CEILINGS = {
-    "zero-config, JSON": (72, 132),
-    "scenario, JSON": (79, 137),
-    "scenario, streamed": (126, 246),
+    "zero-config, JSON": (67, 126),
+    "scenario, JSON": (72, 123),
+    "scenario, streamed": (119, 232),
 }
 
 
