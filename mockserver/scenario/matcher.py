@@ -81,6 +81,12 @@ class Matcher:
         self.static: Mapping[int, Plan] = {
             rule.index: plan for rule in rules if (plan := static_plan(scenario, rule)) is not None
         }
+        # The first rule when it has no `when` and no `times`: `first` returns it for every
+        # request, so nothing of the request need be read (or its context built) to choose it.
+        self.always: Rule | None = None
+        head = self.steps[0] if self.steps else None
+        if isinstance(head, Single) and head.holds is None and head.read is None:
+            self.always = head.rule if head.rule.times is None else None
 
     def first(self, ctx: MatchContext, counters: Counters) -> Rule | None:
         """The first rule, in file order, whose `when` holds and whose `times` allows."""

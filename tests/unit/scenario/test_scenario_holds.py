@@ -149,3 +149,22 @@ def test_the_latest_user_text_is_the_text_of_the_last_user_message() -> None:
         last = ctx._last_user
         text = message_text(ctx.conversation[last]) if last >= 0 else ""
         assert ctx.latest_user_text == text and ctx.input_lower == text.lower()
+
+
+def test_a_first_rule_without_when_or_times_answers_every_request_unread() -> None:
+    """Matcher.always: the rule `first` returns whatever the request, so decide builds no
+    context for it; a `times` bound or a `when` on it, or a rule before it, means reading."""
+    always = load_rules(
+        [{"name": "a", "reply": [{"message": "x"}]}, {"name": "b", "error": "server_error"}]
+    )
+    assert always.matcher.always is always.rules[0]
+    for ctx in CONTEXTS:
+        assert first_match(always, ctx, Counters()) is always.matcher.always
+    reading: list[list[dict[str, Any]]] = [
+        [{"name": "a", "times": 1, "reply": [{"message": "x"}]}],
+        [{"name": "a", "when": {"stream": True}, "reply": [{"message": "x"}]}],
+        [{"name": "b", "when": {"stream": True}, "error": "server_error"},
+         {"name": "a", "reply": [{"message": "x"}]}],
+    ]  # fmt: skip
+    for rules in reading:
+        assert load_rules(rules).matcher.always is None
