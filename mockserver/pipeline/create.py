@@ -30,10 +30,9 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP, clock_of
-from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
-from mockserver.catalog.rules import ContextWindowExceeded
+from mockserver.catalog.rules import ContextWindowExceeded, model_for
 from mockserver.config import Config
 from mockserver.faults import admission, transport
 from mockserver.faults.admission import RequestFaults
@@ -207,7 +206,7 @@ def check_model(
         strict = scenario.strict_models
     models = scenario.models if scenario is not None else ()
     try:
-        return effects.model_for(catalogue, turn.req, turn.conversation, strict, models), None
+        return model_for(catalogue, turn.req, turn.conversation, strict, models), None
     except ContextWindowExceeded as exc:
         error = PRESETS["context_length_exceeded"]
         if not (turn.req.stream or turn.req.background) or not error.fails_in_stream():

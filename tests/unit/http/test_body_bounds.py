@@ -11,6 +11,7 @@ import asyncio
 import io
 import json
 import time
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -18,6 +19,7 @@ from conftest import StartServer
 
 from mockserver.config import Config
 from mockserver.errors import InvalidRequest
+from mockserver.http import body
 from mockserver.http.body import MAX_DEPTH, MAX_ELEMENTS, check_shape, parse_json_object
 
 MB = 1 << 20
@@ -144,3 +146,25 @@ async def test_a_body_that_came_whole_is_read_as_read_reads_it(whole: bool) -> N
         return
     fast, slow = request(), request()
     assert await read_body(fast, MB) == await slow.read() == raw  # type: ignore[attr-defined, arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1}', ' \t\n{"a": 1}\r\n ', '{"a": 1} x', '{"a": 1}{}', "", "   ", '{"a": 1}\x0b',
+     '\x0c{"a": 1}', '{"a": 1}\u00a0', '{"a": NaN}', '{"a": 1e999}', '[1]', '"x"', "{", "1 2",
+     '{"a": "\\ud83d\\ude00"}', '{"a": [1.5, -0.0, 12345678901234567890123]}'],
+)  # fmt: skip
+def test_the_body_is_what_the_json_decoder_reads(text: str) -> None:
+    """parse_json_object runs the decoder's C scanner without JSONDecoder.decode's frames:
+    the same values, and a refusal wherever decode refuses."""
+    try:
+        expected: Any = body._decoder.decode(text)
+    except ValueError:
+        expected = "refused"
+    try:
+        got: Any = parse_json_object(text.encode())
+    except InvalidRequest as exc:
+        got = "refused" if exc.code is None else exc.code
+    if expected != "refused" and not isinstance(expected, dict):
+        expected = "invalid_type"
+    assert got == expected
