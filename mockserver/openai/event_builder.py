@@ -12,11 +12,10 @@ from __future__ import annotations
 import base64
 import enum
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from operator import getitem
-from typing import Any, TypeAlias, cast
+from struct import calcsize, unpack_from
+from typing import Any, TypeAlias
 
 from mockserver.openai.chunking import Chunking
 
@@ -41,7 +40,8 @@ class Role(enum.Enum):
 
 
 _DELTA = Role.DELTA
-_cut = cast(Callable[[bytes, slice], bytes], getitem)  # data[piece], mapped in C
+# The struct field of the padding of a text of each length (`Ns`: N bytes as one bytes).
+_PAD_FIELDS = tuple(f"{-n % _PAD}s" for n in range(2048))
 
 
 def delta_event(
@@ -161,21 +161,24 @@ class EventList:
         self.roles.extend([_DELTA] * n)
         self.delta_texts.extend(texts)
 
-    def _pads(self, texts: Sequence[str]) -> list[bytes]:
+    def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
         in order from a seeded pool (one draw per ~1k characters, made when the pool runs
-        short: a draw per delta cost more than the rest of rendering it)."""
-        sizes = [-len(t) % _PAD for t in texts]
+        short: a draw per delta cost more than the rest of rendering it). All of a part's
+        pads are cut in one `struct` unpacking, its format one `Ns` field per text."""
+        try:
+            layout = "".join(map(_PAD_FIELDS.__getitem__, map(len, texts)))
+        except IndexError:  # a delta longer than the table: its field computed
+            layout = "".join(f"{-len(t) % _PAD}s" for t in texts)
         pool, pos = self._pool, self._pos
-        end = pos + sum(sizes)
+        end = pos + calcsize(layout)
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
             while end > len(pool):
                 pool += base64.b64encode(self.rng.randbytes(_POOL_BYTES)).translate(_ALNUM_ONLY)
             self._pool = pool
         self._pos = end
-        ends = list(accumulate(sizes, initial=pos))
-        return list(map(_cut, repeat(pool), map(slice, ends, ends[1:])))
+        return unpack_from(layout, pool, pos)
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
         self.deltas(type_, self.chunking.split(text), where)

@@ -92,6 +92,7 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
         Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
         Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
         Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+        Deltas("x.delta", {"n": "%d"}, 4090, texts, pads=[b"p"] * len(texts)),  # past the table
     ]
     for deltas in cases:
         varied = deltas.logprobs is not None and any(deltas.logprobs)
