@@ -6,6 +6,7 @@ the settings and a seeded random source; the writer (streaming/writer.py) keeps 
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -79,8 +80,9 @@ class Pacing:
             raise PacingError(errors)
         return replace(base or cls(), **values)
 
-    @property
+    @functools.cached_property
     def chunking(self) -> Chunking:
+        """How texts are cut (made once per Pacing: a scenario's is shared by its requests)."""
         return Chunking(
             mode=self.chunk,
             size=self.chunk_size,
