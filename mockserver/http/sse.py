@@ -139,12 +139,10 @@ def _template(deltas: Deltas, varied: bool, plain: bool) -> list[bytes] | None:
     if pad:
         holes.append(_PAD_JSON[1:-1])
     data = frame(event)
-    if any(data.count(hole) != 1 for hole in holes):
-        return None
-    pieces: list[bytes] = []
+    whole, pieces = data, []
     for hole in holes:
-        before, _, data = data.partition(hole)
-        if not _:  # out of order: the rest no longer shows it
+        before, found, data = data.partition(hole)
+        if not found or whole.count(hole) != 1:  # missing, twice, or out of order
             return None
         pieces.append(before)
     pieces.append(data)

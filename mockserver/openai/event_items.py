@@ -79,7 +79,7 @@ def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> N
     b.deltas(kind, chunks[start:], where, groups[start:])
     for index, annotation in annotations:
         _annotation(b, where, index, annotation)
-    done_logprobs = [_delta_logprob(lp) for lp in logprobs]
+    done_logprobs = [_delta_logprob(lp) for lp in logprobs] if logprobs else []
     b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
 
 
@@ -120,9 +120,10 @@ def _content_part(b: EventList, index: int, item_id: str, ci: int, part: dict[st
 
 
 def emit_message(b: EventList, index: int, item: Item) -> None:
-    b.added(index, _started(item, content=[]))
+    started, item_id = _started(item, content=[]), _item_id(item)
+    b.added(index, started)
     for ci, part in enumerate(item.get("content") or []):
-        _content_part(b, index, _item_id(item), ci, part)
+        _content_part(b, index, item_id, ci, part)
     b.done(index, item)
 
 

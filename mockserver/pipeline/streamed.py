@@ -112,16 +112,16 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
 async def _write_foreground(
     request: web.Request, created: Created, run: Run, frames: list[bytes]
 ) -> web.StreamResponse:
-    ex, faulted, clock = created.turn.exchange, created.faults.stream, clock_of(request.app)
+    ex, faulted = created.turn.exchange, created.faults.stream
     response = await _open(request, ex)
     if response is None:
         run.outlive_reader(request.app[TASKS])
         return _client_left()
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
     # What the stream faults do on the wire before given events (cut, stall, raw frames).
-    actions: dict[int, EventAction] = (
-        stream_actions.before_events(faulted, request, response, clock) if faulted else {}
-    )
+    actions: dict[int, EventAction] = {}
+    if faulted:
+        actions = stream_actions.before_events(faulted, request, response, clock_of(request.app))
 
     def progress(n: int) -> None:
         run.publish(n)
@@ -138,7 +138,7 @@ async def _write_foreground(
             on_written=progress,
         )
         if faulted is not None:  # a slow close holds the end back
-            await stream_actions.at_end(faulted, request, response, clock)
+            await stream_actions.at_end(faulted, request, response, clock_of(request.app))
         await response.write_eof()
         ex.stream_completed = True
     except (ConnectionResetError, asyncio.CancelledError) as exc:

@@ -125,9 +125,11 @@ class Run:
             self.published = n
         if self.published >= len(self.frames) and self.running:
             self.state = "finished"
+        if self._changed is not None:  # `_wake`, inline: most publishes have no follower
+            self._changed.set()
+            self._changed = None
         if changed:
             self._save()
-        self._wake()
 
     def _apply(self, i: int, kind: str, status: str) -> bool:
         """Apply the move of event i; whether the Response changed."""

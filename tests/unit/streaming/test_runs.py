@@ -112,7 +112,7 @@ def test_a_run_needs_a_response_event() -> None:
 
 @pytest.mark.parametrize("background", [False, True])
 @pytest.mark.parametrize("case", CASES)
-def test_the_stored_body_cut_from_frames_is_the_dumped_response(case: str, background: bool) -> None:
+def test_the_body_cut_from_frames_is_the_dumped_response(case: str, background: bool) -> None:
     """A Run keeps the Response as JSON bytes cut out of its frames, and a batch that reaches
     the end skips the moves before it: the stored bytes are what dumping each state writes,
     event by event or all at once."""
