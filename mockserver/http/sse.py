@@ -86,31 +86,42 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
         deltas.texts,
     )
     varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
-    plain = _plain(texts)
-    pieces = _template(deltas, varied, plain)
-    if pieces is None:
-        return [frame(deltas.event(k)) for k in range(n)]
-    numbers = (
-        _NUMBERS[first : first + n]
-        if first + n <= len(_NUMBERS)
-        else [b"%d" % i for i in range(first, first + n)]
-    )
-    columns: list[Iterable[bytes]] = [
-        numbers,
-        map(str.encode, texts) if plain else map(dumps_or_refuse, texts),
-    ]
-    if varied and logprobs is not None:
-        columns.append(map(dumps_or_refuse, logprobs))
-    if pads is not None:
-        columns.append(pads)
-    # The pieces between the values: zip takes them in turn with the columns.
-    interleaved: list[Iterable[bytes]] = [repeat(pieces[0])]
-    for column, piece in zip(columns, pieces[1:], strict=True):
-        interleaved += (column, repeat(piece))
     try:
+        cached = isinstance(texts, tuple) and n <= _CACHED_DELTAS
+        plain, values = _cached_texts(texts) if cached else _texts(texts)
+        pieces = _template(deltas, varied, plain)
+        if pieces is None:
+            return [frame(deltas.event(k)) for k in range(n)]
+        numbers = (
+            _NUMBERS[first : first + n]
+            if first + n <= len(_NUMBERS)
+            else [b"%d" % i for i in range(first, first + n)]
+        )
+        columns: list[Iterable[bytes]] = [numbers, values]
+        if varied and logprobs is not None:
+            columns.append(map(dumps_or_refuse, logprobs))
+        if pads is not None:
+            columns.append(pads)
+        # The pieces between the values: zip takes them in turn with the columns.
+        interleaved: list[Iterable[bytes]] = [repeat(pieces[0])]
+        for column, piece in zip(columns, pieces[1:], strict=True):
+            interleaved += (column, repeat(piece))
         return list(map(b"".join, zip(*interleaved, strict=False)))
     except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
         return [frame(deltas.event(k)) for k in range(n)]
+
+
+def _texts(texts: Sequence[str]) -> tuple[bool, tuple[bytes, ...]]:
+    """Whether the texts are `_plain`, and each as it goes into its frame: its UTF-8 bytes
+    (the quotes in the template) or its JSON. Raises TypeError on what orjson refuses."""
+    plain = _plain(texts)
+    return plain, tuple(map(str.encode, texts) if plain else map(dumps_or_refuse, texts))
+
+
+# A scripted reply's deltas come back with every request it answers, as the same tuple
+# (Chunking.cut). Bounded: 64 parts of at most _CACHED_DELTAS deltas.
+_cached_texts = functools.lru_cache(maxsize=64)(_texts)
+_CACHED_DELTAS = 2048
 
 
 def _plain(texts: Sequence[str]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,21 @@ def others(parts: Sequence[Part]) -> list[tuple[int, Event]]:
     return out
 
 
+def _layout(texts: Sequence[str]) -> tuple[str, int]:
+    """The struct format that cuts the pads of these texts out of a pool, and its size."""
+    try:
+        layout = "".join(map(_PAD_FIELDS.__getitem__, map(len, texts)))
+    except IndexError:  # a delta longer than the table: its field computed
+        layout = "".join(f"{-len(t) % _PAD}s" for t in texts)
+    return layout, calcsize(layout)
+
+
+# The same texts come back with every request a scripted reply answers (Chunking.cut gives
+# the same tuple for a short text). Bounded: 64 parts of at most _CACHED_DELTAS deltas.
+_pad_layout = functools.lru_cache(maxsize=64)(_layout)
+_CACHED_DELTAS = 2048
+
+
 @dataclass
 class EventList:
     """Collects events with their sequence numbers and pacing roles."""
@@ -166,12 +182,10 @@ class EventList:
         in order from a seeded pool (one draw per ~1k characters, made when the pool runs
         short: a draw per delta cost more than the rest of rendering it). All of a part's
         pads are cut in one `struct` unpacking, its format one `Ns` field per text."""
-        try:
-            layout = "".join(map(_PAD_FIELDS.__getitem__, map(len, texts)))
-        except IndexError:  # a delta longer than the table: its field computed
-            layout = "".join(f"{-len(t) % _PAD}s" for t in texts)
+        cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
+        layout, size = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
-        end = pos + calcsize(layout)
+        end = pos + size
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
             while end > len(pool):
@@ -181,7 +195,7 @@ class EventList:
         return unpack_from(layout, pool, pos)
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
-        self.deltas(type_, self.chunking.split(text), where)
+        self.deltas(type_, self.chunking.cut(text), where)
 
     def added(self, index: int, item: Item) -> None:
         self.emit("response.output_item.added", output_index=index, item=item)

@@ -61,7 +61,7 @@ def _annotation_end(annotation: dict[str, Any]) -> int:
 
 def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
     text: str = part.get("text", "")
-    chunks = b.chunking.split(text)
+    chunks = b.chunking.cut(text)
     logprobs = part.get("logprobs") or []
     groups = spread_logprobs(logprobs, chunks) if logprobs else [[]] * len(chunks)
     annotations = list(enumerate(part.get("annotations") or []))
@@ -134,7 +134,7 @@ def emit_function_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
     arguments: str = item.get("arguments", "")
     b.added(index, _started(item, arguments=""))
-    chunks = b.chunking.split_arguments(arguments)  # token-sized, as real traffic
+    chunks = b.chunking.cut_arguments(arguments)  # token-sized, as real traffic
     b.deltas("response.function_call_arguments.delta", chunks, where)
     # Real traffic has been seen without `name` here; the spec and the SDK require it.
     b.emit(
