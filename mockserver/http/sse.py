@@ -6,7 +6,9 @@ non-ASCII text as UTF-8, as the real API sends it.
 
 `frame` is the one definition. The deltas of a part (openai/event_builder.Deltas) are framed
 from a template cut out of `frame` of one delta whose number, text, logprobs and padding are
-placeholders: a delta is then one bytes formatting, done in C for the whole part.
+placeholders, cut at them into constant pieces: a delta is then one `bytes.join` of those
+pieces and its own values, done in C for the whole part (a %-format would scan the template
+byte by byte for every delta).
 """
 
 from __future__ import annotations

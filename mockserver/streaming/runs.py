@@ -9,9 +9,12 @@ stay for replay once it is finished.
 
 A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
 garbage collector), plus where the few events that move the stored Response are (lifecycle,
-items done, terminal): an item or the final Response is read back from its frame when it is
-applied. Publishing a delta is then a counter update: a stream of hundreds of deltas under
-load does no per-delta work here beyond that.
+items done, terminal). The Response it stands at is kept as JSON bytes, what the store
+keeps: the first and the final one are cut out of their events' frames (no parse, no
+encoding); an item done is read back from its frame, and the Response made a dict, only when
+a move needs it. A batch that reaches the terminal event skips the moves it overtakes.
+Publishing a delta is then a counter update: a stream of hundreds of deltas under load does
+no per-delta work here beyond that.
 """
 
 from __future__ import annotations
@@ -61,8 +64,7 @@ class Run:
         self.state: State = "running"
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
         # (index, type, status) of the events that move the stored Response and are not out
-        # yet, dropped once applied. An item or a final Response is read back from its frame
-        # when applied: an open stream keeps its events once, as bytes.
+        # yet, dropped once applied: an open stream keeps its events once, as bytes.
         shown = list(shown)
         self._moves = deque(
             (i, kind, e["response"]["status"] if kind in LIFECYCLE else "")
