@@ -69,10 +69,7 @@ class StoredResponse:
         value: dict[str, Any] = json.loads(self._body)
         return value
 
-    def update(self, response: dict[str, Any]) -> None:
-        self.update_body(dumps_to_keep(response), response)
-
-    def update_body(self, body: bytes, response: dict[str, Any] | None = None) -> None:
+    def update(self, body: bytes, response: dict[str, Any] | None = None) -> None:
         """The response's new state as kept JSON bytes (a Run cuts them out of its frames);
         `response`: the same as a dict, if the caller has it (else parsed when needed)."""
         self._body = body

@@ -214,7 +214,7 @@ class Run:
         if not self._body:
             self._body = dumps_to_keep(self.response())
         if self.stored is not None:
-            self.stored.update_body(self._body, self._response)
+            self.stored.update(self._body, self._response)
 
 
 def _first_response(shown: Iterable[tuple[int, Event]]) -> tuple[int, str, dict[str, Any]]:
