@@ -19,7 +19,7 @@ from typing import Any, Literal
 from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
 from mockserver.openai.event_builder import Event, EventList, Part, Role, flatten
-from mockserver.openai.event_items import item_events
+from mockserver.openai.event_items import RENDERERS, emit_plain
 
 ErrorEvent = Literal["none", "flat", "nested"]
 TERMINAL_EVENTS: dict[str, str] = {
@@ -116,7 +116,7 @@ def render_events(
     final: dict[str, Any] = dict(response)
     _start(b, final, options)
     for index, item in enumerate(final.get("output") or []):
-        item_events(b, index, item)
+        RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
     b.emit(terminal, response=final)

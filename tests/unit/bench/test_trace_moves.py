@@ -44,11 +44,11 @@ def test_trace_moves_prints_the_three_rows() -> None:
 # skip what a plain request does not need, render and store in fewer hops, streams framed
 # from templates, one headers hook): 71 / 78 / 124 moves, 131 / 135 / 242 calls. A step that
 # starts walking through more modules, or a facade that comes back, fails here: look at
-# `python bench/trace_moves.py --modules` before raising them. The streams pass: 108 / 221.
+# `python bench/trace_moves.py --modules` before raising them. The streams pass: 102 / 215.
 CEILINGS = {
     "zero-config, JSON": (72, 132),
     "scenario, JSON": (79, 137),
-    "scenario, streamed": (110, 224),
+    "scenario, streamed": (104, 218),
 }
 
 
