@@ -119,26 +119,32 @@ def unknown_model(model_id: str) -> ModelInfo:
     )
 
 
+class ModelIndex(dict[str, "ModelInfo | None"]):
+    """Models by id: `index[model_id]` is the model, or None. A fine-tuned id
+    (`ft:BASE:org:...`) follows its base model; it is made on each lookup, never kept (ids
+    are the client's: the index does not grow)."""
+
+    def __missing__(self, model_id: str) -> ModelInfo | None:
+        base = self.get(model_id.split(":")[1]) if model_id.startswith("ft:") else None
+        return None if base is None else dataclasses.replace(base, id=model_id, snapshot=model_id)
+
+
 @dataclass(frozen=True)
 class Catalogue:
     models: tuple[ModelInfo, ...]
-    _index: dict[str, ModelInfo] = field(default_factory=dict, compare=False, repr=False)
+    # `index[model_id]`: the model or None, in one dict lookup for a catalogue id (ModelIndex)
+    index: ModelIndex = field(default_factory=ModelIndex, compare=False, repr=False)
     _merged: dict[str, Catalogue] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._index.update((m.id, m) for m in self.models)
+        self.index.update((m.id, m) for m in self.models)
 
     def __len__(self) -> int:
         return len(self.models)
 
     def get(self, model_id: str) -> ModelInfo | None:
         """The model, or None. A fine-tuned id (`ft:BASE:org:...`) follows its base model."""
-        found = self._index.get(model_id)
-        if found is None and model_id.startswith("ft:"):
-            base = self._index.get(model_id.split(":")[1])
-            if base is not None:
-                return dataclasses.replace(base, id=model_id, snapshot=model_id)
-        return found
+        return self.index[model_id]
 
     def merged(self, entries: Sequence[Mapping[str, Any]], source: str = "models") -> Catalogue:
         """This catalogue extended by `entries` (a scenario's `models:`); memoised per list."""

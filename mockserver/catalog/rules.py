@@ -9,17 +9,50 @@ context could possibly be too long.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.catalog.includes import check_include
-from mockserver.catalog.models import Catalogue, ModelInfo, unknown_model
-from mockserver.errors import InvalidRequest, MockError, NotFound
-from mockserver.jsonbytes import dumps
+from mockserver.catalog.models import Catalogue, CatalogueError, ModelInfo, unknown_model
+from mockserver.errors import InvalidRequest, MockError, NotFound, ServerError
+from mockserver.jsonbytes import dumps, dumps_or_refuse
 from mockserver.openai import usage
+
+if TYPE_CHECKING:
+    from mockserver.openai.request import ResponseRequest
 
 CONTEXT_EXCEEDED = (
     "Your input exceeds the context window of this model. Please adjust your input and try again."
 )
+
+
+def counted_body(req: ResponseRequest) -> dict[str, Any]:
+    """The body with its model and tools as the create path uses them (defaults filled: a
+    stored prompt's request may leave the model out). A body that names its model and sends
+    no tools is that already (no tools and `tools: []` read the same): it is not copied."""
+    raw = req.raw
+    if raw.get("tools") is None and raw.get("model") is req.model:
+        return raw
+    return {**raw, "model": req.model, "tools": req.tools}
+
+
+def model_for(
+    catalogue: Catalogue,
+    req: ResponseRequest,
+    conversation: Sequence[Mapping[str, Any]],
+    strict: bool,
+    scenario_models: Sequence[Mapping[str, Any]] = (),
+) -> ModelInfo:
+    """The request's model, checked against its rules (raises the API's error).
+
+    A scenario's `models:` section extends the catalogue (`strict` is then the scenario's
+    `strict_models` if it sets one, else --strict-models).
+    """
+    if scenario_models:
+        try:
+            catalogue = catalogue.merged(scenario_models, "scenario models")
+        except CatalogueError as exc:  # only what load time could not know: an unknown extends
+            raise ServerError(f"The scenario's models section cannot be used: {exc}") from None
+    return check_request(counted_body(req), conversation, catalogue, strict)
 
 
 def model_not_found(model_id: str) -> MockError:
@@ -31,7 +64,7 @@ def model_not_found(model_id: str) -> MockError:
 
 def resolve_model(model_id: str, catalogue: Catalogue, strict: bool) -> ModelInfo:
     """The catalogue's model; an unknown one is a 404 when strict, else a lenient stand-in."""
-    info = catalogue.get(model_id)
+    info = catalogue.index[model_id]
     if info is not None:
         return info
     if strict:
@@ -60,7 +93,10 @@ def check_request(
     previous_response_id (their inputs and outputs) followed by this request's input.
     """
     get = body.get
-    info = resolve_model(str(get("model", "")), catalogue, strict)
+    model = get("model", "")
+    info = catalogue.index[model] if type(model) is str else None  # a catalogue model: itself
+    if info is None:
+        info = resolve_model(str(model), catalogue, strict)
     if not info.known:
         return info  # nothing is known about it, so nothing can be refused
     # Each rule runs only when the body sends what it can refuse (or the model requires a
@@ -174,11 +210,15 @@ def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[st
 
 
 def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
-    parts = [body.get("instructions"), list(conversation), body.get("tools"), body.get("text")]
+    items = conversation if type(conversation) is list else list(conversation)
+    parts = [body.get("instructions"), items, body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
     # one byte per byte of it, so twice its size bounds what the token counter reads.
-    size = 2 * len(dumps(parts))
-    return size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
+    try:
+        size = len(dumps_or_refuse(parts))
+    except TypeError:  # what orjson refuses: the one encoder's slower way
+        size = len(dumps(parts))
+    return 2 * size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
 
 
 def _listing(values: Sequence[str], conjunction: str) -> str:

@@ -6,7 +6,8 @@
     stream_faults.py                a stream's timeline reshaped at a chosen event (pure)
     stream_actions.py               the writer's side: cut, stall, raw frames, on the wire
     chaos.py                        seeded chaos, outage windows, the retry tracker
-    state.py / request.py           per-tenant and per-request state, the x-ratelimit-* headers
-    admission.py                    the steps the create pipeline calls, in order
+    state.py                        per-tenant state: buckets, retry memory, chaos counts
+    admission.py                    per-request state and the steps the create pipeline
+                                    calls, in order (and the x-ratelimit-* headers)
 Rate limits: ratelimit.py (buckets) and ratelimit_spec.py (where they are set).
 """

@@ -1,42 +1,147 @@
-"""Failure injection as steps of the create pipeline, each a plain call on typed values.
+"""One create request's failure injection: its bookkeeping, and the steps the pipeline calls.
 
     begin(...)                       the request's RequestFaults; ties a retry to its attempt
     admit(rf, config, scenario)      server and scenario rate limits, outage, chaos
     replayed(rf, scenario)           the earlier attempt's Plan, for an `on_retry: replay` rule
     admit_rule(rf, plan, rule)       the rule's rate limits and chaos
-    arm(rf, plan)                    a scripted error (raised), the rule's faults joined
+    arm(rf, plan)                    a scripted error (raised), the rule's faults joined, the
+                                     attempt remembered for a retry of it
     body_fault(rf) / shape_stream()  what acts on a JSON body, or reshapes a stream
-A refusal raises the MockError to answer. A chaos or outage choice that does not raise is
-returned: its pre-answer faults are the transport's to run (transport.before_answer).
+    ratelimit_headers(rf)            x-ratelimit-*: the numbers of admission, usage settled
+A refusal raises the MockError to answer (remembering the retry delay it told). A chaos or
+outage choice that does not raise is returned: its pre-answer faults are the transport's to
+run (transport.before_answer). RequestFaults keeps plain values (the exchange record, the
+model, the API key), never the aiohttp request, so a request leaves no reference cycle.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mockserver.config import Config
+from mockserver.errors import MockError, mask_key
 from mockserver.faults import transport
 from mockserver.faults.chaos import ChaosSpec, Choice, draw, server_chaos
-from mockserver.faults.error_catalog import ErrorSpec, build_error
-from mockserver.faults.ratelimit import server_scope
-from mockserver.faults.request import (
-    RequestFaults,
-    admit_nominal,
-    admit_scopes,
-    fail,
-    fingerprint,
-    name_faults,
-    record,
+from mockserver.faults.error_catalog import ErrorContext, ErrorSpec, build_error
+from mockserver.faults.ratelimit import (
+    Admission,
+    HeaderPairs,
+    LimitScope,
+    Snapshot,
+    refusal_error,
+    server_scope,
 )
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
-from mockserver.faults.stream_faults import FaultedStream, fault_stream, stream_time_error
-from mockserver.http.exchange import Exchange
+from mockserver.faults.stream_faults import (
+    FaultedStream,
+    fault_stream,
+    stream_time_error,
+)
+from mockserver.http.exchange import RATE_LIMITED_NOTE, Exchange
 from mockserver.plan import Plan
 from mockserver.scenario.model import Rule, Scenario
 
-__all__ = ["admit", "admit_rule", "arm", "begin", "body_fault", "replayed", "shape_stream"]
+__all__ = [
+    "RequestFaults",
+    "admit",
+    "admit_rule",
+    "arm",
+    "begin",
+    "body_fault",
+    "estimate",
+    "ratelimit_headers",
+    "replayed",
+    "shape_stream",
+]
+
+ORGANIZATION = "org-mockserver"
+
+
+class RequestFaults:
+    """One create request's failure-injection bookkeeping: the tenant's state, the scopes
+    and admissions behind the x-ratelimit-* headers, the faults to apply, the faulted stream."""
+
+    __slots__ = (
+        "_rng",
+        "admissions",
+        "api_key",
+        "body",
+        "estimate",
+        "estimate_tokens",
+        "exchange",
+        "faults",
+        "model",
+        "n",
+        "plan",
+        "response",
+        "scopes",
+        "seed",
+        "settled",
+        "snapshot",
+        "state",
+        "stream",
+        "streamed",
+        "tenant",
+    )
+
+    def __init__(
+        self,
+        state: TenantFaults,
+        exchange: Exchange,
+        body: bytes,  # as received: a retry sends the same bytes
+        model: str,
+        api_key: str,
+        seed: int | None,  # the server's --seed (chaos draws, the faults' random stream)
+        tenant: str,
+        n: int,  # the tenant's n-th create request
+        estimate_tokens: Callable[[], int],  # what admission charges (asked only if counted)
+        streamed: bool = False,  # stream or background: the answer is a Run, errors can be in it
+    ) -> None:
+        self.state, self.exchange, self.body = state, exchange, body
+        self.model, self.api_key, self.seed = model, api_key, seed
+        self.tenant, self.n, self.estimate_tokens = tenant, n, estimate_tokens
+        self.streamed = streamed
+        self.scopes: list[LimitScope] = []
+        self.admissions: list[Admission] = []
+        self.estimate = 0
+        self.settled = False
+        self.snapshot: Snapshot | None = None  # what the x-ratelimit-* headers say
+        self.plan: Plan | None = None  # the answer's plan, once chosen
+        self.response: Mapping[str, Any] | None = None  # rendered: its usage settles `estimate`
+        self.faults: list[FaultSpec] = []  # chaos's, then the rule's
+        self.stream: FaultedStream | None = None
+        self._rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The faults' own random stream (latency draws, garbage bytes), apart from the
+        answer's; seeded by (seed, tenant, n-th request, body), made when a fault draws."""
+        if self._rng is None:
+            if self.seed is None:
+                self._rng = random.Random(os.urandom(16))
+            else:
+                fp = fingerprint(self.body)
+                self._rng = random.Random(f"faults:{self.seed}:{self.tenant}:{self.n}:{fp}")
+        return self._rng
+
+    def error_context(self) -> ErrorContext:
+        return ErrorContext(
+            model=self.model,
+            organization=ORGANIZATION,
+            request_id=self.exchange.request_id,
+            api_key=mask_key(self.api_key),
+        )
+
+
+def fingerprint(body: bytes) -> str:
+    """Same request body, same fingerprint, in every process (the faults' seed material)."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
 def begin(
@@ -53,16 +158,12 @@ def begin(
     stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
     """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
-    n = state.next_count("requests")
-    fp = fingerprint(body)
-    # (seed, tenant, n-th request, body): reproducible, and apart from the answer's stream
-    # (a latency fault does not change the text).
-    rng_seed = None if seed is None else f"faults:{seed}:{tenant}:{n}:{fp}"
-    rf = RequestFaults(state, exchange, model, api_key, fp, seed, rng_seed, estimate, streamed)
+    n = state.requests = state.requests + 1
+    rf = RequestFaults(state, exchange, body, model, api_key, seed, tenant, n, estimate, streamed)
     if stream_error is not None:  # a refusal found before (the model's window) fails the stream
         _error(rf, stream_error)
     if exchange.retry_count > 0:
-        report = state.retries.report(fp, state.limiter.clock.monotonic())
+        report = state.retries.report(hash(body), state.limiter.clock.monotonic())
         if report is not None:
             exchange.retry_of = report.retry_of
             exchange.retry_waited_ms = round(report.waited_ms, 1)
@@ -79,15 +180,15 @@ def admit(rf: RequestFaults, config: Config, scenario: Scenario | None) -> Choic
         and config.tokens_per_minute is None
         and (config.chaos <= 0 and (scenario is None or not scenario.admission_rules))
     ):
-        admit_nominal(rf)
+        _admit_nominal(rf)
         return None
     scopes = server_scope(config.requests_per_minute, config.tokens_per_minute)
     if scenario is not None and scenario.rate_limits is not None:
         scopes.append(scenario.rate_limits.scope(("scenario", scenario.name), rf.model))
     if scopes:
-        admit_scopes(rf, scopes)
+        _admit_scopes(rf, scopes)
     else:
-        admit_nominal(rf)
+        _admit_nominal(rf)
     if scenario is not None and scenario.outage is not None:
         now = rf.state.limiter.clock.monotonic()
         if scenario.outage.covers(rf.state.since_first_ms(scenario.name, now)):
@@ -103,7 +204,7 @@ def replayed(rf: RequestFaults, scenario: Scenario | None) -> tuple[Plan, Rule] 
     that answer's Plan and rule."""
     if rf.exchange.retry_count < 1 or scenario is None:
         return None
-    previous = rf.state.retries.previous(rf.fingerprint)
+    previous = rf.state.retries.previous(hash(rf.body))
     if previous is None or previous.plan is None or previous.plan.rule is None:
         return None
     rule = scenario.rule_named(previous.plan.rule)
@@ -120,7 +221,7 @@ def admit_rule(rf: RequestFaults, plan: Plan, rule: Rule | None) -> Choice | Non
         return None
     if rule.rate_limits is not None:
         key = ("rule", plan.scenario or "", plan.rule or "")
-        admit_scopes(rf, [rule.rate_limits.scope(key, rf.model)])
+        _admit_scopes(rf, [rule.rate_limits.scope(key, rf.model)])
     if rule.chaos is None:
         return None
     choice = _draw(rf, rule.chaos, f"rule:{plan.scenario}/{plan.rule}")
@@ -136,20 +237,18 @@ def arm(rf: RequestFaults, plan: Plan) -> list[FaultSpec]:
     if plan.fault:
         rf.faults.extend(plan.fault)
     if rf.faults:
-        name_faults(rf, rf.faults)
-    record(rf, rf.exchange.fault or "ok", None, plan)
+        _name_faults(rf, rf.faults)
+    _record(rf, rf.exchange.fault or "ok", None, plan)
     return rf.faults
 
 
 def dropped(rf: RequestFaults, choice: Choice) -> None:
     """A chaos or outage choice ended the exchange on the wire: remember the attempt."""
-    record(rf, choice.name, None, None)
+    _record(rf, choice.name, None, None)
 
 
 def body_fault(rf: RequestFaults) -> FaultSpec | None:
-    """The first fault on the bytes of a JSON answer, if one is scripted."""
-    if not rf.faults:
-        return None
+    """The first of the request's faults (ask only if it has some) on a JSON answer's bytes."""
     return next((f for f in rf.faults if transport.is_body_fault(f)), None)
 
 
@@ -161,6 +260,52 @@ def shape_stream(
         return None
     rf.stream = fault_stream(events, offsets, rf.faults, rf.error_context())
     return rf.stream
+
+
+def ratelimit_headers(rf: RequestFaults) -> HeaderPairs:
+    """x-ratelimit-*: the state as of admission, once the answer's real usage is settled
+    (its total_tokens against the estimate admission charged; once)."""
+    limiter = rf.state.limiter
+    if not rf.settled:
+        rf.settled = True
+        usage = rf.response.get("usage") if rf.response is not None else None
+        used = int(usage.get("total_tokens", 0)) if isinstance(usage, dict) else 0
+        for admission in rf.admissions:
+            limiter.settle(admission, used - rf.estimate)
+    snapshot = rf.snapshot or limiter.peek(rf.scopes)
+    return snapshot.header_pairs()
+
+
+def estimate(
+    conversation: Sequence[Mapping[str, Any]], instructions: str | None, max_output: int | None
+) -> int:
+    """Tokens a request may use, estimated as the API does: text length / 4 + max output."""
+    chars = len(json.dumps(conversation, ensure_ascii=False)) + len(instructions or "")
+    return chars // 4 + (max_output or 0)
+
+
+def _admit_nominal(rf: RequestFaults) -> None:
+    """`_admit_scopes(rf, [])` when no limit applies: counted in the nominal bucket only,
+    which never refuses (tests/unit/faults/test_ratelimit.py proves the two agree)."""
+    admission = rf.state.limiter.admit_nominal()
+    rf.admissions.append(admission)
+    rf.snapshot = admission.snapshot
+
+
+def _admit_scopes(rf: RequestFaults, scopes: list[LimitScope]) -> None:
+    """Admit the request to these scopes (the first call also counts it in the nominal bucket)."""
+    if any(s.limits.tokens_per_minute for s in scopes) and not rf.estimate:
+        rf.estimate = rf.estimate_tokens()
+    admission = rf.state.limiter.admit(scopes, rf.estimate, nominal=not rf.admissions)
+    rf.scopes.extend(scopes)
+    if not admission.ok:
+        rf.exchange.notes.append(RATE_LIMITED_NOTE)  # the limiter, not a scripted 429
+        _fail(rf, refusal_error(admission, rf.error_context()))
+    rf.admissions.append(admission)
+    # The headers tell the state as of admission (as the API's do), whenever they are sent.
+    # (The first admission's own snapshot covers every scope so far; a second needs a look.)
+    first = len(rf.admissions) == 1
+    rf.snapshot = admission.snapshot if first else rf.state.limiter.peek(rf.scopes)
 
 
 def _draw(rf: RequestFaults, spec: ChaosSpec | None, scope: str) -> Choice | None:
@@ -176,7 +321,7 @@ def _strike(rf: RequestFaults, choice: Choice, why: str) -> Choice:
     if choice.error is not None:
         _error(rf, choice.error)
     rf.faults.extend(f for f in choice.faults if not transport.is_pre_answer(f))
-    name_faults(rf, choice.faults)
+    _name_faults(rf, choice.faults)
     return choice
 
 
@@ -184,6 +329,45 @@ def _error(rf: RequestFaults, spec: ErrorSpec) -> None:
     """Raise the error; or, for a streamed request and an error the API reports once the
     stream has started (spec.fails_in_stream), fail the response in its stream instead."""
     if not (rf.streamed and spec.fails_in_stream()):
-        fail(rf, build_error(spec, rf.error_context()))
+        _fail(rf, build_error(spec, rf.error_context()))
     rf.faults.append(stream_time_error(spec))
     rf.exchange.error_code = spec.code or spec.type
+
+
+def _fail(rf: RequestFaults, error: MockError) -> None:
+    """Raise the error, remembering what retry delay it told the client."""
+    delay = _told_delay(error.headers)
+    _record(rf, error.code or error.type, delay, rf.plan)
+    rf.exchange.retry_after_ms = None if delay is None else delay * 1000
+    raise error
+
+
+def _told_delay(headers: dict[str, str]) -> float | None:
+    """The delay (s) the SDK reads from an answer's headers: retry-after-ms, then retry-after."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) / scale
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _record(rf: RequestFaults, outcome: str, retry_after: float | None, plan: Plan | None) -> None:
+    """Remember this attempt by its body, for a retry of it (the body's hash: the retry
+    memory holds a few hundred attempts a tenant, and is never seed material)."""
+    chosen = rf.plan
+    rf.state.retries.remember(
+        hash(rf.body),
+        rf.exchange.request_id,
+        rf.state.limiter.clock.monotonic(),
+        retry_after,
+        chosen.scenario if chosen else None,
+        chosen.rule if chosen else None,
+        outcome,
+        plan,
+    )
+
+
+def _name_faults(rf: RequestFaults, faults: Sequence[FaultSpec]) -> None:
+    if faults:
+        rf.exchange.fault = "+".join(f.name for f in faults)

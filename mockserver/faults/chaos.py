@@ -9,7 +9,7 @@ Outage: `outage: {start_ms, duration_ms, error | fault}`: every request of a ten
 that window (from its first request to the scenario) gets the error (default `overloaded`).
 
 Retries: the SDK resends the same body with `x-stainless-retry-count` > 0. The tracker
-remembers each tenant's recent attempts by body fingerprint, so a retry can be tied to the
+remembers each tenant's recent attempts by their body, so a retry can be tied to the
 attempt it repeats: how long the client waited, whether that was shorter than the
 `retry-after` it was given, and (with a rule's `on_retry: replay`) which rule to replay.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import random
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -197,23 +197,37 @@ class RetryReport:
 
 @dataclass
 class RetryTracker:
-    """A tenant's recent attempts by body fingerprint (bounded: oldest forgotten first)."""
+    """A tenant's recent attempts by their body (its hash: bounded, oldest forgotten first).
+    Kept as plain tuples (one is remembered for every request); read back as Attempts."""
 
     size: int = 256
-    _attempts: OrderedDict[str, Attempt] = field(default_factory=OrderedDict)
+    _attempts: OrderedDict[Hashable, tuple[Any, ...]] = field(default_factory=OrderedDict)
 
-    def previous(self, fp: str) -> Attempt | None:
-        return self._attempts.get(fp)
+    def previous(self, key: Hashable) -> Attempt | None:
+        kept = self._attempts.get(key)
+        return None if kept is None else Attempt(*kept)
 
-    def record(self, fp: str, attempt: Attempt) -> None:
-        self._attempts[fp] = attempt
-        self._attempts.move_to_end(fp)
-        while len(self._attempts) > self.size:
-            self._attempts.popitem(last=False)
+    def remember(
+        self,
+        key: Hashable,
+        request_id: str,
+        at: float,
+        retry_after: float | None = None,
+        scenario: str | None = None,
+        rule: str | None = None,
+        outcome: str = "ok",
+        plan: Plan | None = None,
+    ) -> None:
+        """An answered attempt (Attempt's fields, in its order)."""
+        attempts = self._attempts
+        attempts[key] = (request_id, at, retry_after, scenario, rule, outcome, plan)
+        attempts.move_to_end(key)
+        if len(attempts) > self.size:
+            attempts.popitem(last=False)
 
-    def report(self, fp: str, now: float) -> RetryReport | None:
+    def report(self, key: Hashable, now: float) -> RetryReport | None:
         """How a retry relates to the attempt it repeats (None if there is none)."""
-        prev = self._attempts.get(fp)
+        prev = self.previous(key)
         if prev is None:
             return None
         waited = now - prev.at

@@ -90,36 +90,33 @@ class Snapshot(NamedTuple):
     remaining_tokens: int
     reset_tokens: float
 
-    def header_pairs(self) -> list[tuple[str, str]]:
+    def header_pairs(self) -> HeaderPairs:
         """The x-ratelimit-* headers in the API's order, as pairs (an answer's headers take
-        them in one `extend`)."""
-        text = _TEXTS.get  # int -> str costs more than this lookup, and the texts repeat
-        limit_req, limit_tok = self.limit_requests, self.limit_tokens
-        left_req, left_tok = self.remaining_requests, self.remaining_tokens
-        return [
-            ("x-ratelimit-limit-requests", text(limit_req) or _text(limit_req)),
-            ("x-ratelimit-limit-tokens", text(limit_tok) or _text(limit_tok)),
-            ("x-ratelimit-remaining-requests", text(left_req) or _text(left_req)),
-            ("x-ratelimit-remaining-tokens", text(left_tok) or _text(left_tok)),
-            ("x-ratelimit-reset-requests", format_duration(self.reset_requests)),
-            ("x-ratelimit-reset-tokens", format_duration(self.reset_tokens)),
-        ]
+        them in one `extend`). Kept per snapshot (bounded): answers in a row often show the
+        same numbers, and six texts cost several thousand instructions to make."""
+        pairs = _PAIRS.get(self)
+        if pairs is None:
+            if len(_PAIRS) >= _MAX_KEPT:
+                _PAIRS.clear()
+            pairs = _PAIRS[self] = (
+                ("x-ratelimit-limit-requests", str(self.limit_requests)),
+                ("x-ratelimit-limit-tokens", str(self.limit_tokens)),
+                ("x-ratelimit-remaining-requests", str(self.remaining_requests)),
+                ("x-ratelimit-remaining-tokens", str(self.remaining_tokens)),
+                ("x-ratelimit-reset-requests", format_duration(self.reset_requests)),
+                ("x-ratelimit-reset-tokens", format_duration(self.reset_tokens)),
+            )
+        return pairs
 
     def headers(self) -> dict[str, str]:
         return dict(self.header_pairs())
 
 
-# Limits and counts as text, kept (bounded): every answer shows the same limits and often
-# the same remaining counts, and an int's str() costs ~1,000 instructions, a lookup ~300.
-_TEXTS: dict[int, str] = {}
-_MAX_TEXTS = 4096
-
-
-def _text(n: int) -> str:
-    if len(_TEXTS) >= _MAX_TEXTS:
-        _TEXTS.clear()
-    text = _TEXTS[n] = str(n)
-    return text
+HeaderPairs = tuple[tuple[str, str], ...]
+# Results kept by value (bounded; cleared when full): a snapshot's header texts, and the
+# nominal bucket's admission by its two levels (what every request without limits gets).
+_MAX_KEPT = 4096
+_PAIRS: dict[Snapshot, HeaderPairs] = {}
 
 
 # The names `header_pairs` gives.
@@ -182,15 +179,29 @@ class RateLimiter:
     def admit_nominal(self) -> Admission:
         """`admit([], 0)` for a request no limit applies to (the usual case, on every
         request): it is counted in the nominal bucket, which never refuses, and the headers
-        show that bucket. Same numbers, a few operations instead of the general walk."""
+        show that bucket. Same numbers, a few operations instead of the general walk; the
+        Admission is kept by the two levels it shows (bounded), so it is made once."""
         now = self.clock.monotonic()
         pair = self._buckets.get(_NOMINAL.key)
         req, tok = pair if pair is not None else self._pair(_NOMINAL, now)
         assert req is not None and tok is not None  # the nominal pair has both
-        req.refill(now)
-        tok.refill(now)
-        req.level = max(0.0, req.level - 1)  # `_charge(req, 1)`; 0 tokens change nothing
-        return Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
+        if now > req.stamp:  # Bucket.refill of both (their stamps move together)
+            level = req.level + (now - req.stamp) * req.rate
+            req.level = level if level < req.capacity else req.capacity
+            req.stamp = now
+        if now > tok.stamp:
+            level = tok.level + (now - tok.stamp) * tok.rate
+            tok.level = level if level < tok.capacity else tok.capacity
+            tok.stamp = now
+        req.level = req.level - 1 if req.level > 1 else 0.0  # `_charge(req, 1)`; 0 tokens: none
+        key = (req.level, tok.level)
+        admission = _NOMINAL_ADMISSIONS.get(key)
+        if admission is None:
+            if len(_NOMINAL_ADMISSIONS) >= _MAX_KEPT:
+                _NOMINAL_ADMISSIONS.clear()
+            admission = Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
+            _NOMINAL_ADMISSIONS[key] = admission
+        return admission
 
     def settle(self, admission: Admission, tokens_delta: int) -> None:
         """Correct an admitted request's token charge once its real usage is known.
@@ -204,8 +215,12 @@ class RateLimiter:
         for key in admission.charged:
             pair = self._buckets.get(key)
             if pair is not None and (tokens := pair[1]) is not None:
-                tokens.refill(now)
-                tokens.level = min(tokens.capacity, tokens.level - tokens_delta)
+                if now > tokens.stamp:  # Bucket.refill, written out: every answer settles
+                    level = tokens.level + (now - tokens.stamp) * tokens.rate
+                    tokens.level = level if level < tokens.capacity else tokens.capacity
+                    tokens.stamp = now
+                level = tokens.level - tokens_delta
+                tokens.level = level if level < tokens.capacity else tokens.capacity
 
     def peek(self, scopes: Sequence[LimitScope]) -> Snapshot:
         """The headers' numbers without charging anything."""
@@ -234,6 +249,7 @@ _NOMINAL = LimitScope(
     ("nominal",), RateLimits(NOMINAL_REQUESTS_PER_MINUTE, NOMINAL_TOKENS_PER_MINUTE)
 )
 _NOMINAL_CHARGED = (_NOMINAL.key,)
+_NOMINAL_ADMISSIONS: dict[tuple[float, float], Admission] = {}
 
 
 def _bucket(per_minute: int | None, now: float) -> Bucket | None:

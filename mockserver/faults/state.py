@@ -18,6 +18,7 @@ from mockserver.faults.ratelimit import RateLimiter
 class TenantFaults:
     limiter: RateLimiter
     retries: RetryTracker = field(default_factory=RetryTracker)
+    requests: int = 0  # create requests seen (the n-th seeds its faults' random stream)
     counts: dict[str, int] = field(default_factory=dict)  # chaos scope -> requests seen
     first_seen: dict[str, float] = field(default_factory=dict)  # scenario -> monotonic s
 

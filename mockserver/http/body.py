@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import math
 from array import array
+from collections.abc import Callable
 from itertools import accumulate
+from json.scanner import make_scanner
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.web_protocol import RequestPayloadError
 
 from mockserver.errors import InvalidRequest, PayloadTooLarge
-from mockserver.openai.surrogates import check_no_lone_surrogates
+from mockserver.openai.surrogates import SURROGATE_ESCAPE, check_no_lone_surrogates
 
 MAX_DEPTH = 100  # deeper documents are refused before they can exhaust the parser's stack
 # Elements in one body: the values of its arrays and the members of its objects, counted as
@@ -64,8 +66,13 @@ async def _read_limited(request: web.Request, max_bytes: int) -> bytes:
     if length is not None:
         if length > max_bytes:
             raise _too_large(max_bytes)
-        # The common case: aiohttp stops at Content-Length, so one read() is bounded, and
-        # it is cheaper than iterating chunks (this is on every request's path).
+        content = request.content
+        if content.is_eof() and hdrs.CONTENT_ENCODING not in request.headers:
+            # The usual small body came whole with the headers: its bytes as they are (what
+            # read() returns, without its loop; Content-Length bounded them).
+            return content.read_nowait()
+        # Otherwise aiohttp stops at Content-Length, so one read() is bounded, and it is
+        # cheaper than iterating chunks (this is on every request's path).
         try:
             return await request.read()
         except web.HTTPRequestEntityTooLarge:  # the app's client_max_size is the lower limit
@@ -97,11 +104,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     check_shape(raw)
     try:
         # NaN, Infinity and 1e999 are not JSON: the API refuses them, and no body may carry
-        # them on (the journal and every echo stay standard JSON).
-        value = _decoder.decode(text)
-    except (ValueError, RecursionError):
+        # them on (the journal and every echo stay standard JSON). JSONDecoder.decode, without
+        # its two Python frames: whitespace around the value, then nothing else.
+        start = len(text) - len(text.lstrip(_WHITESPACE))
+        value, end = _scan(text, start)
+        if end != len(text) and text[end:].strip(_WHITESPACE):
+            raise ValueError("extra data")
+    except (ValueError, StopIteration, RecursionError):
         raise InvalidRequest(_NOT_JSON, code=None) from None
-    check_no_lone_surrogates(text, value)
+    if SURROGATE_ESCAPE.search(text) is not None:  # else no string can hold a lone surrogate
+        check_no_lone_surrogates(value)
     if not isinstance(value, dict):
         raise InvalidRequest(
             "The JSON body must be an object, but got "
@@ -124,6 +136,10 @@ def _finite(literal: str) -> float:
 
 # Made once: json.loads(text, **kw) would build a decoder on every call.
 _decoder = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+# The C scanner JSONDecoder.decode runs: (text, index) -> (value, end); typeshed calls
+# make_scanner a class taking a make_scanner, hence the ignore.
+_scan: Callable[[str, int], tuple[Any, int]] = make_scanner(_decoder)  # type: ignore[arg-type]
+_WHITESPACE = " \t\n\r"  # JSON's (json.decoder.WHITESPACE)
 
 # Brackets become +1 (opening) and -1 (closing, 0xff as a signed byte); the rest is deleted.
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")

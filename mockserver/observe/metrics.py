@@ -29,7 +29,8 @@ _RATE_LIMIT_STATUS = 429
 
 
 class Metrics:
-    """The counters of one app. `observe` is on the hot path: a dict lookup and a few adds."""
+    """The counters of one app. `observe` is on the hot path: a dict lookup and a few adds;
+    read the registry through `exposition` or `handle` (they add the pending counts)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -70,7 +71,10 @@ class Metrics:
         # labels() takes a lock and validates on every call; the children are cached here
         # because the label sets are few (scenarios x rules x statuses).
         self._children: dict[tuple[Any, ...], Any] = {}
-        self._request_children: dict[tuple[str | None, str | None, int | None], Any] = {}
+        # The requests counted since the last exposition, by the exchange's own values (no
+        # label strings built): [child, count] pairs, added to the children when the registry
+        # is read, so a request costs an add, not the child's locked `inc`.
+        self._request_counts: dict[tuple[str | None, str | None, int | None], list[Any]] = {}
         self.open_streams = 0  # the gauge's value, readable without the registry (shutdown logs)
 
     def _child(self, metric: Counter, *labels: str) -> Any:
@@ -84,14 +88,13 @@ class Metrics:
         """Count one finished exchange."""
         if ex.path.startswith(_ADMIN_PREFIX):
             return
-        # The request counter's child by the exchange's own values (no label strings built).
         key = (ex.scenario, ex.rule, ex.status)
-        child = self._request_children.get(key)
-        if child is None:
+        counted = self._request_counts.get(key)
+        if counted is None:  # the child is made now: its series starts with its first request
             status = str(ex.status) if ex.status is not None else ""
             child = self._child(self._requests, ex.scenario or "", ex.rule or "", status)
-            self._request_children[key] = child
-        child.inc()
+            counted = self._request_counts[key] = [child, 0]
+        counted[1] += 1
         if ex.events_sent:
             self._child(self._events, ex.scenario or "").inc(ex.events_sent)
         if ex.fault:
@@ -128,11 +131,20 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
+        self._add_counts()
         return generate_latest(self.registry)
+
+    def _add_counts(self) -> None:
+        """The requests counted since the registry was last read, into their children."""
+        for counted in self._request_counts.values():
+            if counted[1]:
+                counted[0].inc(counted[1])
+                counted[1] = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         """GET /_mock/metrics: Prometheus' text format, or OpenMetrics when the scraper asks."""
         encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        self._add_counts()
         return web.Response(body=encode(self.registry), headers={"Content-Type": content_type})
 
     async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:

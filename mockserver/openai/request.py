@@ -53,15 +53,21 @@ def parse_request(body: dict[str, Any], *, strict: bool) -> ResponseRequest:
 
     Unknown fields are a 400 when strict, else logged and kept in `raw` (and `unknown_fields`).
     """
+    keys = tuple(body)
+    run = CHECKED.runs.get(keys)  # made for a body with these keys (the common case)
     unknown: tuple[str, ...] = ()
-    if not KNOWN_FIELDS.issuperset(body):
-        unknown = tuple(k for k in body if k not in KNOWN_FIELDS)
-        if strict:
+    if run is None:
+        unknown = tuple(k for k in keys if k not in KNOWN_FIELDS)
+        if not unknown:
+            run = CHECKED.run_for(keys)
+        elif strict:
             raise InvalidRequest(
                 f"Unknown parameter: '{unknown[0]}'.", code="unknown_parameter", param=unknown[0]
             )
-        log.info("accepting unknown body fields %s (use --strict to reject them)", list(unknown))
-    kept = CHECKED.run(body, "")
+        else:
+            log.info("accepting unknown body fields %s (use --strict to reject them)", [*unknown])
+            run = CHECKED.run
+    kept = run(body, "")
     kept["include_obfuscation"] = kept.pop("stream_options")["include_obfuscation"]
     kept["raw"], kept["unknown_fields"] = body, unknown
     # ResponseRequest(**kept), without the frozen __init__'s one setattr per field.

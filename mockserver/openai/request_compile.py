@@ -10,6 +10,7 @@ hand-written checks it replaced (see tests/unit/openai/test_request_fields.py).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -43,54 +44,91 @@ MESSAGES = {
 }
 
 
-def compile_table(fields: tuple[Field, ...]) -> tuple[str, Run]:
-    """The source and the function that check an object's fields in order."""
-    source, env = _generate(fields)
+def compile_table(fields: tuple[Field, ...], sent: frozenset[str] | None = None) -> tuple[str, Run]:
+    """The source and the function that check an object's fields in order; with `sent`, the
+    same checks specialised to an object holding exactly those keys (Table.run_for)."""
+    source, env = _generate(fields, sent)
     exec(source, env)
     run: Run = env["run"]
     return source, run
 
 
-def _generate(fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
+def _generate(fields: tuple[Field, ...], sent: frozenset[str] | None) -> tuple[str, dict[str, Any]]:
+    """The general run reads every field (`get`); a run for `sent` reads only those keys,
+    and starts the kept values from a copy of the constant defaults of the others."""
     env: dict[str, Any] = {"_missing": _missing, "EMPTY": {}}
     lines = ["def run(obj, where):", "    get = obj.get"]
+    constants: dict[str, Any] = {}  # with `sent`: attr -> a default no statement sets
     for i, f in enumerate(fields):
         shape_run = f.shape.run if f.shape is not None else None
         env.update({f"F{i}": f, f"D{i}": f.default, f"T{i}": f.py_types, f"E{i}": f.enum,
-                    f"M{i}": f.factory, f"S{i}": shape_run, f"K{i}": f.compiled,
-                    f"P{i}": f.pattern})  # fmt: skip
+                    f"S{i}": shape_run, f"K{i}": f.compiled, f"P{i}": f.pattern})  # fmt: skip
+        present = None if sent is None else f.name in sent
+        if present is False:
+            value = _absent(f, i, env, present)
+            if value != f"D{i}":
+                lines.append(f"    k{i} = {value}")
+            elif f.attr:
+                constants[f.attr] = f.default
+            continue
+        read = f"get({f.name!r})" if present is None else f"obj[{f.name!r}]"
         lines += [
-            f"    v = get({f.name!r})",
+            f"    v = {read}",
             "    if v is None:",
-            f"        k{i} = {_absent(f, i, env)}",
+            f"        k{i} = {_absent(f, i, env, present)}",
         ]
         test = accepts(f, i)
         if test:
             kept = "float(v)" if f.bound_word == "decimal" else "v"
             lines += [f"    elif {test}:", f"        k{i} = {kept}"]
         lines += ["    else:", f"        k{i} = K{i}(v, obj, where + {f.name!r})"]
-    kept = ", ".join(f"{f.attr!r}: k{i}" for i, f in enumerate(fields) if f.attr)
-    lines.append(f"    return {{{kept}}}")
+    if sent is None:
+        kept = ", ".join(f"{f.attr!r}: k{i}" for i, f in enumerate(fields) if f.attr)
+        lines.append(f"    return {{{kept}}}")
+    else:  # the attributes in table order: the constants copied, the rest set
+        env["KEPT"] = {f.attr: constants.get(f.attr) for f in fields if f.attr}
+        lines.append("    kept = KEPT.copy()")
+        lines += [f"    kept[{f.attr!r}] = k{i}" for i, f in enumerate(fields)
+                  if f.attr and f.attr not in constants]  # fmt: skip
+        lines.append("    return kept")
+    if sent is not None and not any("get(" in line for line in lines[2:]):
+        del lines[1]  # no field reads a sibling that may be absent
     return "\n".join(lines) + "\n", env
 
 
-def _absent(f: Field, i: int, env: dict[str, Any]) -> str:
-    """The expression for a field not sent (or null): its default, null, or the API's error."""
+def _absent(f: Field, i: int, env: dict[str, Any], present: bool | None = None) -> str:
+    """The expression for a field not sent (or null): its default, null, or the API's error.
+    `present`: whether the object holds the key (None: not known until run time)."""
     name = repr(f.name)
     if f.shape is not None and f.keep == "shape":
         # The shape's own defaults: what its run keeps of an empty object, made inline.
         value = _defaults(f.shape, i, env) or f"S{i}(EMPTY, where + {f.name + '.'!r})"
     else:
-        value = f"D{i}" if f.factory is None else f"M{i}()"
+        value = f"D{i}" if f.factory is None else _made(f.factory, str(i), env)
     if f.required:
         unless = " or ".join(f"get({n!r}) is not None" for n in f.unless)
         missing = f"_missing(where + {name})"
         value = f"({value} if {unless} else {missing})" if unless else missing
+    if present is False or f.null == "absent":
+        return value
     if f.null == "keep":
-        value = f"(None if {name} in obj else {value})"
-    elif f.null == "error":
-        value = f"(K{i}(None, obj, where + {name}) if {name} in obj else {value})"
-    return value
+        return "None" if present else f"(None if {name} in obj else {value})"
+    error = f"K{i}(None, obj, where + {name})"
+    return error if present else f"({error} if {name} in obj else {value})"
+
+
+def _made(factory: Callable[[], Any], key: str, env: dict[str, Any]) -> str:
+    """An expression making a fresh `factory()`: its display when that is a plain JSON list
+    or object (no call made), else a call of the factory."""
+    value = factory()
+    if type(value) in (list, dict):
+        try:
+            if ast.literal_eval(repr(value)) == value:
+                return repr(value)
+        except (ValueError, SyntaxError):
+            pass
+    env[f"M{key}"] = factory
+    return f"M{key}()"
 
 
 def _defaults(shape: Table, i: int | str, env: dict[str, Any]) -> str:
@@ -107,7 +145,7 @@ def _defaults(shape: Table, i: int | str, env: dict[str, Any]) -> str:
             if not value:
                 return ""
         elif f.factory is not None:
-            value, env[f"M{key}"] = f"M{key}()", f.factory
+            value = _made(f.factory, key, env)
         else:
             value, env[f"D{key}"] = f"D{key}", f.default
         if f.attr:

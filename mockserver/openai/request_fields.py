@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockserver.errors import API_TYPE_WORDS
-from mockserver.openai.request_compile import Checker, compile_field, compile_table
+from mockserver.openai.request_compile import Checker, Run, compile_field, compile_table
 
 # What null means for a field: absent (its default applies), kept as null, or a type error.
 Null = Literal["absent", "keep", "error"]
@@ -103,14 +103,30 @@ class Table:
 
     `run` is made once from the fields by request_compile.py: each field's value is accepted
     inline when plainly good, else handed to the field's own compiled check (which words every
-    error). tests/unit/openai/test_request_fields.py checks that the two agree on every field.
+    error). tests/unit/openai/test_request_table.py checks that the two agree on every field.
+    `run_for(keys)` is the same walk made for objects holding exactly `keys`: it reads only
+    those, the other fields being their defaults (made once per set of keys, at most
+    MAX_SHAPES of them; `runs` keeps them by keys, in the object's order); the same test
+    file checks it against `run` on random bodies.
     """
 
-    __slots__ = ("fields", "run", "source")
+    __slots__ = ("fields", "run", "runs", "source")
+    MAX_SHAPES = 256
 
     def __init__(self, *fields: Field) -> None:
         self.fields = fields
         self.source, self.run = compile_table(fields)
+        self.runs: dict[tuple[str, ...], Run] = {}
+
+    def run_for(self, keys: tuple[str, ...]) -> Run:
+        """The run for objects with these keys (in this order), the general one past
+        MAX_SHAPES sets of keys. The caller names only keys it accepts (a bounded set)."""
+        run = self.runs.get(keys)
+        if run is None:
+            if len(self.runs) >= self.MAX_SHAPES:
+                return self.run
+            run = self.runs[keys] = compile_table(self.fields, frozenset(keys))[1]
+        return run
 
 
 def check_value(f: Field, value: Any, obj: Mapping[str, Any], param: str) -> Any:

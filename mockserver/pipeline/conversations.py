@@ -57,7 +57,14 @@ def open_continuation(
 ) -> Continuation:
     """The conversation or previous response the request continues, and its items."""
     raw = req.raw
-    if _alone(raw, req):  # the common case: nothing earlier, nothing to expand or report
+    # The common case: a request that continues nothing, asks no compaction and sends no
+    # compaction item (a string input is one user message): its own items are all there is.
+    if (
+        req.previous_response_id is None
+        and raw.get("conversation") is None
+        and raw.get("context_management") is None
+        and (type(raw.get("input")) is str or compaction.last_compaction(req.input_items) < 0)
+    ):
         whole = list(req.input_items)
         return Continuation(whole, 0, whole, [], None, NO_CONVERSATION, None)
     conv_id = params.conversation_id(raw.get("conversation"))
@@ -90,17 +97,6 @@ def open_continuation(
         conversation=conversation,
         facts=facts,
         compact_threshold=threshold,
-    )
-
-
-def _alone(raw: dict[str, Any], req: ResponseRequest) -> bool:
-    """A request that continues nothing, asks no compaction and sends no compaction item
-    (a string input is one user message): its own items are all there is."""
-    return (
-        req.previous_response_id is None
-        and raw.get("conversation") is None
-        and raw.get("context_management") is None
-        and (type(raw.get("input")) is str or compaction.last_compaction(req.input_items) < 0)
     )
 
 

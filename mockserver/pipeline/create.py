@@ -30,15 +30,14 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from mockserver.appkeys import CONFIG, MODELS, SCENARIOS, STORE, WARMUP, clock_of
-from mockserver.catalog import effects
 from mockserver.catalog.models import Catalogue, ModelInfo
 from mockserver.catalog.reasoning import with_reasoning
-from mockserver.catalog.rules import ContextWindowExceeded
+from mockserver.catalog.rules import ContextWindowExceeded, model_for
 from mockserver.config import Config
 from mockserver.faults import admission, transport
+from mockserver.faults.admission import RequestFaults
 from mockserver.faults.chaos import Choice
 from mockserver.faults.error_catalog import PRESETS, ErrorSpec
-from mockserver.faults.request import RequestFaults, estimate, note_usage
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
@@ -206,7 +205,7 @@ def check_model(
         strict = scenario.strict_models
     models = scenario.models if scenario is not None else ()
     try:
-        return effects.model_for(catalogue, turn.req, turn.conversation, strict, models), None
+        return model_for(catalogue, turn.req, turn.conversation, strict, models), None
     except ContextWindowExceeded as exc:
         error = PRESETS["context_length_exceeded"]
         if not (turn.req.stream or turn.req.background) or not error.fails_in_stream():
@@ -234,7 +233,7 @@ def begin_faults(
         model=req.model,
         api_key=api_key,
         estimate=functools.partial(
-            estimate, turn.conversation, req.instructions, req.max_output_tokens
+            admission.estimate, turn.conversation, req.instructions, req.max_output_tokens
         ),
         streamed=req.stream or req.background,
         stream_error=stream_error,
@@ -314,7 +313,7 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
     response = conversations.finish_response(turn, opened, model, render(turn, plan, model, now))
-    note_usage(rf, response)
+    rf.response = response  # its usage settles the rate limits' estimate
     stored = store_response(store, turn, response) if turn.req.store else None
     if opened.conversation is not None:  # joins it once the response completes
         conversations.join(turn, opened.conversation, response, stored)
@@ -347,8 +346,7 @@ async def answer(request: web.Request, created: Created) -> web.StreamResponse:
     if req.stream or req.background:
         return await streamed.answer(request, created)
     body = created.stored.body if created.stored is not None else dumps(created.response)
-    fault = admission.body_fault(created.faults)
-    if fault is not None:
+    if created.faults.faults and (fault := admission.body_fault(created.faults)) is not None:
         clock = clock_of(request.app)
         return await transport.send_body(request, fault, body, clock=clock)
     return web.Response(body=body, content_type="application/json")

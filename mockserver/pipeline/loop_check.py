@@ -51,7 +51,7 @@ def check(
 ) -> None:
     """Raise the API's error for the first agent-loop mistake in items (nothing if none).
     `kept`: responses a connection keeps besides the store (the WebSocket mode's)."""
-    if not history and all([_plain_message(i) for i in items]):
+    if not history and _plain_messages(items):
         return  # messages alone, with no ids: nothing to resolve, repeat, follow or pair
     resolved = _resolve_references(tenant, history, items, kept)
     _no_duplicates(history, resolved)
@@ -88,8 +88,12 @@ def _resolve_references(
     return resolved
 
 
-def _plain_message(item: Item) -> bool:
-    return item.get("type", "message") == "message" and "id" not in item
+def _plain_messages(items: Sequence[Item]) -> bool:
+    """Messages only, none with an id."""
+    for item in items:  # noqa: SIM110 (no generator frame)
+        if item.get("type", "message") != "message" or "id" in item:
+            return False
+    return True
 
 
 def _stored_by_id(item: Item) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 from mockserver.catalog.models import ModelInfo
 from mockserver.config import Config
-from mockserver.faults.request import RequestFaults
+from mockserver.faults.admission import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
 from mockserver.pipeline.conversations import Continuation

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
-from mockserver.openai.texts import is_user_message, message_text
+from mockserver.openai.texts import is_user_message, last_user_index, latest_user_text, message_text
 from mockserver.openai.tools import offered_tools, tool_names
 
 T = TypeVar("T")
@@ -116,21 +116,17 @@ class MatchContext:
     @lazy
     def _last_user(self) -> int:
         """Index of the latest user message in the conversation (-1: none)."""
-        items = self.conversation
-        for index in range(len(items) - 1, -1, -1):
-            if is_user_message(items[index]):
-                return index
-        return -1
+        return last_user_index(self.conversation)
 
     @lazy
     def latest_user_text(self) -> str:
-        last = self._last_user
-        return message_text(self.conversation[last]) if last >= 0 else ""
+        return latest_user_text(self._items)
 
     @lazy
     def input_lower(self) -> str:
-        """Lowercased once per request, not once per rule (case-insensitive `*_contains`)."""
-        return self.latest_user_text.lower()
+        """Lowercased once per request, not once per rule (case-insensitive `*_contains`);
+        read from the items in one call, not through the lazy fields above."""
+        return latest_user_text(self._items).lower()
 
     @lazy
     def turn(self) -> int:

@@ -54,8 +54,8 @@ class Counters:
 
     def fire(self, scenario: str, rule: str) -> int:
         """Count one firing of rule; how often it has fired, this one included."""
-        n = self.fires.get((scenario, rule), 0) + 1
-        self.fires[(scenario, rule)] = n
+        key = (scenario, rule)
+        n = self.fires[key] = self.fires.get(key, 0) + 1
         return n
 
     def forget(self, scenario: str | None = None) -> None:
@@ -93,7 +93,8 @@ class Decision:
     rule: Rule | None  # None: no rule matched and the scenario falls back to generating
     call: int
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, for the journal
-    # The request as matching read it (lazy): reuse it instead of building another.
+    # The request as matching read it (lazy): reuse it instead of building another; None
+    # when nothing of the request was read (a rule that answers every request, planned once).
     context: MatchContext | None = None
     # The rule's `expect:` the request did not meet, in the journal's form (empty: all met).
     unmet: list[dict[str, Any]] = field(default_factory=list)
@@ -114,19 +115,25 @@ def decide(
     """Choose and render the answer, and check the rule's expectations; raises NoRuleMatched
     or ScenarioAnswerError (both 400)."""
     call = counters.next_call(scenario.name)
-    ctx = MatchContext(body, conversation, headers, call, seed, facts)
-    rule = scenario.matcher.first(ctx, counters)
+    matcher, ctx = scenario.matcher, None
+    rule = matcher.always  # a first rule that holds for every request: nothing to read
     if rule is None:
-        misses = explain(scenario, ctx, counters)
-        if scenario.fallback != "generate":
-            raise NoRuleMatched(scenario.name, misses)
-        plan = generate()
-        named = dataclasses.replace(plan, scenario=scenario.name, rule=None)
-        return Decision(named, None, call, [m.as_dict() for m in misses], ctx)
+        ctx = MatchContext(body, conversation, headers, call, seed, facts)
+        rule = matcher.first(ctx, counters)
+        if rule is None:
+            misses = explain(scenario, ctx, counters)
+            if scenario.fallback != "generate":
+                raise NoRuleMatched(scenario.name, misses)
+            plan = generate()
+            named = dataclasses.replace(plan, scenario=scenario.name, rule=None)
+            return Decision(named, None, call, [m.as_dict() for m in misses], ctx)
     fired = counters.fire(scenario.name, rule.name)
-    plan = scenario.matcher.static.get(rule.index) or plan_for(
-        scenario, rule, ctx, fired, json_for_schema
-    )
+    static = matcher.static.get(rule.index)
+    if static is not None and rule.expect is None:
+        return Decision(static, rule, call, None, ctx)  # the request was read for nothing else
+    if ctx is None:
+        ctx = MatchContext(body, conversation, headers, call, seed, facts)
+    plan = static or plan_for(scenario, rule, ctx, fired, json_for_schema)
     unmet = violations(scenario.name, rule, ctx, rule.expect) if rule.expect is not None else []
     return Decision(plan, rule, call, None, ctx, unmet)
 

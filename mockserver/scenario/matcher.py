@@ -1,8 +1,10 @@
 """A scenario's rules prepared once at load time (Scenario.matcher): what matching reads.
 
-Steps. Each rule becomes one predicate over the request (Single: its `when` conditions,
-each WHEN[key].holds). A run of consecutive rules that each have exactly one condition of
-the same key and no `times` bound becomes one Scan: the request is read once for that key,
+Steps. Each rule becomes one check over the request (Single: none for a rule without
+`when`, `needle in read(request)` for one `all_in` condition with one needle, else one
+predicate of its `when` conditions, each WHEN[key].holds). A run of consecutive rules that
+each have exactly one condition of the same key and no `times` bound becomes one Scan: the
+request is read once for that key,
 then each rule's compiled value is tested in file order inside `map` (no Python loop); for
 an `all_in` key (input_contains, instructions_contains, tools) with one needle per rule the
 test itself is `str.__contains__` (or a set's), so no Python call is made per rule. Keyword
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
@@ -37,9 +39,15 @@ SCAN_MIN = 8  # shorter runs gain nothing over plain predicates
 
 @dataclass(frozen=True)
 class Single:
+    """One rule's conditions as the cheapest check: none (`holds` None: the rule always
+    holds), one `all_in` needle (`needle in read(request)`, as a Scan tests it), or one
+    predicate over them all."""
+
     rule: Rule
     rule_id: str  # "scenario/rule": the seed of `probability` draws
-    holds: Holds
+    holds: Holds | None
+    read: Callable[[MatchContext], Any] | None = None  # with `needle`: what it is sought in
+    needle: Any = None
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,23 @@ class Matcher:
         self.static: Mapping[int, Plan] = {
             rule.index: plan for rule in rules if (plan := static_plan(scenario, rule)) is not None
         }
+        # The first rule when it has no `when` and no `times`: `first` returns it for every
+        # request, so nothing of the request need be read (or its context built) to choose it.
+        self.always: Rule | None = None
+        head = self.steps[0] if self.steps else None
+        if isinstance(head, Single) and head.holds is None and head.read is None:
+            self.always = head.rule if head.rule.times is None else None
 
     def first(self, ctx: MatchContext, counters: Counters) -> Rule | None:
         """The first rule, in file order, whose `when` holds and whose `times` allows."""
         for step in self.steps:
             if isinstance(step, Single):
                 rule = step.rule
-                if step.holds(ctx, step.rule_id) and (
+                if step.read is not None:
+                    holds = step.needle in step.read(ctx)
+                else:
+                    holds = step.holds is None or step.holds(ctx, step.rule_id)
+                if holds and (
                     rule.times is None or counters.fired(self.scenario, rule.name) < rule.times
                 ):
                     return rule
@@ -130,11 +148,14 @@ def _scan(scenario: str, run: list[Rule]) -> Scan:
 
 
 def _single(scenario: str, rule: Rule, shared: Counter[tuple[str, str]]) -> Single:
-    return Single(rule, f"{scenario}/{rule.name}", _all_of(rule.when, shared))
-
-
-def _always(_ctx: MatchContext, _rule_id: str) -> bool:
-    return True
+    rule_id = f"{scenario}/{rule.name}"
+    if not rule.when:
+        return Single(rule, rule_id, None)
+    (first, *more) = rule.when
+    key = WHEN[first.key]
+    if not more and key.test is all_in and len(first.compiled) == 1:
+        return Single(rule, rule_id, None, key.read, first.compiled[0])
+    return Single(rule, rule_id, _all_of(rule.when, shared))
 
 
 def _all_of(conditions: tuple[Condition, ...], shared: Counter[tuple[str, str]]) -> Holds:
@@ -143,8 +164,6 @@ def _all_of(conditions: tuple[Condition, ...], shared: Counter[tuple[str, str]])
     All must hold and every test is pure, so the order is free: the conditions fewest rules
     share come first (`model: gpt-4o*` on every rule is tried last, a rule's own keyword
     first), which settles most rules with one test."""
-    if not conditions:
-        return _always
     if len(conditions) == 1:
         return conditions[0].predicate()
     ordered = sorted(conditions, key=lambda c: shared[_signature(c)])

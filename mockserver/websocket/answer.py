@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import MockError, ServerError
-from mockserver.faults.request import RequestFaults
+from mockserver.faults.admission import RequestFaults
 from mockserver.faults.spec import FaultSpec, Trigger
 from mockserver.faults.stream_faults import Action, fault_stream
 from mockserver.faults.stream_faults import error_event as stream_error_event

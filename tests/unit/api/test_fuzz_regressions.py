@@ -277,10 +277,19 @@ async def test_a_client_gone_mid_body_is_no_server_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
 
+class _Unfinished:
+    """A body stream that has not reached its end (the failure comes while reading)."""
+
+    def is_eof(self) -> bool:
+        return False
+
+
 class _BrokenBody:
     """A request whose body fails the way aiohttp fails it (what a test client cannot send)."""
 
     content_length = 100
+    content = _Unfinished()
+    headers: dict[str, str] = {}  # noqa: RUF012
 
     def __init__(self, error: Exception) -> None:
         self.error = error

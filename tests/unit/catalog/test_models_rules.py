@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from mockserver.catalog import builtin_catalogue, check_request, input_token_count
-from mockserver.catalog.rules import CONTEXT_EXCEEDED
+from mockserver.catalog.rules import CONTEXT_EXCEEDED, counted_body
 from mockserver.errors import MockError
 from mockserver.openai import tokens, usage
+from mockserver.openai.request import parse_request
 
 CATALOGUE = builtin_catalogue()
 
@@ -206,3 +207,29 @@ def test_special_tokens_and_huge_texts_are_counted_not_refused() -> None:
     assert tokens.count(huge) == 300_000
     err = _refusal({"model": "gpt-4o"}, _user(huge))
     assert err.code == "context_length_exceeded"
+
+
+def _checked(body: dict[str, Any], conversation: list[dict[str, Any]], strict: bool) -> Any:
+    try:
+        return check_request(body, conversation, CATALOGUE, strict)
+    except MockError as exc:
+        return (exc.status, exc.code, exc.param, exc.message)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"model": "gpt-4o", "input": "hi"}, {"model": "gpt-4o", "input": "hi", "tools": None},
+     {"model": "o3", "input": "hi", "temperature": 0.5}, {"model": "nope", "input": "hi"},
+     {"model": "gpt-4o", "input": "hello " * 30_000, "max_output_tokens": 20_000},
+     {"model": "ft:gpt-4o:org:x", "input": "hi", "instructions": "be brief"}],
+)  # fmt: skip
+def test_a_body_that_sends_no_tools_is_counted_as_sent(body: dict[str, Any]) -> None:
+    """counted_body does not copy a body that names its model and sends no tools: the rules
+    and the token count read it as they read the copy with `tools: []`."""
+    req = parse_request(body, strict=False)
+    assert counted_body(req) is req.raw
+    copy = {**req.raw, "model": req.model, "tools": req.tools}
+    conversation = req.input_items
+    assert input_token_count(req.raw, conversation) == input_token_count(copy, conversation)
+    for strict in (False, True):
+        assert _checked(req.raw, conversation, strict) == _checked(copy, conversation, strict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.faults.admission import fingerprint
 from mockserver.faults.chaos import (
     SERVER_ERROR,
     Attempt,
@@ -18,7 +19,6 @@ from mockserver.faults.chaos import (
     validate_on_retry,
     validate_outage,
 )
-from mockserver.faults.request import fingerprint
 
 
 def failures(spec: ChaosSpec, seed: int | None, scope: str = "sc", n: int = 200) -> list[int]:
@@ -134,13 +134,13 @@ def test_retry_report_says_whether_the_client_waited_long_enough() -> None:
     tracker = RetryTracker()
     fp = fingerprint(b'{"input":"hi"}')
     assert tracker.report(fp, 10.0) is None
-    tracker.record(fp, Attempt("req_1", at=10.0, retry_after=1.0, outcome="rate_limit_exceeded"))
+    tracker.remember(fp, "req_1", at=10.0, retry_after=1.0, outcome="rate_limit_exceeded")
     early = tracker.report(fp, 10.4)
     assert early is not None and early.early and early.retry_of == "req_1"
     assert early.waited_ms == pytest.approx(400) and early.retry_after_ms == 1000
     late = tracker.report(fp, 11.0)
     assert late is not None and not late.early
-    tracker.record(fp, Attempt("req_2", at=11.0))  # no retry-after given: never early
+    tracker.remember(fp, "req_2", at=11.0)  # no retry-after given: never early
     report = tracker.report(fp, 11.001)
     assert report is not None and not report.early and report.retry_of == "req_2"
 
@@ -148,5 +148,17 @@ def test_retry_report_says_whether_the_client_waited_long_enough() -> None:
 def test_tracker_is_bounded() -> None:
     tracker = RetryTracker(size=3)
     for i in range(5):
-        tracker.record(str(i), Attempt(f"req_{i}", at=0.0))
+        tracker.remember(str(i), f"req_{i}", at=0.0)
     assert tracker.previous("0") is None and tracker.previous("4") is not None
+
+
+def test_the_tracker_remembers_an_attempts_fields_in_their_order() -> None:
+    """`remember` takes Attempt's fields (it keeps a tuple); `previous` gives the Attempt."""
+    import dataclasses
+    import inspect
+
+    names = list(inspect.signature(RetryTracker.remember).parameters)[2:]
+    assert names == [f.name for f in dataclasses.fields(Attempt)]
+    tracker = RetryTracker()
+    tracker.remember("k", "req_9", 1.0, 2.0, "s", "r", "server_error", None)
+    assert tracker.previous("k") == Attempt("req_9", 1.0, 2.0, "s", "r", "server_error", None)

@@ -229,7 +229,7 @@ def test_a_request_with_nothing_configured_never_walks_the_scopes(
     for name in ("_refusal", "_snapshot", "_tightest", "_charge"):
         monkeypatch.setattr(ratelimit, name, forbidden)
     monkeypatch.setattr(ratelimit.RateLimiter, "admit", forbidden)
-    monkeypatch.setattr(admission, "admit_scopes", forbidden)
+    monkeypatch.setattr(admission, "_admit_scopes", forbidden)
     monkeypatch.setattr(admission, "draw", forbidden)
     monkeypatch.setattr(chaos, "draw", forbidden)
     state = TenantFaults.new(clock)

@@ -11,6 +11,7 @@ import asyncio
 import io
 import json
 import time
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -18,6 +19,7 @@ from conftest import StartServer
 
 from mockserver.config import Config
 from mockserver.errors import InvalidRequest
+from mockserver.http import body
 from mockserver.http.body import MAX_DEPTH, MAX_ELEMENTS, check_shape, parse_json_object
 
 MB = 1 << 20
@@ -110,3 +112,59 @@ async def test_hostile_bodies_do_not_hold_the_loop(start_server: StartServer, bo
     assert status == 400
     # Before: 1.1-3.5 s. Reading 5 MB and the C-speed checks take ~30-90 ms on a busy machine.
     assert held < 0.3, f"the event loop was held {held * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize("whole", [True, False])
+async def test_a_body_that_came_whole_is_read_as_read_reads_it(whole: bool) -> None:
+    """read_body takes a body already at its end without read()'s loop: the same bytes, and
+    a body still arriving goes through read()."""
+    from unittest import mock
+
+    from aiohttp.streams import StreamReader
+    from aiohttp.test_utils import make_mocked_request
+    from multidict import CIMultiDict
+
+    from mockserver.http.body import read_body
+
+    raw = json.dumps({"model": "gpt-4o", "input": "héllo " * 50}).encode()
+
+    def request() -> object:
+        stream = StreamReader(
+            mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop()
+        )
+        stream.feed_data(raw)
+        if whole:
+            stream.feed_eof()
+        headers = CIMultiDict({"Content-Length": str(len(raw))})
+        return make_mocked_request("POST", "/v1/responses", headers=headers, payload=stream)
+
+    if not whole:  # read() waits for the end: give it one
+        pending = request()
+        loop = asyncio.get_running_loop()
+        loop.call_soon(pending.content.feed_eof)  # type: ignore[attr-defined]
+        assert await read_body(pending, MB) == raw  # type: ignore[arg-type]
+        return
+    fast, slow = request(), request()
+    assert await read_body(fast, MB) == await slow.read() == raw  # type: ignore[attr-defined, arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1}', ' \t\n{"a": 1}\r\n ', '{"a": 1} x', '{"a": 1}{}', "", "   ", '{"a": 1}\x0b',
+     '\x0c{"a": 1}', '{"a": 1}\u00a0', '{"a": NaN}', '{"a": 1e999}', '[1]', '"x"', "{", "1 2",
+     '{"a": "\\ud83d\\ude00"}', '{"a": [1.5, -0.0, 12345678901234567890123]}'],
+)  # fmt: skip
+def test_the_body_is_what_the_json_decoder_reads(text: str) -> None:
+    """parse_json_object runs the decoder's C scanner without JSONDecoder.decode's frames:
+    the same values, and a refusal wherever decode refuses."""
+    try:
+        expected: Any = body._decoder.decode(text)
+    except ValueError:
+        expected = "refused"
+    try:
+        got: Any = parse_json_object(text.encode())
+    except InvalidRequest as exc:
+        got = "refused" if exc.code is None else exc.code
+    if expected != "refused" and not isinstance(expected, dict):
+        expected = "invalid_type"
+    assert got == expected

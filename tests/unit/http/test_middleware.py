@@ -40,3 +40,19 @@ async def test_one_middleware_records_auth_errors_and_not_found(aiohttp_client: 
     assert seen[2].tenant is not None and seen[2].retry_count == 2
     assert all(e.duration_ms is not None for e in seen)
     assert missing.headers["x-request-id"] == seen[0].request_id
+
+
+def test_request_ids_are_the_seeded_128_bits_as_32_hex_digits() -> None:
+    """open_exchange's id is `f"req_{bits:032x}"` of the app's seeded request stream (written
+    in fewer steps): leading zeros kept, the same ids for the same seed."""
+    import random
+
+    from mockserver.pipeline.middleware import open_exchange
+
+    app = create_app(Config(seed=7))
+    expected = random.Random("requests:7")
+    for _ in range(200):
+        ex = open_exchange(app, "POST", "/v1/responses", 0)
+        assert ex.request_id == f"req_{expected.getrandbits(128):032x}"
+        assert ex.retry_count == 0
+    assert open_exchange(app, "GET", "/v1/models", 3).retry_count == 3

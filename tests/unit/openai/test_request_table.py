@@ -4,6 +4,7 @@ compiled fast path agrees with each field's check, and the API's exact messages 
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from mockserver.errors import InvalidRequest
 from mockserver.openai import request_items, request_parts
 from mockserver.openai.request import ResponseRequest, parse_request
-from mockserver.openai.request_compile import MESSAGES, accepts
+from mockserver.openai.request_compile import MESSAGES, accepts, compile_table
 from mockserver.openai.request_fields import Field, Table
 from mockserver.openai.request_table import CHECKED, FIELDS, KNOWN_FIELDS, SERVICE_TIERS, TEXT
 
@@ -261,3 +262,35 @@ def test_input_items_helper_is_the_body_check() -> None:
     with pytest.raises(InvalidRequest) as info:
         request_parts.input_items({})
     assert (info.value.code, info.value.param) == ("missing_required_parameter", "input")
+
+
+def _outcome(run: Any, body: dict[str, Any]) -> Any:
+    try:
+        return run(body, "")
+    except InvalidRequest as exc:
+        return (exc.message, exc.param, exc.code)
+
+
+def test_a_run_made_for_the_keys_sent_is_the_general_run() -> None:
+    """Table.run_for(keys) reads only the keys sent: for every body it keeps what the general
+    run keeps, or raises its error (the first, in table order)."""
+    rng = random.Random(12)
+    names = [f.name for f in CHECKED.fields] + ["prompt", "conversation"]
+    values = [*SAMPLES, "hi", "gpt-4o", {"format": {"type": "text"}}, {"effort": "low"},
+              {"include_obfuscation": False}, [{"type": "function", "name": "f"}],
+              [{"role": "user", "content": "hi"}], {"verbosity": None}, "resp_1"]  # fmt: skip
+    for _ in range(2000):
+        keys = rng.sample(names, rng.randint(0, 6))
+        body = {k: rng.choice(values) for k in keys}
+        if rng.random() < 0.5:
+            body = {"model": "gpt-4o", "input": "hi", **body}
+        shaped = compile_table(CHECKED.fields, frozenset(body))[1]
+        assert _outcome(shaped, body) == _outcome(CHECKED.run, body), body
+
+
+def test_runs_for_keys_are_bounded() -> None:
+    table = Table(*TEXT.fields)
+    for i in range(Table.MAX_SHAPES + 5):
+        table.run_for(("format",) * (i % 3 + 1) + (str(i),))
+    assert len(table.runs) == Table.MAX_SHAPES
+    assert table.run_for(("verbosity", "new")) is table.run

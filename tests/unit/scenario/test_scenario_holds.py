@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from test_scenario_when import BODY, CASES, CONVERSATION, FACTS, HEADERS, user
 
+from mockserver.openai.texts import message_text
 from mockserver.scenario import load_text
 from mockserver.scenario.context import MatchContext, build_context
 from mockserver.scenario.engine import Counters
 from mockserver.scenario.match import first_match
 from mockserver.scenario.matcher import SCAN_MIN, Scan
-from mockserver.scenario.when import WHEN
+from mockserver.scenario.when import WHEN, all_in
 
 CONTEXTS: list[MatchContext] = [
     build_context(BODY, CONVERSATION, HEADERS, call=3, seed=11, facts=FACTS),
@@ -121,3 +122,49 @@ def test_rule_named_finds_each_rule() -> None:
     scenario = keyword_scenario(["a", "b", "c"])
     assert [scenario.rule_named(r.name) for r in scenario.rules] == list(scenario.rules)
     assert scenario.rule_named("missing") is None
+
+
+@pytest.mark.parametrize(
+    "when",
+    [{}, {"input_contains": "paris"}, {"input_contains": ["paris", "weather"]},
+     {"tools": ["get_weather"]}, {"instructions_contains": "brief"}, {"model": "gpt-4o*"}],
+)  # fmt: skip
+def test_a_single_rules_cheapest_check_agrees_with_its_explanation(when: dict[str, Any]) -> None:
+    """A rule alone is checked in its cheapest form (nothing for no `when`, `needle in
+    read(request)` for one `all_in` needle): the verdict is still its explanation's."""
+    scenario = load_rules([{"name": "r", "when": when, "error": "server_error"}])
+    (step,) = scenario.matcher.steps
+    (rule,) = scenario.rules
+    conds = rule.when
+    needle = len(conds) == 1 and WHEN[conds[0].key].test is all_in and len(conds[0].compiled) == 1
+    assert (step.read is not None) is needle
+    assert (step.holds is None) is (needle or not conds)
+    for ctx in CONTEXTS:
+        explained = all(WHEN[c.key].check(c, ctx, "s/r") is None for c in rule.when)
+        assert (first_match(scenario, ctx, Counters()) is not None) is explained, (when, ctx.call)
+
+
+def test_the_latest_user_text_is_the_text_of_the_last_user_message() -> None:
+    for ctx in CONTEXTS:
+        last = ctx._last_user
+        text = message_text(ctx.conversation[last]) if last >= 0 else ""
+        assert ctx.latest_user_text == text and ctx.input_lower == text.lower()
+
+
+def test_a_first_rule_without_when_or_times_answers_every_request_unread() -> None:
+    """Matcher.always: the rule `first` returns whatever the request, so decide builds no
+    context for it; a `times` bound or a `when` on it, or a rule before it, means reading."""
+    always = load_rules(
+        [{"name": "a", "reply": [{"message": "x"}]}, {"name": "b", "error": "server_error"}]
+    )
+    assert always.matcher.always is always.rules[0]
+    for ctx in CONTEXTS:
+        assert first_match(always, ctx, Counters()) is always.matcher.always
+    reading: list[list[dict[str, Any]]] = [
+        [{"name": "a", "times": 1, "reply": [{"message": "x"}]}],
+        [{"name": "a", "when": {"stream": True}, "reply": [{"message": "x"}]}],
+        [{"name": "b", "when": {"stream": True}, "error": "server_error"},
+         {"name": "a", "reply": [{"message": "x"}]}],
+    ]  # fmt: skip
+    for rules in reading:
+        assert load_rules(rules).matcher.always is None
