@@ -6,7 +6,9 @@ non-ASCII text as UTF-8, as the real API sends it.
 
 `frame` is the one definition. The deltas of a part (openai/event_builder.Deltas) are framed
 from a template cut out of `frame` of one delta whose number, text, logprobs and padding are
-placeholders: a delta is then one bytes formatting, done in C for the whole part.
+placeholders, cut at them into constant pieces: a delta is then one `bytes.join` of those
+pieces and its own values, done in C for the whole part (a %-format would scan the template
+byte by byte for every delta).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import repeat
-from operator import mod
 from typing import Any
 
 import orjson
@@ -72,10 +73,13 @@ def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> list[by
 # with how each shows in a frame.
 _SEQ, _TEXT, _LOGPROBS, _PAD = 0x7EDC_BA98_7654_3210, "\x00t", "\x00l", "\x00p"
 _SEQ_JSON, _TEXT_JSON, _LOGPROBS_JSON, _PAD_JSON = map(dumps, (_SEQ, _TEXT, _LOGPROBS, _PAD))
+# Sequence numbers as they show in a frame, sliced for a part (made once; bounded).
+_NUMBERS = tuple(b"%d" % i for i in range(4096))
 
 
 def delta_frames(deltas: Deltas) -> list[bytes]:
-    """`frame` of each delta of the part, from one template of its frame."""
+    """`frame` of each delta of the part, joined from the constant pieces of one template of
+    its frame and each delta's own values (one `bytes.join` per delta, in C)."""
     n, first, pads, logprobs, texts = (
         len(deltas.texts),
         deltas.first,
@@ -84,22 +88,42 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
         deltas.texts,
     )
     varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
-    plain = _plain(texts)
-    template = _template(deltas, varied, plain)
-    if template is None:
-        return [frame(deltas.event(k)) for k in range(n)]
-    columns: list[Iterable[Any]] = [
-        range(first, first + n),
-        map(str.encode, texts) if plain else map(dumps_or_refuse, texts),
-    ]
-    if varied and logprobs is not None:
-        columns.append(map(dumps_or_refuse, logprobs))
-    if pads is not None:
-        columns.append(pads)
     try:
-        return list(map(mod, repeat(template), zip(*columns, strict=True)))
+        cached = isinstance(texts, tuple) and n <= _CACHED_DELTAS
+        plain, values = _cached_texts(texts) if cached else _texts(texts)
+        pieces = _template(deltas, varied, plain)
+        if pieces is None:
+            return [frame(deltas.event(k)) for k in range(n)]
+        numbers = (
+            _NUMBERS[first : first + n]
+            if first + n <= len(_NUMBERS)
+            else [b"%d" % i for i in range(first, first + n)]
+        )
+        columns: list[Iterable[bytes]] = [numbers, values]
+        if varied and logprobs is not None:
+            columns.append(map(dumps_or_refuse, logprobs))
+        if pads is not None:
+            columns.append(pads)
+        # The pieces between the values: zip takes them in turn with the columns.
+        interleaved: list[Iterable[bytes]] = [repeat(pieces[0])]
+        for column, piece in zip(columns, pieces[1:], strict=True):
+            interleaved += (column, repeat(piece))
+        return list(map(b"".join, zip(*interleaved, strict=False)))
     except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
         return [frame(deltas.event(k)) for k in range(n)]
+
+
+def _texts(texts: Sequence[str]) -> tuple[bool, tuple[bytes, ...]]:
+    """Whether the texts are `_plain`, and each as it goes into its frame: its UTF-8 bytes
+    (the quotes in the template) or its JSON. Raises TypeError on what orjson refuses."""
+    plain = _plain(texts)
+    return plain, tuple(map(str.encode, texts) if plain else map(dumps_or_refuse, texts))
+
+
+# A scripted reply's deltas come back with every request it answers, as the same tuple
+# (Chunking.cut). Bounded: 64 parts of at most _CACHED_DELTAS deltas.
+_cached_texts = functools.lru_cache(maxsize=64)(_texts)
+_CACHED_DELTAS = 2048
 
 
 def _plain(texts: Sequence[str]) -> bool:
@@ -112,29 +136,30 @@ def _plain(texts: Sequence[str]) -> bool:
         return False
 
 
-def _template(deltas: Deltas, varied: bool, plain: bool) -> bytes | None:
-    """The frame of the part's deltas with placeholders for what varies, as a bytes %-format
-    (in the order sequence_number, delta, logprobs if varied, obfuscation; the delta's
-    quotes in the template if `plain`); None if the frame does not show each placeholder
+def _template(deltas: Deltas, varied: bool, plain: bool) -> list[bytes] | None:
+    """The frame of the part's deltas cut at what varies: the constant pieces before, between
+    and after the values (sequence_number, delta, logprobs if varied, obfuscation; the
+    delta's quotes in the pieces if `plain`); None if the frame does not show each placeholder
     once, in that order (each delta is then framed alone)."""
     has_logprobs, pad = deltas.logprobs is not None, deltas.pads is not None
     event = delta_event(
         deltas.type, _SEQ, deltas.where, _TEXT, [] if has_logprobs else None, _PAD if pad else None
     )
-    holes = [(_SEQ_JSON, b"%d"), (_TEXT_JSON, b'"%b"' if plain else b"%b")]
+    holes = [_SEQ_JSON, _TEXT_JSON[1:-1] if plain else _TEXT_JSON]
     if varied:
         event["logprobs"] = _LOGPROBS
-        holes.append((_LOGPROBS_JSON, b"%b"))
+        holes.append(_LOGPROBS_JSON)
     if pad:
-        holes.append((_PAD_JSON, b'"%b"'))
+        holes.append(_PAD_JSON[1:-1])
     data = frame(event)
-    at = [data.find(hole) for hole, _ in holes]
-    if any(data.count(hole) != 1 for hole, _ in holes) or at != sorted(at):
-        return None
-    template = data.replace(b"%", b"%%")
-    for hole, spec in holes:
-        template = template.replace(hole, spec)
-    return template
+    whole, pieces = data, []
+    for hole in holes:
+        before, found, data = data.partition(hole)
+        if not found or whole.count(hole) != 1:  # missing, twice, or out of order
+            return None
+        pieces.append(before)
+    pieces.append(data)
+    return pieces
 
 
 def parse_frame(data: bytes) -> dict[str, Any]:

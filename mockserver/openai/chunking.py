@@ -49,25 +49,34 @@ class Chunking:
 
     def split(self, text: str) -> list[str]:
         """The deltas for text (none for an empty text)."""
-        if not text:
-            return []
-        if self.explicit and "".join(self.explicit) == text:
-            return [c for c in self.explicit if c]
-        return _split(self.mode, self.size, text)
+        return list(self.cut(text))
 
     def split_arguments(self, text: str) -> list[str]:
         """The deltas for function-call arguments (none for empty arguments)."""
+        return list(self.cut_arguments(text))
+
+    def cut(self, text: str) -> tuple[str, ...]:
+        """`split`, as a tuple: the same one each time for a short text (the stream's pads
+        and frames keep what they derive from it by that tuple)."""
+        if not text:
+            return ()
         if self.explicit and "".join(self.explicit) == text:
-            return self.split(text)
-        return _split(self.arguments, self.size, text) if text else []
+            return tuple(c for c in self.explicit if c)
+        return _split(self.mode, self.size, text)
+
+    def cut_arguments(self, text: str) -> tuple[str, ...]:
+        """`split_arguments`, as a tuple (as `cut`)."""
+        if self.explicit and "".join(self.explicit) == text:
+            return self.cut(text)
+        return _split(self.arguments, self.size, text) if text else ()
 
 
-def _split(mode: ChunkMode, size: int, text: str) -> list[str]:
+def _split(mode: ChunkMode, size: int, text: str) -> tuple[str, ...]:
     """The pieces of `text` in `mode`; a short text is cut once (a scripted reply comes back
     with every request that matches its rule)."""
     if len(text) > _CACHED_CHARS:
-        return _SPLITTERS[mode](text, size)
-    return list(_split_short(mode, size, text))
+        return tuple(_SPLITTERS[mode](text, size))
+    return _split_short(mode, size, text)
 
 
 _CACHED_CHARS = 2048  # bounded: 64 texts of at most 2k characters (~7 MB cut by `char`)

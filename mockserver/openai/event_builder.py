@@ -5,18 +5,24 @@ are kept together as one `Deltas`: events that differ only in their number, text
 (and output_text's logprobs), so that a framer can write them all from one template
 (http/sse.py) and a stream of hundreds of deltas builds no dict per delta. `delta_event`
 is the one definition of a delta event; `Deltas.event` and every template derive from it.
+
+The events of the common items, messages and function calls, are emitted here too, so that
+the usual stream is built in one module (the other item kinds: event_items.py's registry).
+Each emitter writes, in the real API's order: output_item.added, the item's progress and
+delta events, and output_item.done with the final item unchanged.
 """
 
 from __future__ import annotations
 
 import base64
 import enum
+import functools
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from operator import getitem
-from typing import Any, TypeAlias, cast
+from itertools import accumulate
+from struct import calcsize, unpack_from
+from typing import Any, TypeAlias
 
 from mockserver.openai.chunking import Chunking
 
@@ -41,7 +47,8 @@ class Role(enum.Enum):
 
 
 _DELTA = Role.DELTA
-_cut = cast(Callable[[bytes, slice], bytes], getitem)  # data[piece], mapped in C
+# The struct field of the padding of a text of each length (`Ns`: N bytes as one bytes).
+_PAD_FIELDS = tuple(f"{-n % _PAD}s" for n in range(2048))
 
 
 def delta_event(
@@ -121,6 +128,21 @@ def others(parts: Sequence[Part]) -> list[tuple[int, Event]]:
     return out
 
 
+def _layout(texts: Sequence[str]) -> tuple[str, int]:
+    """The struct format that cuts the pads of these texts out of a pool, and its size."""
+    try:
+        layout = "".join(map(_PAD_FIELDS.__getitem__, map(len, texts)))
+    except IndexError:  # a delta longer than the table: its field computed
+        layout = "".join(f"{-len(t) % _PAD}s" for t in texts)
+    return layout, calcsize(layout)
+
+
+# The same texts come back with every request a scripted reply answers (Chunking.cut gives
+# the same tuple for a short text). Bounded: 64 parts of at most _CACHED_DELTAS deltas.
+_pad_layout = functools.lru_cache(maxsize=64)(_layout)
+_CACHED_DELTAS = 2048
+
+
 @dataclass
 class EventList:
     """Collects events with their sequence numbers and pacing roles."""
@@ -161,27 +183,162 @@ class EventList:
         self.roles.extend([_DELTA] * n)
         self.delta_texts.extend(texts)
 
-    def _pads(self, texts: Sequence[str]) -> list[bytes]:
+    def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
         in order from a seeded pool (one draw per ~1k characters, made when the pool runs
-        short: a draw per delta cost more than the rest of rendering it)."""
-        sizes = [-len(t) % _PAD for t in texts]
+        short: a draw per delta cost more than the rest of rendering it). All of a part's
+        pads are cut in one `struct` unpacking, its format one `Ns` field per text."""
+        cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
+        layout, size = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
-        end = pos + sum(sizes)
+        end = pos + size
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
             while end > len(pool):
                 pool += base64.b64encode(self.rng.randbytes(_POOL_BYTES)).translate(_ALNUM_ONLY)
             self._pool = pool
         self._pos = end
-        ends = list(accumulate(sizes, initial=pos))
-        return list(map(_cut, repeat(pool), map(slice, ends, ends[1:])))
+        return unpack_from(layout, pool, pos)
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
-        self.deltas(type_, self.chunking.split(text), where)
+        self.deltas(type_, self.chunking.cut(text), where)
 
     def added(self, index: int, item: Item) -> None:
         self.emit("response.output_item.added", output_index=index, item=item)
 
     def done(self, index: int, item: Item) -> None:
         self.emit("response.output_item.done", output_index=index, item=item)
+
+
+# --- the common items: messages and function calls (the other kinds: event_items.py) -----
+
+
+def started_item(item: Item, **empty: Any) -> Item:
+    """The item as output_item.added shows it: in progress, its payload still empty."""
+    start = {**item, **empty}
+    if "status" in item:
+        start["status"] = "in_progress"
+    return start
+
+
+def item_id_of(item: Item) -> str:
+    return str(item.get("id") or item.get("call_id") or "")
+
+
+# --- message -------------------------------------------------------------------------
+
+
+def _delta_logprob(lp: dict[str, Any]) -> dict[str, Any]:
+    top = [{"token": t["token"], "logprob": t["logprob"]} for t in lp.get("top_logprobs", [])]
+    return {"token": lp["token"], "logprob": lp["logprob"], "top_logprobs": top}
+
+
+def spread_logprobs(logprobs: Sequence[dict[str, Any]], chunks: Sequence[str]) -> list[list[Any]]:
+    """Per chunk, the logprobs of the tokens that end inside it."""
+    groups: list[list[Any]] = [[] for _ in chunks]
+    if not chunks:
+        return groups
+    ends, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        ends.append(total)
+    k, pos = 0, 0
+    for lp in logprobs:
+        pos += len(lp["token"])
+        while k < len(chunks) - 1 and pos > ends[k]:
+            k += 1
+        groups[k].append(_delta_logprob(lp))
+    return groups
+
+
+def _annotation_end(annotation: dict[str, Any]) -> int:
+    end = annotation.get("end_index", annotation.get("index"))
+    return int(end) if isinstance(end, int) else 1 << 62
+
+
+def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
+    text: str = part.get("text", "")
+    chunks = b.chunking.cut(text)
+    logprobs = part.get("logprobs") or []
+    groups = spread_logprobs(logprobs, chunks) if logprobs else [[]] * len(chunks)
+    annotations = list(enumerate(part.get("annotations") or []))
+    kind, start = "response.output_text.delta", 0
+    if annotations:
+        # Real traffic announces an annotation right after the delta that completes its span.
+        for k, sent in enumerate(accumulate(map(len, chunks)), 1):
+            if _annotation_end(annotations[0][1]) <= sent:
+                b.deltas(kind, chunks[start:k], where, groups[start:k])
+                start = k
+                while annotations and _annotation_end(annotations[0][1]) <= sent:
+                    _annotation(b, where, *annotations.pop(0))
+                if not annotations:
+                    break
+    b.deltas(kind, chunks[start:], where, groups[start:])
+    for index, annotation in annotations:
+        _annotation(b, where, index, annotation)
+    done_logprobs = [_delta_logprob(lp) for lp in logprobs] if logprobs else []
+    b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
+
+
+def _annotation(b: EventList, where: dict[str, Any], index: int, annotation: Any) -> None:
+    b.emit(
+        "response.output_text.annotation.added",
+        **where,
+        annotation_index=index,
+        annotation=annotation,
+    )
+
+
+def _refusal(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
+    refusal: str = part.get("refusal", "")
+    b.text_deltas("response.refusal.delta", refusal, **where)
+    b.emit("response.refusal.done", **where, refusal=refusal)
+
+
+_EMPTY_PARTS: dict[str, dict[str, Any]] = {
+    "output_text": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""},
+    "refusal": {"type": "refusal", "refusal": ""},
+    "reasoning_text": {"type": "reasoning_text", "text": ""},
+}
+
+
+def content_part(b: EventList, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
+    where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": ci}
+    kind = part.get("type", "")
+    b.emit("response.content_part.added", **where, part=_EMPTY_PARTS.get(kind, part))
+    if kind == "output_text":
+        _output_text(b, where, part)
+    elif kind == "refusal":
+        _refusal(b, where, part)
+    elif kind == "reasoning_text":
+        b.text_deltas("response.reasoning_text.delta", part.get("text", ""), **where)
+        b.emit("response.reasoning_text.done", **where, text=part.get("text", ""))
+    b.emit("response.content_part.done", **where, part=part)
+
+
+def emit_message(b: EventList, index: int, item: Item) -> None:
+    start, item_id = started_item(item, content=[]), item_id_of(item)
+    b.added(index, start)
+    for ci, part in enumerate(item.get("content") or []):
+        content_part(b, index, item_id, ci, part)
+    b.done(index, item)
+
+
+# --- function calls --------------------------------------------------------------------
+
+
+def emit_function_call(b: EventList, index: int, item: Item) -> None:
+    where: dict[str, Any] = {"item_id": item_id_of(item), "output_index": index}
+    arguments: str = item.get("arguments", "")
+    b.added(index, started_item(item, arguments=""))
+    chunks = b.chunking.cut_arguments(arguments)  # token-sized, as real traffic
+    b.deltas("response.function_call_arguments.delta", chunks, where)
+    # Real traffic has been seen without `name` here; the spec and the SDK require it.
+    b.emit(
+        "response.function_call_arguments.done",
+        item_id=where["item_id"],
+        name=item.get("name", ""),
+        output_index=index,
+        arguments=arguments,
+    )
+    b.done(index, item)

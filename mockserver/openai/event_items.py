@@ -1,4 +1,5 @@
-"""Stream events of one output item, per item kind (a registry keyed by item type).
+"""Stream events of one output item, per item kind (a registry keyed by item type; the
+emitters of messages and function calls, the common items, are event_builder.py's).
 
 Each emitter writes, in the real API's order: output_item.added (the item as it starts:
 status in_progress, empty content/arguments), the item's progress and delta events, and
@@ -7,157 +8,37 @@ output_item.done with the final item unchanged. Deltas join to the final texts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from itertools import accumulate
+from collections.abc import Callable
 from typing import Any
 
-from mockserver.openai.event_builder import EventList, Item
+from mockserver.openai.event_builder import (
+    EventList,
+    Item,
+    content_part,
+    emit_function_call,
+    emit_message,
+    item_id_of,
+    started_item,
+)
 
 Emitter = Callable[[EventList, int, Item], None]
 
 
-def _started(item: Item, **empty: Any) -> Item:
-    """The item as output_item.added shows it: in progress, its payload still empty."""
-    start = {**item, **empty}
-    if "status" in item:
-        start["status"] = "in_progress"
-    return start
-
-
-def _item_id(item: Item) -> str:
-    return str(item.get("id") or item.get("call_id") or "")
-
-
-# --- message -------------------------------------------------------------------------
-
-
-def _delta_logprob(lp: dict[str, Any]) -> dict[str, Any]:
-    top = [{"token": t["token"], "logprob": t["logprob"]} for t in lp.get("top_logprobs", [])]
-    return {"token": lp["token"], "logprob": lp["logprob"], "top_logprobs": top}
-
-
-def spread_logprobs(logprobs: Sequence[dict[str, Any]], chunks: Sequence[str]) -> list[list[Any]]:
-    """Per chunk, the logprobs of the tokens that end inside it."""
-    groups: list[list[Any]] = [[] for _ in chunks]
-    if not chunks:
-        return groups
-    ends, total = [], 0
-    for chunk in chunks:
-        total += len(chunk)
-        ends.append(total)
-    k, pos = 0, 0
-    for lp in logprobs:
-        pos += len(lp["token"])
-        while k < len(chunks) - 1 and pos > ends[k]:
-            k += 1
-        groups[k].append(_delta_logprob(lp))
-    return groups
-
-
-def _annotation_end(annotation: dict[str, Any]) -> int:
-    end = annotation.get("end_index", annotation.get("index"))
-    return int(end) if isinstance(end, int) else 1 << 62
-
-
-def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
-    text: str = part.get("text", "")
-    chunks = b.chunking.split(text)
-    logprobs = part.get("logprobs") or []
-    groups = spread_logprobs(logprobs, chunks) if logprobs else [[]] * len(chunks)
-    annotations = list(enumerate(part.get("annotations") or []))
-    kind, start = "response.output_text.delta", 0
-    if annotations:
-        # Real traffic announces an annotation right after the delta that completes its span.
-        for k, sent in enumerate(accumulate(map(len, chunks)), 1):
-            if _annotation_end(annotations[0][1]) <= sent:
-                b.deltas(kind, chunks[start:k], where, groups[start:k])
-                start = k
-                while annotations and _annotation_end(annotations[0][1]) <= sent:
-                    _annotation(b, where, *annotations.pop(0))
-                if not annotations:
-                    break
-    b.deltas(kind, chunks[start:], where, groups[start:])
-    for index, annotation in annotations:
-        _annotation(b, where, index, annotation)
-    done_logprobs = [_delta_logprob(lp) for lp in logprobs]
-    b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
-
-
-def _annotation(b: EventList, where: dict[str, Any], index: int, annotation: Any) -> None:
-    b.emit(
-        "response.output_text.annotation.added",
-        **where,
-        annotation_index=index,
-        annotation=annotation,
-    )
-
-
-def _refusal(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
-    refusal: str = part.get("refusal", "")
-    b.text_deltas("response.refusal.delta", refusal, **where)
-    b.emit("response.refusal.done", **where, refusal=refusal)
-
-
-_EMPTY_PARTS: dict[str, dict[str, Any]] = {
-    "output_text": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""},
-    "refusal": {"type": "refusal", "refusal": ""},
-    "reasoning_text": {"type": "reasoning_text", "text": ""},
-}
-
-
-def _content_part(b: EventList, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
-    where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": ci}
-    kind = part.get("type", "")
-    b.emit("response.content_part.added", **where, part=_EMPTY_PARTS.get(kind, part))
-    if kind == "output_text":
-        _output_text(b, where, part)
-    elif kind == "refusal":
-        _refusal(b, where, part)
-    elif kind == "reasoning_text":
-        b.text_deltas("response.reasoning_text.delta", part.get("text", ""), **where)
-        b.emit("response.reasoning_text.done", **where, text=part.get("text", ""))
-    b.emit("response.content_part.done", **where, part=part)
-
-
-def emit_message(b: EventList, index: int, item: Item) -> None:
-    b.added(index, _started(item, content=[]))
-    for ci, part in enumerate(item.get("content") or []):
-        _content_part(b, index, _item_id(item), ci, part)
-    b.done(index, item)
-
-
-# --- function calls and other argument streams ------------------------------------------
-
-
-def emit_function_call(b: EventList, index: int, item: Item) -> None:
-    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
-    arguments: str = item.get("arguments", "")
-    b.added(index, _started(item, arguments=""))
-    chunks = b.chunking.split_arguments(arguments)  # token-sized, as real traffic
-    b.deltas("response.function_call_arguments.delta", chunks, where)
-    # Real traffic has been seen without `name` here; the spec and the SDK require it.
-    b.emit(
-        "response.function_call_arguments.done",
-        item_id=where["item_id"],
-        name=item.get("name", ""),
-        output_index=index,
-        arguments=arguments,
-    )
-    b.done(index, item)
+# --- other argument streams -----------------------------------------------------------
 
 
 def emit_custom_tool_call(b: EventList, index: int, item: Item) -> None:
-    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
-    b.added(index, _started(item, input=""))
+    where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
+    b.added(index, started_item(item, input=""))
     b.text_deltas("response.custom_tool_call_input.delta", item.get("input", ""), **where)
     b.emit("response.custom_tool_call_input.done", **where, input=item.get("input", ""))
     b.done(index, item)
 
 
 def emit_mcp_call(b: EventList, index: int, item: Item) -> None:
-    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     arguments: str = item.get("arguments", "")
-    b.added(index, _started(item, arguments="", output=None, error=None))
+    b.added(index, started_item(item, arguments="", output=None, error=None))
     b.emit("response.mcp_call.in_progress", **where)
     b.text_deltas("response.mcp_call_arguments.delta", arguments, **where)
     b.emit("response.mcp_call_arguments.done", **where, arguments=arguments)
@@ -167,9 +48,9 @@ def emit_mcp_call(b: EventList, index: int, item: Item) -> None:
 
 
 def emit_code_interpreter_call(b: EventList, index: int, item: Item) -> None:
-    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     code = item.get("code")
-    b.added(index, _started(item, code="", outputs=[]))
+    b.added(index, started_item(item, code="", outputs=[]))
     b.emit("response.code_interpreter_call.in_progress", **where)
     if code is not None:
         b.text_deltas("response.code_interpreter_call_code.delta", code, **where)
@@ -183,13 +64,13 @@ def emit_code_interpreter_call(b: EventList, index: int, item: Item) -> None:
 
 
 def emit_reasoning(b: EventList, index: int, item: Item) -> None:
-    item_id = _item_id(item)
+    item_id = item_id_of(item)
     empty: dict[str, Any] = {"summary": []}
     if "content" in item:
         empty["content"] = []
-    b.added(index, _started(item, **empty))
+    b.added(index, started_item(item, **empty))
     for ci, part in enumerate(item.get("content") or []):
-        _content_part(b, index, item_id, ci, part)
+        content_part(b, index, item_id, ci, part)
     if b.reasoning_summary:
         for si, part in enumerate(item.get("summary") or []):
             _summary_part(b, index, item_id, si, part)
@@ -212,9 +93,9 @@ def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Emitter:
     """A tool item whose only stream is added -> progress events -> done."""
 
     def render(b: EventList, index: int, item: Item) -> None:
-        b.added(index, _started(item, **empty))
+        b.added(index, started_item(item, **empty))
         for step in steps:
-            b.emit(f"response.{prefix}.{step}", output_index=index, item_id=_item_id(item))
+            b.emit(f"response.{prefix}.{step}", output_index=index, item_id=item_id_of(item))
         b.done(index, item)
 
     return render
@@ -227,7 +108,7 @@ def _bare(item: Item) -> Item:
 
 
 def emit_web_search_call(b: EventList, index: int, item: Item) -> None:
-    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     b.added(index, _bare(item))
     for step in ("in_progress", "searching", "completed"):
         b.emit(f"response.web_search_call.{step}", **where)
@@ -241,7 +122,7 @@ def emit_image_generation_call(b: EventList, index: int, item: Item) -> None:
     """added -> in_progress -> generating -> partial_image x N (the request's image tool's
     `partial_images`) -> completed -> done. A partial image is the final image (recorded
     with partial_images: 1; later partials of a real stream refine it)."""
-    where: dict[str, Any] = {"output_index": index, "item_id": _item_id(item)}
+    where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     b.added(index, _bare(item))
     b.emit("response.image_generation_call.in_progress", **where)
     b.emit("response.image_generation_call.generating", **where)
@@ -262,7 +143,7 @@ def emit_image_generation_call(b: EventList, index: int, item: Item) -> None:
 def emit_local_shell_call(b: EventList, index: int, item: Item) -> None:
     """No events of its own; `added` shows the action with `command: []` (recorded)."""
     action = item.get("action")
-    started = _started(item)
+    started = started_item(item)
     if isinstance(action, dict):
         started["action"] = {**action, "command": []}
     b.added(index, started)
@@ -274,7 +155,7 @@ def emit_shell_call(b: EventList, index: int, item: Item) -> None:
     (recorded; these events name the output index and command index, not the item)."""
     action = item.get("action")
     commands = action.get("commands") if isinstance(action, dict) else None
-    started = _started(item)
+    started = started_item(item)
     if isinstance(action, dict):
         started["action"] = {**action, "commands": [], "max_output_length": None}
     b.added(index, started)
@@ -292,7 +173,7 @@ def emit_shell_call_output(b: EventList, index: int, item: Item) -> None:
     output = item.get("output")
     entries = [e for e in output if isinstance(e, dict)] if isinstance(output, list) else []
     b.added(index, {**item, "output": []})
-    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
+    where: dict[str, Any] = {"item_id": item_id_of(item), "output_index": index}
     for ci, entry in enumerate(entries):
         delta = {k: entry[k] for k in ("stdout", "stderr") if isinstance(entry.get(k), str)}
         b.emit("response.shell_call_output_content.delta", command_index=ci, delta=delta, **where)
@@ -306,11 +187,11 @@ def emit_apply_patch_call(b: EventList, index: int, item: Item) -> None:
     operation = item.get("operation")
     diff = operation.get("diff") if isinstance(operation, dict) else None
     if not isinstance(operation, dict) or not isinstance(diff, str):
-        b.added(index, _started(item))
+        b.added(index, started_item(item))
         b.done(index, item)
         return
-    where: dict[str, Any] = {"item_id": _item_id(item), "output_index": index}
-    b.added(index, _started(item, operation={**operation, "diff": ""}))
+    where: dict[str, Any] = {"item_id": item_id_of(item), "output_index": index}
+    b.added(index, started_item(item, operation={**operation, "diff": ""}))
     b.text_deltas("response.apply_patch_call_operation_diff.delta", diff, **where)
     b.emit("response.apply_patch_call_operation_diff.done", **where, diff=diff)
     b.done(index, item)
@@ -322,7 +203,7 @@ def _announced(keep_status: bool = False, **empty: Any) -> Emitter:
     its final status)."""
 
     def render(b: EventList, index: int, item: Item) -> None:
-        b.added(index, {**item, **empty} if keep_status else _started(item, **empty))
+        b.added(index, {**item, **empty} if keep_status else started_item(item, **empty))
         b.done(index, item)
 
     return render
@@ -335,7 +216,7 @@ def _emit_mcp_list_tools(b: EventList, index: int, item: Item) -> None:
 
 def emit_plain(b: EventList, index: int, item: Item) -> None:
     """Any other item (computer_call, local_shell_call, mcp_approval_request...)."""
-    b.added(index, _started(item))
+    b.added(index, started_item(item))
     b.done(index, item)
 
 
@@ -360,7 +241,3 @@ RENDERERS: dict[str, Emitter] = {
     "program": _announced(code=""),
     "program_output": _announced(keep_status=True, result=""),
 }
-
-
-def item_events(b: EventList, index: int, item: Item) -> None:
-    RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from mockserver.jsonbytes import clone
 from mockserver.openai.chunking import Chunking
 from mockserver.openai.event_builder import Event, EventList, Part, Role, flatten
-from mockserver.openai.event_items import item_events
+from mockserver.openai.event_items import RENDERERS, emit_plain
 
 ErrorEvent = Literal["none", "flat", "nested"]
 TERMINAL_EVENTS: dict[str, str] = {
@@ -58,7 +58,9 @@ class EventStream:
     """The events of one stream, with what pacing needs to know about each.
 
     `parts` holds the events in order, the deltas of each part as one `Deltas` (framed from a
-    template, never made into dicts on the way to the wire); `events` makes them all dicts.
+    template, never made into dicts on the way to the wire); they share values with the
+    Response they were rendered from, and are only read. `events` makes them all dicts, a
+    copy that shares nothing with that Response.
     """
 
     parts: tuple[Part, ...]
@@ -70,7 +72,8 @@ class EventStream:
 
     @property
     def events(self) -> tuple[Event, ...]:
-        return tuple(flatten(self.parts))
+        events: list[Event] = clone(flatten(self.parts))
+        return tuple(events)
 
     @property
     def deltas(self) -> tuple[bool, ...]:
@@ -108,11 +111,12 @@ def render_events(
         reasoning_summary=options.reasoning_summary,
         partial_images=partial_images(response.get("tools")),
     )
-    # One copy for all events: they may share parts with each other, never with the caller.
-    final: dict[str, Any] = clone(dict(response))
+    # The parts share values with `response` and with each other: they are framed as they
+    # are, and `EventStream.events` copies them for whoever wants dicts to change.
+    final: dict[str, Any] = dict(response)
     _start(b, final, options)
     for index, item in enumerate(final.get("output") or []):
-        item_events(b, index, item)
+        RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
     b.emit(terminal, response=final)

@@ -69,11 +69,15 @@ class StoredResponse:
         value: dict[str, Any] = json.loads(self._body)
         return value
 
-    def update(self, response: dict[str, Any]) -> None:
-        self._body = dumps_to_keep(response)
-        if self.pending is not None and response.get("status") in _ENDED:
-            pending, self.pending = self.pending, None
-            pending.settle(response)
+    def update(self, body: bytes, response: dict[str, Any] | None = None) -> None:
+        """The response's new state as kept JSON bytes (a Run cuts them out of its frames);
+        `response`: the same as a dict, if the caller has it (else parsed when needed)."""
+        self._body = body
+        if self.pending is not None:
+            response = self.response() if response is None else response
+            if response.get("status") in _ENDED:
+                pending, self.pending = self.pending, None
+                pending.settle(response)
 
     @property
     def input_body(self) -> bytes:

@@ -39,6 +39,7 @@ TASKS = web.AppKey("stream_tasks", set[asyncio.Task[None]])
 _POLL_S = 0.05  # how soon a wait notices that the client left
 CLIENT_CLOSED = 499  # the status recorded when the client left before any answer went out
 _HEADERS = {"Content-Type": sse.CONTENT_TYPE, "Cache-Control": "no-cache"}
+_NO_PACING = Pacing()  # a plan without `stream:` settings
 _CANCEL_REFUSED = {
     "completed": "Cannot cancel a completed response.",
     "failed": "Cannot cancel a failed response.",
@@ -83,13 +84,13 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
     applied: what SSE and the WebSocket mode write (each framed its own way). Without
     stream faults the deltas stay `Deltas`, framed from a template: no dict per delta."""
     turn, req, stored = created.turn, created.turn.req, created.stored
-    pacing = created.plan.stream if created.plan.stream is not None else Pacing()
+    pacing = created.plan.stream if created.plan.stream is not None else _NO_PACING
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
     rng = random.Random(turn.rng.getrandbits(64))
     options = StreamOptions(
         chunking=pacing.chunking,
         background=req.background,
-        service_tier=req.get("service_tier") or "auto",  # as requested, until done
+        service_tier=req.raw.get("service_tier") or "auto",  # as requested, until done
     )
     rendered = render_events(created.response, rng, options)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
@@ -111,16 +112,16 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
 async def _write_foreground(
     request: web.Request, created: Created, run: Run, frames: list[bytes]
 ) -> web.StreamResponse:
-    ex, faulted, clock = created.turn.exchange, created.faults.stream, clock_of(request.app)
+    ex, faulted = created.turn.exchange, created.faults.stream
     response = await _open(request, ex)
     if response is None:
         run.outlive_reader(request.app[TASKS])
         return _client_left()
     run.t0 = run.clock()  # the timeline starts with the headers on the wire
     # What the stream faults do on the wire before given events (cut, stall, raw frames).
-    actions: dict[int, EventAction] = (
-        stream_actions.before_events(faulted, request, response, clock) if faulted else {}
-    )
+    actions: dict[int, EventAction] = {}
+    if faulted:
+        actions = stream_actions.before_events(faulted, request, response, clock_of(request.app))
 
     def progress(n: int) -> None:
         run.publish(n)
@@ -137,7 +138,7 @@ async def _write_foreground(
             on_written=progress,
         )
         if faulted is not None:  # a slow close holds the end back
-            await stream_actions.at_end(faulted, request, response, clock)
+            await stream_actions.at_end(faulted, request, response, clock_of(request.app))
         await response.write_eof()
         ex.stream_completed = True
     except (ConnectionResetError, asyncio.CancelledError) as exc:

@@ -9,15 +9,19 @@ stay for replay once it is finished.
 
 A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
 garbage collector), plus where the few events that move the stored Response are (lifecycle,
-items done, terminal): an item or the final Response is read back from its frame when it is
-applied. Publishing a delta is then a counter update: a stream of hundreds of deltas under
-load does no per-delta work here beyond that.
+items done, terminal). The Response it stands at is kept as JSON bytes, what the store
+keeps: the first and the final one are cut out of their events' frames (no parse, no
+encoding); an item done is read back from its frame, and the Response made a dict, only when
+a move needs it. A batch that reaches the terminal event skips the moves it overtakes.
+Publishing a delta is then a counter update: a stream of hundreds of deltas under load does
+no per-delta work here beyond that.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from array import array
 from collections import deque
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.http import sse
+from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.events import snapshot
 from mockserver.streaming.writer import DiscardSink, write_paced
 
@@ -59,15 +64,19 @@ class Run:
         self.state: State = "running"
         self.task: asyncio.Task[None] | None = None  # the background producer, if any
         # (index, type, status) of the events that move the stored Response and are not out
-        # yet, dropped once applied. An item or a final Response is read back from its frame
-        # when applied: an open stream keeps its events once, as bytes.
+        # yet, dropped once applied: an open stream keeps its events once, as bytes.
         shown = list(shown)
         self._moves = deque(
             (i, kind, e["response"]["status"] if kind in LIFECYCLE else "")
             for i, e in shown
             if (kind := e.get("type")) in _MOVES
         )
-        self._response: dict[str, Any] = _first_response(e for _, e in shown)
+        # The Response as it stands: its JSON bytes (what the store keeps), and the same as a
+        # dict only once something needs it (`response()`, an item joining its output).
+        i, kind, first = _first_response(shown)
+        self._status = str(first.get("status"))
+        self._body = _response_json(frames[i], kind, i) or dumps_to_keep(first)
+        self._response: dict[str, Any] | None = None
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
         self._save()
@@ -97,6 +106,8 @@ class Run:
 
     def response(self) -> dict[str, Any]:
         """The Response as it stands now (what GET returns)."""
+        if self._response is None:
+            self._response = json.loads(self._body)
         return self._response
 
     def publish(self, n: int) -> None:
@@ -104,25 +115,49 @@ class Run:
         if self.state == "cancelled":
             return
         moves, changed = self._moves, False
-        while moves and moves[0][0] < n:
-            self._apply(*moves.popleft())
+        if moves and moves[-1][0] < n and moves[-1][1] in TERMINAL:
+            # The end is out: the moves before it are overtaken by the final Response.
+            i, kind, _ = moves[-1]
+            moves.clear()
+            self._final(i, kind)
             changed = True
+        while moves and moves[0][0] < n:
+            changed = self._apply(*moves.popleft()) or changed
         if n > self.published:
             self.published = n
         if self.published >= len(self.frames) and self.running:
             self.state = "finished"
+        if self._changed is not None:  # `_wake`, inline: most publishes have no follower
+            self._changed.set()
+            self._changed = None
         if changed:
             self._save()
-        self._wake()
 
-    def _apply(self, i: int, kind: str, status: str) -> None:
+    def _apply(self, i: int, kind: str, status: str) -> bool:
+        """Apply the move of event i; whether the Response changed."""
         if kind in LIFECYCLE:
-            self._response = {**self._response, "status": status}
+            if status == self._status:  # response.in_progress after created: no change
+                return False
+            self._set({**self.response(), "status": status})
         elif kind == "response.output_item.done":
             self._items.append(sse.parse_frame(self.frames[i])["item"])
-            self._response = {**self._response, "output": list(self._items)}
+            self._set({**self.response(), "output": list(self._items)})
         else:
-            self._response = sse.parse_frame(self.frames[i])["response"]
+            self._final(i, kind)
+        return True
+
+    def _set(self, response: dict[str, Any]) -> None:
+        self._response, self._status = response, str(response.get("status"))
+        self._body = b""  # written when saved
+
+    def _final(self, i: int, kind: str) -> None:
+        """The Response of terminal event i, its JSON cut out of the event's frame."""
+        frame = self.frames[i]
+        body = _response_json(frame, kind, i)
+        if body is None:
+            self._set(sse.parse_frame(frame)["response"])
+        else:  # its status is read from the dict if a later move needs it
+            self._body, self._response, self._status = body, None, ""
 
     def cancel(self) -> None:
         """Stop producing; the Response ends `cancelled` (as the API shows it: no output)."""
@@ -131,7 +166,7 @@ class Run:
         self.state = "cancelled"
         if self.task is not None:
             self.task.cancel()
-        self._response = snapshot(self._response, "cancelled")
+        self._set(snapshot(self.response(), "cancelled"))
         self._save()
         self._wake()
 
@@ -176,13 +211,28 @@ class Run:
             self._changed = None
 
     def _save(self) -> None:
+        if not self._body:
+            self._body = dumps_to_keep(self.response())
         if self.stored is not None:
-            self.stored.update(self._response)
+            self.stored.update(self._body, self._response)
 
 
-def _first_response(events: Iterable[Event]) -> dict[str, Any]:
-    for event in events:
+def _first_response(shown: Iterable[tuple[int, Event]]) -> tuple[int, str, dict[str, Any]]:
+    for i, event in shown:
         if isinstance(event.get("response"), dict):
             response: dict[str, Any] = event["response"]
-            return response
+            return i, str(event.get("type")), response
     raise ValueError("a stream starts with response.created")
+
+
+def _response_json(frame: bytes, kind: str, i: int) -> bytes | None:
+    """The JSON of the Response in the frame of event i of type `kind`, cut out of the frame
+    (`sse.frame` writes it last, as it is written alone); None for a frame of another shape."""
+    head = b'event: %b\ndata: {"type":"%b","sequence_number":%d,"response":' % (
+        kind.encode(),
+        kind.encode(),
+        i,
+    )
+    if frame.startswith(head) and frame.endswith(b"}\n\n"):
+        return frame[len(head) : -3]
+    return None

@@ -6,6 +6,7 @@ the settings and a seeded random source; the writer (streaming/writer.py) keeps 
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -79,8 +80,9 @@ class Pacing:
             raise PacingError(errors)
         return replace(base or cls(), **values)
 
-    @property
+    @functools.cached_property
     def chunking(self) -> Chunking:
+        """How texts are cut (made once per Pacing: a scenario's is shared by its requests)."""
         return Chunking(
             mode=self.chunk,
             size=self.chunk_size,
@@ -95,6 +97,12 @@ class Pacing:
         if self.tokens_per_second:
             return 1000.0 * max(1, tokens.count(text)) / self.tokens_per_second
         return self.interval_ms
+
+    @functools.cached_property
+    def instant(self) -> bool:
+        """Whether every event is due at the start (nothing delays anything, nothing is drawn)."""
+        timed = (self.ttft_ms, self.interval_ms, self.jitter_ms, self.queued_ms, *self.delays_ms)
+        return not any(timed) and not self.tokens_per_second
 
     def first_ms(self) -> float:
         """Nominal time from the start of generation to the first delta."""
@@ -215,6 +223,8 @@ def schedule(
     delta); later ones follow the event before them (a `.done` right after its last delta).
     Without any delta, the answer's events are due ttft after generation starts.
     """
+    if pacing.instant and len(delta_texts) == roles.count(Role.DELTA):
+        return [0.0] * len(roles)  # what the steps below give when nothing takes time
     # The usual order: the starts, at most one dequeue, then the rest (each role is looked
     # at in C, a few passes in all: the roles of a long stream are mostly deltas).
     n, starts = len(roles), roles.count(Role.START)

@@ -40,6 +40,7 @@ _SLACK_MS = 0.25  # frames due this soon are written now: not worth another time
 _POLL_S = 0.05  # how soon a long wait notices that the client left (with `alive`)
 _BACKOFF_S = 0.01  # how often a stream held back by a full transport buffer looks again
 _BATCH_BYTES = 0x10000  # at most this much joined into one write (then backpressure applies)
+_BATCH_FRAMES = 256  # that many frames due together are joined first, cut only if too long
 _HIGH_WATER = 0x10000  # a transport's default high-water mark, when it does not say
 _NO_ACTIONS: Mapping[int, EventAction] = {}
 
@@ -306,10 +307,15 @@ class _Stream:
             j = bisect_right(offsets, max(elapsed, at) + _SLACK_MS, i + 1, n)
             if actions:
                 j = min((k for k in actions if i < k < j), default=j)
-            if j > i + 1:  # stop once _BATCH_BYTES are reached
+            data = frames[i] if j == i + 1 else None
+            if data is None and j - i <= _BATCH_FRAMES:  # joined, if it stays within a batch
+                data = b"".join(frames[i:j])
+                if len(data) > _BATCH_BYTES:
+                    data = None
+            if data is None:  # stop once _BATCH_BYTES are reached
                 ends = list(accumulate(map(len, islice(frames, i, j))))
                 j = min(j, i + 1 + bisect_left(ends, _BATCH_BYTES))
-            data = frames[i] if j == i + 1 else b"".join(frames[i:j])
+                data = b"".join(frames[i:j])
             if not sink.write_now(data):
                 return (data, j)
             self.progress(j)

@@ -92,6 +92,7 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
         Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
         Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
         Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+        Deltas("x.delta", {"n": "%d"}, 4090, texts, pads=[b"p"] * len(texts)),  # past the table
     ]
     for deltas in cases:
         varied = deltas.logprobs is not None and any(deltas.logprobs)
@@ -118,3 +119,14 @@ def test_a_frame_parses_back_exactly_even_past_64_bit_integers() -> None:
     ):
         parsed = sse.parse_frame(sse.frame(event))
         assert parsed == event and sse.frame(parsed) == sse.frame(event)
+
+
+def test_cached_texts_frame_as_uncached() -> None:
+    """A tuple of texts (Chunking.cut's) has its encoding and its pad layout cached: the
+    frames are those of the same texts as a list, on the first use and the next."""
+    texts = ("Hi", " é 👋", "\u2028", "%d", ' "q"')
+    where = {"item_id": "m", "output_index": 0}
+    listed = sse.delta_frames(Deltas("x.delta", where, 2, list(texts), pads=[b"a"] * 5))
+    for _ in range(2):
+        assert sse.delta_frames(Deltas("x.delta", where, 2, texts, pads=[b"a"] * 5)) == listed
+    assert sse.delta_frames(Deltas("x.delta", where, 2, texts[:3], pads=[b"a"] * 3)) == listed[:3]

@@ -353,6 +353,24 @@ def test_obfuscation_pads_every_delta_to_16_characters(case: str) -> None:
             assert "obfuscation" not in event
 
 
+def test_pads_are_cut_in_order_from_one_pool_whatever_the_delta_length() -> None:
+    """The pads of a part are unpacked from the pool in one step (a field per delta length
+    from a table; longer deltas computed): the same cut as one slice per delta."""
+    from mockserver.openai.event_builder import EventList
+
+    texts = ["a", "", "b" * 16, "é👋", "c" * 2047, "d" * 2048, "e" * 5000, "f" * 17]
+    got = EventList(rng=random.Random(5), chunking=Chunking())._pads(texts)
+    b = EventList(rng=random.Random(5), chunking=Chunking())
+    b._pads(["x"])  # draw the pool once, as the first call above did
+    pool, pos = b._pool, 0
+    want = []
+    for text in texts:
+        size = -len(text) % 16
+        want.append(pool[pos : pos + size])
+        pos += size
+    assert list(got) == want
+
+
 def test_obfuscation_can_be_turned_off() -> None:
     events = stream("reasoning-then-message", StreamOptions(include_obfuscation=False))
     assert not [e for e in events if "obfuscation" in e]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import statistics
@@ -315,3 +316,21 @@ def test_schedule_agrees_with_its_definition_event_by_event(seed: int) -> None:
         pacing = Pacing(**setting)  # type: ignore[arg-type]
         want = _running_max_of_own_times(pacing, roles, random.Random(seed), texts)
         assert schedule(pacing, roles, random.Random(seed), texts) == want
+
+
+@pytest.mark.parametrize(
+    "pacing",
+    [Pacing(), Pacing(jitter="lognormal", chunk="char"), Pacing(delays_ms=(0.0, 0.0))],
+)
+def test_an_instant_schedule_is_the_general_one(pacing: Pacing) -> None:
+    """Nothing delays anything: every event due at 0, as the general steps give."""
+    orders = [[S, X, D, D, X], [S, S, Q, X, D, X], [S, X, X], [X, S, D, Q, D], [S, S, Q]]
+    assert pacing.instant
+    general = dataclasses.replace(pacing)
+    general.__dict__["instant"] = False  # the steps the shortcut skips
+    for roles in orders:
+        texts = ["a"] * roles.count(D)
+        fast = schedule(pacing, roles, random.Random(1), texts)
+        assert fast == schedule(general, roles, random.Random(1), texts) == [0.0] * len(roles)
+    assert not Pacing(ttft_ms=1).instant and not Pacing(tokens_per_second=5).instant
+    assert not Pacing(queued_ms=1).instant and not Pacing(delays_ms=(0.0, 2.0)).instant

@@ -108,3 +108,28 @@ async def test_cancel_stops_the_producer() -> None:
 def test_a_run_needs_a_response_event() -> None:
     with pytest.raises(ValueError, match=r"response\.created"):
         Run.of_events([{"type": "error", "sequence_number": 0}], [0.0])
+
+
+@pytest.mark.parametrize("background", [False, True])
+@pytest.mark.parametrize("case", CASES)
+def test_the_body_cut_from_frames_is_the_dumped_response(case: str, background: bool) -> None:
+    """A Run keeps the Response as JSON bytes cut out of its frames, and a batch that reaches
+    the end skips the moves before it: the stored bytes are what dumping each state writes,
+    event by event or all at once."""
+    from mockserver.jsonbytes import dumps_to_keep
+
+    one_by_one, at_once = stored_run(case, background), stored_run(case, background)
+    assert body(one_by_one) == run_events_response(one_by_one, 0)
+    for n in range(1, len(one_by_one) + 1):
+        one_by_one.publish(n)
+        assert one_by_one.stored is not None
+        assert one_by_one.stored.body == dumps_to_keep(body(one_by_one))
+    at_once.publish(len(at_once))
+    assert at_once.stored is not None and one_by_one.stored is not None
+    assert at_once.stored.body == one_by_one.stored.body
+    assert body(at_once) == {**CASES[case], "background": background}
+    assert at_once.response() == body(at_once)
+
+
+def run_events_response(run: Run, i: int) -> Any:
+    return run.events[i]["response"]

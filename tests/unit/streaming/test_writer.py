@@ -240,3 +240,24 @@ def test_a_finished_loop_is_not_kept_alive_by_the_writer() -> None:
     del loop
     gc.collect()
     assert ref() is None
+
+
+def test_frames_due_together_leave_in_batches_of_at_most_64_kb_and_a_frame() -> None:
+    """Due frames are joined first (up to 256 of them) and cut at _BATCH_BYTES only when the
+    join is longer: the same batches as cutting by their running length."""
+    for count, size in ((50, 100), (100, 1000), (300, 300), (3, 70_000)):
+        frames = [bytes([65 + k % 26]) * size for k in range(count)]
+        out: list[bytes] = []
+
+        async def sink(data: bytes, out: list[bytes] = out) -> None:
+            out.append(data)
+
+        asyncio.run(write_paced(frames, [0.0] * count, sink))
+        assert b"".join(out) == b"".join(frames)
+        k = 0
+        for data in out:  # each write: whole frames, stopping at the one that reaches 64 KB
+            n = 1
+            while n < count - k and sum(map(len, frames[k : k + n])) < writer._BATCH_BYTES:
+                n += 1
+            assert data == b"".join(frames[k : k + n])
+            k += n
