@@ -89,6 +89,24 @@ def test_the_stream_is_read_in_order_whatever_the_draws() -> None:
         rng.getrandbits(-1)
 
 
+def test_the_content_key_is_digested_once_and_only_when_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    digest = generate.content_key
+
+    def counted(seed: int, body: dict[str, Any]) -> bytes:
+        calls.append(seed)
+        return digest(seed, body)
+
+    monkeypatch.setattr(generate, "content_key", counted)
+    rng = _stream(7, random.Random(0), {"model": "m"})
+    assert calls == []
+    rng.random()
+    rng.randbytes(200)
+    assert calls == [7]
+
+
 def test_random_methods_read_the_stream() -> None:
     rng = _stream(7, random.Random(0), {"model": "m"})
     values = [rng.randint(1, 6) for _ in range(300)]
