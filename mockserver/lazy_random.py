@@ -1,8 +1,9 @@
 """A random.Random that seeds itself on its first draw: the same numbers, paid for only when used.
 
 Seeding a Mersenne Twister from a string costs ~5 us (SHA-512, then 624 words of state), and
-the create path makes such a generator for every answer "in case": the content stream of a
-scripted answer and the answer stream of a rule whose templates draw nothing are never read.
+the scenario engine makes such a generator for every answer "in case": the answer stream of
+a rule whose templates draw nothing is never read. (The zero-config content stream is
+zeroconfig/generate.py's ContentStream: no Mersenne Twister at all.)
 Every draw of random.Random goes through `random()` or `getrandbits()` (and the state through
 `getstate()`), so seeding there gives exactly the sequence of `random.Random(seed)`.
 """
@@ -10,7 +11,6 @@ Every draw of random.Random goes through `random()` or `getrandbits()` (and the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 
@@ -24,7 +24,6 @@ class LazyRandom(random.Random):
 
     def __init__(self, seed: Any = None, reserve_bits: int = 0) -> None:
         self._material = seed
-        self._compute: Callable[[], Any] | None = None
         self._reserve_bits = reserve_bits
         self._reserved: int | None = None
         self._seeded = False
@@ -40,18 +39,8 @@ class LazyRandom(random.Random):
         assert self._reserved is not None, "no bits were reserved"
         return self._reserved
 
-    @classmethod
-    def deferred(cls, material: Callable[[], Any]) -> LazyRandom:
-        """Seeded with `material()`, called on the first draw: the seed itself is costly to
-        compute (a digest of the request) and most answers never draw."""
-        rng = cls()
-        rng._compute = material
-        return rng
-
     def _seed_now(self) -> None:
         self._seeded = True
-        if self._compute is not None:
-            self._material, self._compute = self._compute(), None
         super().seed(self._material)
         if self._reserve_bits:
             self._reserved = super().getrandbits(self._reserve_bits)

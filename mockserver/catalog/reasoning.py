@@ -90,7 +90,13 @@ def with_reasoning(
     (openai/budget.py keeps either within max_output_tokens).
     """
     items = plan.items
-    reasons = any([isinstance(i, ReasoningPlan) for i in items])
+    reasons = False
+    for item in items:  # a loop, not any(): no frame of its own, and this runs for every answer
+        if isinstance(item, ReasoningPlan):
+            reasons = True
+            break
+    if not reasons and (plan.scenario is not None or (info.known and not info.reasons)):
+        return plan  # no reasoning item, and none to add (reasoning_plan_for would say None)
     if plan.scenario is None and not reasons:
         first = reasoning_plan_for(body, info, rng)
         items, reasons = ((first, *items), True) if first is not None else (items, False)

@@ -57,7 +57,6 @@ from mockserver.scenario.match import NoRuleMatched
 from mockserver.scenario.model import Rule, Scenario
 from mockserver.scenario.registry import Registry
 from mockserver.zeroconfig import generate
-from mockserver.zeroconfig.budget import Budget
 
 SCENARIO_HEADER = "X-Mock-Scenario"
 
@@ -180,7 +179,7 @@ def open_turn(
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
     loop_check.check(tenant, opened.earlier, req.input_items, kept)
-    rng = generate.content_rng(config.seed, tenant.rng, body)
+    rng = generate.ContentStream(config.seed, tenant.rng, body)
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
 
 
@@ -244,20 +243,18 @@ def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestF
     """The plan that answers (counted by the scenario engine); a reasoning model's plan
     starts with a reasoning item."""
     rule: Rule | None = None
-    budget = generate.budget_for(turn.req)  # what generated values may cost (time, bytes)
     if turn.exchange.retry_count and (replay := admission.replayed(rf, scenario)) is not None:
         plan, rule = replay
     elif scenario is None:
-        plan = generate.plan_for(turn.req, turn.rng, budget)
+        plan = generate.plan_for(turn.req, turn.rng, turn.exchange.notes)  # what a bound cut
     else:
-        plan, rule = decide_rule(scenario, turn, budget)
-    turn.exchange.notes.extend(budget.notes)  # a bound that cut a generated value
+        plan, rule = decide_rule(scenario, turn)
     plan = with_reasoning(plan, turn.req.raw, model, turn.rng)
     turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
     return Chosen(scenario, rule, plan)
 
 
-def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, Rule | None]:
+def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
     """The scenario engine's answer (its first matching rule, or its fallback), with the
     journal's facts: why no rule matched, the rule's unmet expectations."""
     seed = scenario.seed if scenario.seed is not None else turn.config.seed
@@ -270,8 +267,9 @@ def decide_rule(scenario: Scenario, turn: Turn, budget: Budget) -> tuple[Plan, R
             headers=ex.headers,  # lowercased, the API key redacted
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
-            json_for_schema=functools.partial(generate.json_for_schema, budget=budget),
-            generate=functools.partial(generate.plan_for, req, turn.rng, budget),
+            # Generated values within the answer's budget, made only if one is drawn.
+            json_for_schema=functools.partial(generate.json_for_answer, req, ex.notes),
+            generate=functools.partial(generate.plan_for, req, turn.rng, ex.notes),
             facts=opened.facts,
         )
     except NoRuleMatched as exc:

@@ -39,11 +39,16 @@ MAX_UNROLLED = 20_000
 class Budget:
     """The limits of one generated value, and the notes of what they cut."""
 
-    def __init__(self, max_bytes: int = DEFAULT_BYTES, regex_seconds: float = REGEX_SECONDS):
+    def __init__(
+        self,
+        max_bytes: int = DEFAULT_BYTES,
+        regex_seconds: float = REGEX_SECONDS,
+        notes: list[str] | None = None,
+    ):
         self.max_bytes = max_bytes
         self.regex_left = regex_seconds
         self.pattern_steps = PATTERN_STEPS
-        self.notes: list[str] = []
+        self.notes: list[str] = notes if notes is not None else []  # shared with the caller's
         self._hopeless: set[str] = set()  # patterns that ran out of time once
 
     def note(self, text: str) -> None:
@@ -80,12 +85,13 @@ class Budget:
         self.pattern_note(pattern, "gave up matching it (regex time budget)")
 
 
-def for_output_tokens(max_output_tokens: Any) -> Budget:
-    """The budget of an answer cut at max_output_tokens (None: the default 64 KB)."""
+def for_output_tokens(max_output_tokens: Any, notes: list[str] | None = None) -> Budget:
+    """The budget of an answer cut at max_output_tokens (None: the default 64 KB), noting
+    what it cuts in `notes` (default: a list of its own)."""
     if isinstance(max_output_tokens, int) and not isinstance(max_output_tokens, bool):
         tokens_bytes = max(MIN_BYTES, max_output_tokens * BYTES_PER_TOKEN)
-        return Budget(max_bytes=min(DEFAULT_BYTES, tokens_bytes))
-    return Budget()
+        return Budget(max_bytes=min(DEFAULT_BYTES, tokens_bytes), notes=notes)
+    return Budget(notes=notes)
 
 
 CACHED_LENGTH = 1024  # longer patterns are compiled again rather than kept (256 x 50 MB...)

@@ -3,8 +3,10 @@
 Text is faker's lorem words; a required tool gets a function_call whose arguments validate against
 the tool's JSON Schema (with `namespace` for a namespaced one), or a custom_tool_call;
 `text.format: json_schema` gets JSON valid against the schema.
-What a schema may cost is bounded by a Budget (budget.py): the caller passes one to read its
-`notes` afterwards (what a bound cut, for the journal), or gets the request's default.
+What a schema may cost is bounded by a Budget (budget.py), made only when a value is drawn
+from a schema or a pattern: the caller passes the list its `notes` go to (what a bound cut,
+for the journal). All of it draws from the request's ContentStream (BLAKE2b, keyed by the
+seed and the request's content).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import Any
 import orjson
 from faker import Faker
 
-from mockserver.lazy_random import LazyRandom
 from mockserver.openai.request import ResponseRequest
 from mockserver.openai.tools import CALLABLE_KINDS, OfferedTool, find_choice, offered_tools
 from mockserver.plan import (
@@ -42,7 +43,7 @@ def _faker() -> Faker:
 
 
 def warm() -> None:
-    _faker()
+    _word_of_value()  # and faker
 
 
 def faker_for(rng: random.Random) -> Faker:
@@ -58,9 +59,18 @@ def json_for_schema(
     return SchemaValues(faker_for(rng), rng, schema, budget).value(schema)
 
 
-def budget_for(req: ResponseRequest) -> Budget:
-    """The budget of a generated answer to req: 64 KB, fewer under a small max_output_tokens."""
-    return for_output_tokens(req.max_output_tokens)
+def json_for_answer(
+    req: ResponseRequest, notes: list[str], schema: dict[str, Any], rng: random.Random
+) -> Any:
+    """json_for_schema within the budget of an answer to req (`budget_for`), its notes in
+    `notes`: what a scenario's reply draws from a schema (bind req and notes first)."""
+    return json_for_schema(schema, rng, budget_for(req, notes))
+
+
+def budget_for(req: ResponseRequest, notes: list[str] | None = None) -> Budget:
+    """The budget of a generated answer to req: 64 KB, fewer under a small max_output_tokens;
+    what it cuts is noted in `notes` (the caller journals them)."""
+    return for_output_tokens(req.max_output_tokens, notes)
 
 
 # Fields that change how an answer is delivered or kept, not what the model writes: the same
@@ -73,39 +83,110 @@ _NOT_CONTENT = frozenset(
 
 # What orjson refuses (integers past 64 bits) is encoded by the standard library.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_BLOCK = 64  # bytes of one BLAKE2b-512 block of the stream
+_EPSILON = 2.0**-53  # random(): 53 bits of the stream, as random.Random makes a float
 
 
-def content_rng(seed: int | None, fallback: random.Random, body: dict[str, Any]) -> random.Random:
-    """With a seed, the answer depends only on the seed and the request, not on request order."""
-    if seed is None:
-        return LazyRandom(fallback.getrandbits(64))
-    # Digested on the first draw only: a scripted answer usually never draws from it.
-    return LazyRandom.deferred(functools.partial(content_seed, seed, body))
+class ContentStream(random.Random):
+    """The randomness of one request's generated content (the Turn's `rng`).
+
+    With a seed, the answer depends only on the seed and the request, not on request order:
+    the stream is keyed by `content_key(seed, body)`; without one, by 64 bits of the tenant's
+    stream (`fallback`). The bytes are BLAKE2b-512 in counter mode (block i: the hash of i
+    under the key), made as draws need them; the key is digested on the first draw only (a
+    scripted answer usually never draws): no Mersenne Twister is seeded (~25 k instructions).
+    Every draw of random.Random goes through `getrandbits` or `random` (and `randbytes`
+    here), so `choice`, `randint`, `sample`... all read this stream.
+    """
+
+    def __init__(self, seed: int | None, fallback: random.Random, body: dict[str, Any]) -> None:
+        self._pool = b""  # the stream's bytes made so far
+        self._at = 0  # the next byte to draw
+        self._seed, self._body = seed, body
+        self._key = None if seed is not None else fallback.getrandbits(64).to_bytes(8, "little")
+        self.gauss_next = None
+
+    def randbytes(self, n: int) -> bytes:
+        if n < 0:
+            raise ValueError("negative byte count")
+        at = self._at
+        end = self._at = at + n
+        if end > len(self._pool):
+            self._extend(end)
+        return self._pool[at:end]
+
+    def getrandbits(self, k: int, /) -> int:
+        if k <= 0:
+            if k < 0:
+                raise ValueError("number of bits must be non-negative")
+            return 0
+        size = (k + 7) // 8
+        return int.from_bytes(self.randbytes(size), "little") >> (8 * size - k)
+
+    def random(self) -> float:
+        return (int.from_bytes(self.randbytes(7), "little") >> 3) * _EPSILON
+
+    def _extend(self, end: int) -> None:
+        key = self._keyed()
+        blocks = [self._pool]
+        for index in range(len(self._pool) // _BLOCK, -(-end // _BLOCK)):
+            blocks.append(hashlib.blake2b(index.to_bytes(8, "little"), key=key).digest())
+        self._pool = b"".join(blocks)
+
+    def seed(self, a: Any = None, version: int = 2) -> None:
+        raise TypeError("a ContentStream is keyed by its request; it is not re-seeded")
+
+    def _keyed(self) -> bytes:
+        if self._key is None:
+            assert self._seed is not None
+            self._key = content_key(self._seed, self._body)
+        return self._key
+
+    def getstate(self) -> tuple[Any, ...]:
+        """The key (digested now if it was not) and how many bytes were drawn."""
+        return (self._keyed(), self._at)
+
+    def setstate(self, state: tuple[Any, ...]) -> None:
+        self._key, self._at = state
+        self._pool, self._seed, self._body, self.gauss_next = b"", None, {}, None
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy, pickle
+        return (_resumed, self.getstate())
 
 
-def content_seed(seed: int, body: dict[str, Any]) -> int:
-    """An integer seed from the seed and what the request asks (`_NOT_CONTENT` left out):
-    128 bits of SHA-256 over the content as compact JSON with sorted keys, written by orjson
-    (~10x faster than the standard library on a 13 KB body; floats in its notation)."""
-    content = {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+def _resumed(key: bytes, at: int) -> ContentStream:
+    stream = ContentStream.__new__(ContentStream)
+    stream.setstate((key, at))
+    return stream
+
+
+def content_key(seed: int, body: dict[str, Any]) -> bytes:
+    """The key of a seeded request's content stream: 256 bits of BLAKE2b over the seed and
+    what the request asks (`_NOT_CONTENT` left out) as compact JSON with sorted keys, written
+    by orjson (~10x faster than the standard library on a 13 KB body; floats in its notation),
+    so key order and whitespace do not matter."""
+    content = (
+        body
+        if _NOT_CONTENT.isdisjoint(body)
+        else {k: v for k, v in body.items() if k not in _NOT_CONTENT}
+    )
     try:
         canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         canonical = _CANONICAL.encode(content).encode("utf-8", "surrogatepass")
-    digest = hashlib.sha256(b"%d:%b" % (seed, canonical)).digest()
-    return int.from_bytes(digest[:16], "big")
+    return hashlib.blake2b(b"%d:%b" % (seed, canonical), digest_size=32).digest()
 
 
-def plan_for(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> Plan:
-    """The zero-config answer to req. Pass a budget (`budget_for(req)`) to read its notes."""
-    budget = budget if budget is not None else budget_for(req)
-    items: list[ItemPlan] = []
+def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None = None) -> Plan:
+    """The zero-config answer to req. What a generation bound cut is noted in `notes` (the
+    journal's): the budget (`budget_for`) is made only for a value drawn from a schema or a
+    pattern, the text of a plain answer needs none."""
     tool = forced_tool(req)
     if tool is not None:
-        items.append(_tool_call(tool, rng, budget))
+        item = _tool_call(tool, rng, budget_for(req, notes))
     else:
-        items.append(MessagePlan(text=answer_text(req, rng, budget)))
-    return Plan(items=tuple(items))
+        item = MessagePlan(text=answer_text(req, rng, notes))
+    return Plan(items=(item,))
 
 
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
@@ -151,10 +232,10 @@ def _custom_tool_call(tool: OfferedTool, rng: random.Random, budget: Budget) -> 
     return VerbatimPlan({**call, "name": tool.name, "input": text})
 
 
-def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None = None) -> str:
+def answer_text(req: ResponseRequest, rng: random.Random, notes: list[str] | None = None) -> str:
     fmt = req.text.get("format") or {}
     if fmt.get("type") == "json_schema":
-        return model_json(json_for_schema(fmt["schema"], rng, budget))
+        return model_json(json_for_schema(fmt["schema"], rng, budget_for(req, notes)))
     if fmt.get("type") == "json_object":
         sentence = lorem_sentences(rng, 1, 1)[0]
         return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})
@@ -163,39 +244,48 @@ def answer_text(req: ResponseRequest, rng: random.Random, budget: Budget | None 
 
 # faker's lorem sentence: 6 words +/-40%, i.e. `int(6 * randint(60, 140) / 100)`: 3 to 8 words.
 _WORDS_PER_SENTENCE = tuple(int(6 * spread / 100) for spread in range(60, 141))
-_MOST_WORDS = max(_WORDS_PER_SENTENCE)
+# A byte of the stream picks a sentence's length: each of faker's 81 spreads gets 3 or 4 values.
+_LENGTH_OF_BYTE = tuple(
+    _WORDS_PER_SENTENCE[b * len(_WORDS_PER_SENTENCE) // 256] for b in range(256)
+)
 
 
 def lorem_sentences(rng: random.Random, fewest: int, most: int) -> list[str]:
     """Between fewest and most sentences shaped as faker's lorem `sentences` makes them: its
     word list, 3 to 8 words as its `sentence` draws them, the first title-cased, a period.
 
-    All of it comes from one draw of 32-bit values (`rng.randbytes`), enough for the longest
-    answer, each value taken modulo what it picks from: faker draws a number per word
-    (`random.choices`, two Python calls deep each), and this runs for every zero-config answer.
+    Two draws of bytes (`rng.randbytes`): one for the count and the lengths (a byte each),
+    one for the words (16 bits each, looked up in a table of every 16-bit value's word):
+    faker draws a number per word (`random.choices`, two Python calls deep each), and this
+    runs for every zero-config answer.
     """
-    layout = _layout(most)
-    values = layout.unpack(rng.randbytes(layout.size))
-    words = _lorem_words()
-    size, shapes = len(words), len(_WORDS_PER_SENTENCE)
-    nb = fewest + values[0] % (most - fewest + 1)
+    head = rng.randbytes(1 + most)
+    picked = head[1 : 1 + fewest + head[0] % (most - fewest + 1)]
+    lengths = [*map(_LENGTH_OF_BYTE.__getitem__, picked)]
+    total = sum(lengths)
+    words = [*map(_word_of_value().__getitem__, _values(total).unpack(rng.randbytes(2 * total)))]
     sentences = []
-    at = 1 + most
-    for lengths in values[1 : 1 + nb]:
-        count = _WORDS_PER_SENTENCE[lengths % shapes]
-        picked = [words[v % size] for v in values[at : at + count]]
-        at += count
-        picked[0] = picked[0].title()
-        sentences.append(" ".join(picked) + ".")
+    at = 0
+    for count in lengths:
+        end = at + count
+        sentences.append(f"{words[at].title()} {' '.join(words[at + 1 : end])}.")
+        at = end
     return sentences
 
 
-@functools.lru_cache(maxsize=8)  # `most` is one of the few the callers above pass
-def _layout(most: int) -> struct.Struct:
-    """The values lorem_sentences draws: how many sentences, each one's length, the words."""
-    return struct.Struct(f"<{1 + most + most * _MOST_WORDS}I")
+@functools.lru_cache(maxsize=64)  # at most 8 words a sentence: 48 for the longest answer
+def _values(count: int) -> struct.Struct:
+    """The 16-bit values (little-endian) that pick `count` words."""
+    return struct.Struct(f"<{count}H")
 
 
 @functools.cache
 def _lorem_words() -> tuple[str, ...]:
     return tuple(_faker().get_words_list())
+
+
+@functools.cache
+def _word_of_value() -> tuple[str, ...]:
+    """The word each 16-bit value picks: `words[value % len(words)]`, as a table."""
+    words = _lorem_words()
+    return (words * (0x10000 // len(words) + 1))[:0x10000]

@@ -72,10 +72,10 @@ def test_lazy_random_draws_what_random_random_draws() -> None:
         lambda g: g.randbytes(5),
     ]
     for seed in ["answer/7/s/r/3", 12345, 2**70 + 3]:
-        for lazy in (LazyRandom(seed), LazyRandom.deferred(lambda seed=seed: seed)):  # type: ignore[misc]
-            plain = random.Random(seed)  # type: ignore[arg-type]
-            assert [d(lazy) for d in draws * 2] == [d(plain) for d in draws * 2]
-            assert lazy.getstate() == plain.getstate()
+        lazy = LazyRandom(seed)
+        plain = random.Random(seed)  # type: ignore[arg-type]
+        assert [d(lazy) for d in draws * 2] == [d(plain) for d in draws * 2]
+        assert lazy.getstate() == plain.getstate()
     assert copy.deepcopy(LazyRandom("s")).random() == random.Random("s").random()
 
 
@@ -86,17 +86,3 @@ def test_reserved_bits_come_first_whoever_asks_first() -> None:
     assert (lazy.random(), lazy.reserved()) == (then, first)
     lazy = LazyRandom("s", reserve_bits=64)
     assert (lazy.reserved(), lazy.random()) == (first, then)
-
-
-def test_a_deferred_content_digest_is_computed_once_and_only_when_drawn() -> None:
-    calls = []
-
-    def material() -> str:
-        calls.append(1)
-        return "digest"
-
-    rng = LazyRandom.deferred(material)
-    assert calls == []
-    assert rng.random() == random.Random("digest").random()
-    rng.random()
-    assert calls == [1]
