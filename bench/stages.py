@@ -29,7 +29,7 @@ STEPS = [
     ("mockserver.http.body", "_read_limited"),
     ("mockserver.pipeline.create", "parse_json_object"),
     ("mockserver.pipeline.create", "parse_request"),
-    ("mockserver.zeroconfig.generate", "content_rng"),
+    ("mockserver.zeroconfig.generate", "content_key"),
     ("mockserver.pipeline.create", "select_scenario"),
     ("mockserver.pipeline.create", "check_model"),
     ("mockserver.pipeline.create", "begin_faults"),

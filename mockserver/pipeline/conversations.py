@@ -122,10 +122,10 @@ def _room_for(conversation: Conversation, items: list[Item]) -> None:
 def finish_response(
     turn: Turn, opened: Continuation, model: ModelInfo, response: dict[str, Any]
 ) -> dict[str, Any]:
-    """The rendered Response, with its compaction item past the context_management threshold
+    """The rendered Response of a request with context_management (`opened.compact_threshold`
+    set: create.finish calls this only then), with its compaction item past the threshold
     (the Response echoes `conversation` itself: openai/response.py)."""
-    if opened.compact_threshold is None:
-        return response
+    assert opened.compact_threshold is not None
     threshold = threshold_for(opened.compact_threshold, model)
     return _compacting(turn, opened, response, threshold)
 
