@@ -185,14 +185,8 @@ class RateLimiter:
         pair = self._buckets.get(_NOMINAL.key)
         req, tok = pair if pair is not None else self._pair(_NOMINAL, now)
         assert req is not None and tok is not None  # the nominal pair has both
-        if now > req.stamp:  # Bucket.refill of both (their stamps move together)
-            level = req.level + (now - req.stamp) * req.rate
-            req.level = level if level < req.capacity else req.capacity
-            req.stamp = now
-        if now > tok.stamp:
-            level = tok.level + (now - tok.stamp) * tok.rate
-            tok.level = level if level < tok.capacity else tok.capacity
-            tok.stamp = now
+        req.refill(now)
+        tok.refill(now)
         req.level = req.level - 1 if req.level > 1 else 0.0  # `_charge(req, 1)`; 0 tokens: none
         key = (req.level, tok.level)
         admission = _NOMINAL_ADMISSIONS.get(key)
@@ -215,12 +209,8 @@ class RateLimiter:
         for key in admission.charged:
             pair = self._buckets.get(key)
             if pair is not None and (tokens := pair[1]) is not None:
-                if now > tokens.stamp:  # Bucket.refill, written out: every answer settles
-                    level = tokens.level + (now - tokens.stamp) * tokens.rate
-                    tokens.level = level if level < tokens.capacity else tokens.capacity
-                    tokens.stamp = now
-                level = tokens.level - tokens_delta
-                tokens.level = level if level < tokens.capacity else tokens.capacity
+                tokens.refill(now)
+                tokens.level = min(tokens.capacity, tokens.level - tokens_delta)
 
     def peek(self, scopes: Sequence[LimitScope]) -> Snapshot:
         """The headers' numbers without charging anything."""
