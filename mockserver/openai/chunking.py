@@ -47,17 +47,10 @@ class Chunking:
         if self.size < 1:
             raise ValueError(f"chunk size must be at least 1, got {self.size}")
 
-    def split(self, text: str) -> list[str]:
-        """The deltas for text (none for an empty text)."""
-        return list(self.cut(text))
-
-    def split_arguments(self, text: str) -> list[str]:
-        """The deltas for function-call arguments (none for empty arguments)."""
-        return list(self.cut_arguments(text))
-
     def cut(self, text: str) -> tuple[str, ...]:
-        """`split`, as a tuple: the same one each time for a short text (the stream's pads
-        and frames keep what they derive from it by that tuple)."""
+        """The deltas for text (none for an empty text): the same tuple each time for a
+        short text (the stream's pads and frames keep what they derive from it by that
+        tuple)."""
         if not text:
             return ()
         if self.explicit and "".join(self.explicit) == text:
@@ -65,7 +58,7 @@ class Chunking:
         return _split(self.mode, self.size, text)
 
     def cut_arguments(self, text: str) -> tuple[str, ...]:
-        """`split_arguments`, as a tuple (as `cut`)."""
+        """The deltas for function-call arguments (none for empty arguments), as `cut`."""
         if self.explicit and "".join(self.explicit) == text:
             return self.cut(text)
         return _split(self.arguments, self.size, text) if text else ()

@@ -74,7 +74,7 @@ def test_explicit_chunks_and_override_of_a_base() -> None:
         "char",
         ("Hel", "lo"),
     )
-    assert rule.chunking.split("Hello") == ["Hel", "lo"]
+    assert rule.chunking.cut("Hello") == ("Hel", "lo")
 
 
 def test_from_mapping_reports_every_error_with_what_is_allowed() -> None:
