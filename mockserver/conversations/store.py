@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.errors import InvalidRequest, NotFound
 from mockserver.jsonbytes import dumps_to_keep
+from mockserver.observe.evictions import EvictionLog
 
 log = logging.getLogger("mockserver.conversations")
 
@@ -123,6 +124,7 @@ class ConversationStore:
     def __init__(self, max_stored: int) -> None:
         self._max_stored = max_stored
         self._order: OrderedDict[str, Owned] = OrderedDict()  # conversation id -> owner
+        self.evictions = EvictionLog(log, "conversations", "--max-stored", max_stored)
 
     def put(self, owned: Owned, conversation: Conversation) -> None:
         owned[conversation.id] = conversation
@@ -132,7 +134,7 @@ class ConversationStore:
             evicted = owner.pop(old_id, None)
             if evicted is not None:
                 evicted.deleted = True
-            log.warning("evicted %s (--max-stored %d reached)", old_id, self._max_stored)
+            self.evictions.evicted(old_id)
 
     def delete(self, owned: Owned, conv_id: str) -> Conversation:
         conversation = owned.pop(conv_id, None)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.conversations.store import ConversationStore, Owned, PendingItems
 from mockserver.jsonbytes import dumps_to_keep
+from mockserver.observe.evictions import EvictionLog
 from mockserver.openai.ids import IdFactory
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ class Store:
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()  # API key -> tenant, LRU first
         self._order: OrderedDict[str, Tenant] = OrderedDict()  # response id -> owner
         self.conversations = ConversationStore(max_stored)  # their own count, same cap
+        self.evictions = EvictionLog(log, "responses", "--max-stored", max_stored)
         self.tenants_evicted = 0
 
     def tenant(self, api_key: str) -> Tenant:
@@ -185,7 +187,7 @@ class Store:
             old = owner.responses.pop(old_id, None)
             if old is not None:
                 _release(old)
-            log.warning("evicted %s (--max-stored %d reached)", old_id, self._max_stored)
+            self.evictions.evicted(old_id)
 
     def delete(self, tenant: Tenant, rid: str) -> bool:
         stored = tenant.responses.pop(rid, None)

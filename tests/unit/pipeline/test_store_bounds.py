@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import logging
 import tracemalloc
 
 import pytest
@@ -88,3 +89,23 @@ async def test_many_api_keys_stay_within_the_tenant_limit(start_server: StartSer
             async with http.get("/v1/models", headers={"Authorization": f"Bearer k{n}"}) as r:
                 assert r.status == 200
     assert len(mock.app[STORE].tenants()) == 50
+
+
+def test_a_full_store_warns_at_powers_of_ten_not_on_every_eviction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mockserver.pipeline.store import StoredResponse
+
+    store = Store(seed=1, max_stored=2)
+    tenant = store.tenant("k")
+    with caplog.at_level(logging.DEBUG, logger="mockserver.store"):
+        for n in range(105):
+            rid = f"resp_{n}"
+            store.put(tenant, rid, StoredResponse(tenant, {"id": rid}, [], None))
+    assert store.stored_count == 2 and set(tenant.responses) == {"resp_103", "resp_104"}
+    assert store.evictions.count == 103
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w.split()[1] for w in warnings] == ["resp_0", "resp_9", "resp_99"]
+    assert "100 responses evicted so far" in warnings[2] and "next warning at 1000" in warnings[2]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(debug) == 100 and debug[0] == "evicted resp_1 (--max-stored 2 reached)"
