@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockserver.catalog.models import ModelInfo
@@ -79,9 +79,11 @@ def reasoning_plan_for(
 
 
 def with_reasoning(
-    plan: Plan, body: Mapping[str, Any], info: ModelInfo, rng: random.Random
+    plan: Plan, body: Mapping[str, Any], info: ModelInfo, rng: Callable[[], random.Random]
 ) -> Plan:
     """A plan as a reasoning model answers it: reasoning first, reasoning tokens in usage.
+    `rng` gives the request's content randomness, asked for only when reasoning is planned
+    or counted (most answers have none, and their randomness is then never made).
 
     Generated plans (no scenario) get a reasoning item; scripted plans keep their items as
     written. Either way, a plan with a reasoning item gets `reasoning_tokens` (the
@@ -98,7 +100,7 @@ def with_reasoning(
     if not reasons and (plan.scenario is not None or (info.known and not info.reasons)):
         return plan  # no reasoning item, and none to add (reasoning_plan_for would say None)
     if plan.scenario is None and not reasons:
-        first = reasoning_plan_for(body, info, rng)
+        first = reasoning_plan_for(body, info, rng())
         items, reasons = ((first, *items), True) if first is not None else (items, False)
     if not reasons or plan.reasoning_tokens is not None:
         # Plans are frozen: an unchanged one is returned as is (a copy costs ~5 us a request).
@@ -107,7 +109,7 @@ def with_reasoning(
     if spent is None:
         reasoning = body.get("reasoning")
         effort = info.effort(reasoning if isinstance(reasoning, Mapping) else None)
-        spent = reasoning_tokens_for(effort, _prompt_tokens(body), _visible_tokens(plan), rng)
+        spent = reasoning_tokens_for(effort, _prompt_tokens(body), _visible_tokens(plan), rng())
     return dataclasses.replace(plan, items=items, reasoning_tokens=spent)
 
 

@@ -179,8 +179,8 @@ def open_turn(
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
     loop_check.check(tenant, opened.earlier, req.input_items, kept)
-    rng = generate.ContentStream(config.seed, tenant.rng, body)
-    return Turn(config, tenant, req, opened.counted, opened.history_len, ex, rng, opened)
+    content = generate.ContentStream(None, tenant.rng, body) if config.seed is None else None
+    return Turn(config, tenant, req, opened.counted, opened.history_len, ex, opened, content)
 
 
 def select_scenario(registry: Registry, header: str | None, turn: Turn) -> Scenario | None:
@@ -249,7 +249,7 @@ def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestF
         plan = generate.plan_for(turn.req, turn.rng, turn.exchange.notes)  # what a bound cut
     else:
         plan, rule = decide_rule(scenario, turn)
-    plan = with_reasoning(plan, turn.req.raw, model, turn.rng)
+    plan = with_reasoning(plan, turn.req.raw, model, lambda: turn.rng)
     turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
     return Chosen(scenario, rule, plan)
 
@@ -269,7 +269,7 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
             seed=seed if seed is not None else turn.rng.getrandbits(32),
             # Generated values within the answer's budget, made only if one is drawn.
             json_for_schema=functools.partial(generate.json_for_answer, req, ex.notes),
-            generate=functools.partial(generate.plan_for, req, turn.rng, ex.notes),
+            generate=lambda: generate.plan_for(req, turn.rng, ex.notes),
             facts=opened.facts,
         )
     except NoRuleMatched as exc:

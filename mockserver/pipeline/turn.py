@@ -24,6 +24,7 @@ from mockserver.openai.request import ResponseRequest
 from mockserver.pipeline.conversations import Continuation
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
+from mockserver.zeroconfig.generate import ContentStream
 
 
 @dataclass(slots=True)
@@ -35,9 +36,20 @@ class Turn:
     conversation: list[dict[str, Any]]
     history_len: int  # how many of conversation's items came from earlier turns
     exchange: Exchange
-    rng: random.Random  # content randomness (seeded by seed + request when a seed is set)
     # The conversation it runs in, what the scenario sees of it (compactions expanded).
     continues: Continuation
+    # The content randomness, made at the first draw (`rng`): a static rule's answer draws
+    # nothing, and making a random.Random costs ~9k instructions (its C part seeds a
+    # Mersenne Twister the stream never uses). Without a seed it is made at once: its key
+    # comes from the tenant's stream, before the ids drawn from it.
+    content: ContentStream | None
+
+    @property
+    def rng(self) -> random.Random:
+        """The content randomness (keyed by seed + request when a seed is set)."""
+        if self.content is None:
+            self.content = ContentStream(self.config.seed, self.tenant.rng, self.req.raw)
+        return self.content
 
 
 @dataclass(slots=True)

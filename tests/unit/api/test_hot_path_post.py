@@ -58,7 +58,7 @@ def test_bytes_bound_is_at_least_the_old_bound() -> None:
 
 def test_with_reasoning_keeps_a_plan_it_does_not_change() -> None:
     plan = Plan(items=(MessagePlan(text="hi"),), scenario="s", rule="r")
-    assert reasoning.with_reasoning(plan, {}, unknown_model("x"), random.Random(0)) is plan
+    assert reasoning.with_reasoning(plan, {}, unknown_model("x"), lambda: random.Random(0)) is plan
 
 
 def test_lazy_random_draws_what_random_random_draws() -> None:

@@ -101,7 +101,7 @@ def test_encrypted_content_grows_with_the_reasoning() -> None:
 def test_with_reasoning_prepends_an_item_and_counts_tokens() -> None:
     plan = Plan(items=(MessagePlan(text="The answer is 42."),))
     body = {"model": "o4-mini", "input": "Question?", "reasoning": {"effort": "high"}}
-    reasoned = with_reasoning(plan, body, _model("o4-mini"), random.Random(6))
+    reasoned = with_reasoning(plan, body, _model("o4-mini"), lambda: random.Random(6))
     assert isinstance(reasoned.items[0], ReasoningPlan)
     assert reasoned.items[1:] == plan.items
     assert reasoned.reasoning_tokens is not None and reasoned.reasoning_tokens % 64 == 0
@@ -109,14 +109,16 @@ def test_with_reasoning_prepends_an_item_and_counts_tokens() -> None:
 
 def test_with_reasoning_leaves_scripted_plans_and_plain_models_alone() -> None:
     scripted = Plan(items=(MessagePlan(text="scripted"),), scenario="s", rule="r")
-    assert with_reasoning(scripted, {"input": "x"}, _model("o3"), random.Random()) == scripted
+    assert (
+        with_reasoning(scripted, {"input": "x"}, _model("o3"), lambda: random.Random()) == scripted
+    )
     written = Plan(items=(ReasoningPlan(summary=("s",)), MessagePlan(text="t")), scenario="s")
-    counted = with_reasoning(written, {"input": "x"}, _model("o3"), random.Random())
+    counted = with_reasoning(written, {"input": "x"}, _model("o3"), lambda: random.Random())
     assert counted.items == written.items and counted.reasoning_tokens is not None
     fixed = Plan(items=written.items, scenario="s", reasoning_tokens=7)
-    assert with_reasoning(fixed, {}, _model("o3"), random.Random()).reasoning_tokens == 7
+    assert with_reasoning(fixed, {}, _model("o3"), lambda: random.Random()).reasoning_tokens == 7
     plain = Plan(items=(MessagePlan(text="t"),))
-    assert with_reasoning(plain, {"input": "x"}, _model("gpt-4o"), random.Random()) == plain
+    assert with_reasoning(plain, {"input": "x"}, _model("gpt-4o"), lambda: random.Random()) == plain
 
 
 def test_scripted_usage_names_the_reasoning_tokens() -> None:
@@ -125,5 +127,5 @@ def test_scripted_usage_names_the_reasoning_tokens() -> None:
         scenario="s",
         usage={"output_tokens_details": {"reasoning_tokens": 128}},
     )
-    counted = with_reasoning(written, {}, _model("o4-mini"), random.Random())
+    counted = with_reasoning(written, {}, _model("o4-mini"), lambda: random.Random())
     assert counted.reasoning_tokens == 128
