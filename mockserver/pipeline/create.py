@@ -62,15 +62,6 @@ SCENARIO_HEADER = "X-Mock-Scenario"
 
 
 @dataclass(slots=True)
-class Chosen:
-    """What answers: the scenario (None: zero-config), its matched rule, and the Plan."""
-
-    scenario: Scenario | None
-    rule: Rule | None
-    plan: Plan
-
-
-@dataclass(slots=True)
 class Incoming:
     """A create request as any transport received it: the body's bytes (a JSON object), the
     tenant and key the credentials named, the exchange record, the request's headers."""
@@ -125,16 +116,16 @@ async def create(
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
-    chosen = await _choose_or_record(app, scenario, model, turn, rf, incoming.headers)  # 6
-    hit = admission.admit_rule(rf, chosen.plan, chosen.rule)  # 7
+    plan, rule = await _choose_or_record(app, scenario, model, turn, rf, incoming.headers)  # 6
+    hit = admission.admit_rule(rf, plan, rule)  # 7
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
-    faults = admission.arm(rf, chosen.plan)
+    faults = admission.arm(rf, plan)
     if faults and (dropped := await transport.before_answer(rf, faults)) is not None:
         return dropped
-    if chosen.plan.latency_ms:
-        await asyncio.sleep(chosen.plan.latency_ms / 1000)
-    return finish(turn, chosen.plan, model, rf, app[STORE])  # 8
+    if plan.latency_ms:
+        await asyncio.sleep(plan.latency_ms / 1000)
+    return finish(turn, plan, model, rf, app[STORE])  # 8
 
 
 async def _choose_or_record(
@@ -144,7 +135,7 @@ async def _choose_or_record(
     turn: Turn,
     rf: RequestFaults,
     headers: Mapping[str, str],
-) -> Chosen:
+) -> tuple[Plan, Rule | None]:
     """choose(); with --record-mode fallback, a request no rule of the recorded scenario
     matches is asked upstream, recorded as a rule, and answered by it (record/proxy.py)."""
     try:
@@ -178,7 +169,8 @@ def open_turn(
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain
-    loop_check.check(tenant, opened.earlier, req.input_items, kept)
+    if opened.earlier or type(body.get("input")) is not str:  # else one plain user message
+        loop_check.check(tenant, opened.earlier, req.input_items, kept)
     content = generate.ContentStream(None, tenant.rng, body) if config.seed is None else None
     return Turn(config, tenant, req, opened.counted, opened.history_len, ex, opened, content)
 
@@ -239,8 +231,11 @@ def begin_faults(
     )
 
 
-def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestFaults) -> Chosen:
-    """The plan that answers (counted by the scenario engine); a reasoning model's plan
+def choose(
+    scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestFaults
+) -> tuple[Plan, Rule | None]:
+    """The plan that answers (counted by the scenario engine) and the scenario's rule that
+    matched (None: zero-config, or the scenario's fallback); a reasoning model's plan
     starts with a reasoning item."""
     rule: Rule | None = None
     if turn.exchange.retry_count and (replay := admission.replayed(rf, scenario)) is not None:
@@ -251,7 +246,7 @@ def choose(scenario: Scenario | None, model: ModelInfo, turn: Turn, rf: RequestF
         plan, rule = decide_rule(scenario, turn)
     plan = with_reasoning(plan, turn.req.raw, model, lambda: turn.rng)
     turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
-    return Chosen(scenario, rule, plan)
+    return plan, rule
 
 
 def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:

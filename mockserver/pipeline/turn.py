@@ -7,7 +7,7 @@ later, the WebSocket one are written from a Created. Neither holds the aiohttp r
 a request leaves no reference cycle behind.
 Both are made once per request and never changed afterwards; they are slotted rather than
 frozen only because a frozen dataclass's __init__ costs ~5x more (one object.__setattr__ a
-field), as do the pipeline's other per-request values (Incoming, Chosen, Continuation, Decision).
+field), as do the pipeline's other per-request values (Incoming, Continuation, Decision).
 """
 
 from __future__ import annotations
