@@ -24,7 +24,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -72,7 +72,7 @@ class Incoming:
     exchange: Exchange
     headers: Mapping[str, str]
     # Responses the connection keeps besides the store (the WebSocket mode's store: false).
-    kept: Kept = field(default_factory=lambda: NOTHING_KEPT)
+    kept: Kept
 
 
 Answer = TypeVar("Answer", covariant=True)
@@ -91,11 +91,15 @@ class Transport(Protocol[Answer]):
 async def create_response(request: web.Request) -> web.StreamResponse:
     app = request.app
     raw = await read_body(request, app[CONFIG].max_body_bytes)  # 1
-    await warmed_up(app)
+    warmup = app.get(WARMUP)
+    if warmup is not None and not warmup.done():
+        await warmup  # only requests in the first second after startup ever wait here
     attached = request[ATTACHED]
     tenant = attached.tenant
     assert tenant is not None  # /v1/: the middleware named it
-    incoming = Incoming(raw, tenant, attached.api_key, attached.exchange, request.headers)
+    incoming = Incoming(
+        raw, tenant, attached.api_key, attached.exchange, request.headers, NOTHING_KEPT
+    )
     created = await create(app, incoming, _HttpTransport(request, attached))  # 2-8
     if not isinstance(created, Created):
         return created  # a pre-answer fault ended the exchange
@@ -116,7 +120,10 @@ async def create(
     hit = admission.admit(rf, config, scenario)
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
-    plan, rule = await _choose_or_record(app, scenario, model, turn, rf, incoming.headers)  # 6
+    try:
+        plan, rule = choose(scenario, model, turn, rf)  # 6
+    except NoRuleMatched as unmatched:
+        plan, rule = await _record(app, scenario, model, turn, rf, incoming.headers, unmatched)
     hit = admission.admit_rule(rf, plan, rule)  # 7
     if hit is not None and (dropped := await _strike(transport, rf, hit)) is not None:
         return dropped
@@ -128,30 +135,24 @@ async def create(
     return finish(turn, plan, model, rf, app[STORE])  # 8
 
 
-async def _choose_or_record(
+async def _record(
     app: web.Application,
     scenario: Scenario | None,
     model: ModelInfo,
     turn: Turn,
     rf: RequestFaults,
     headers: Mapping[str, str],
+    unmatched: NoRuleMatched,
 ) -> tuple[Plan, Rule | None]:
-    """choose(); with --record-mode fallback, a request no rule of the recorded scenario
-    matches is asked upstream, recorded as a rule, and answered by it (record/proxy.py)."""
-    try:
-        return choose(scenario, model, turn, rf)
-    except NoRuleMatched:
-        recorder = app.get(RECORDER)
-        if recorder is None or not recorder.fills(scenario):
-            raise
+    """choose() again once no rule matched (`unmatched`): with --record-mode fallback, a
+    request no rule of the recorded scenario matches is asked upstream, recorded as a rule,
+    and answered by it (record/proxy.py); else `unmatched` is raised. (Only then is a
+    coroutine made: one a request costs more than create's try.)"""
+    recorder = app.get(RECORDER)
+    if recorder is None or not recorder.fills(scenario):
+        raise unmatched
     grown = await recorder.fill_in(app[SCENARIOS], turn.req.raw, turn.conversation, headers)
     return choose(grown, model, turn, rf)
-
-
-async def warmed_up(app: web.Application) -> None:
-    warmup = app.get(WARMUP)
-    if warmup is not None and not warmup.done():
-        await warmup  # only requests in the first second after startup ever wait here
 
 
 def open_turn(
