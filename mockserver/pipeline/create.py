@@ -9,7 +9,7 @@
      6  choose            a replayed plan, the scenario's rule, or the zero-config plan
      7  admission.admit_rule, admission.arm   the rule's limits and chaos, its error, its faults
      8  finish            render the Response (pure), settle usage, store it
-     9  answer            JSON (through a body fault), SSE, or a background run
+     9  (the answer)      JSON (through a body fault), SSE, or a background run
 The journal's facts are written on the exchange as the steps learn them. Steps 2-8 run in
 `create` (transport-neutral: an `Incoming` request and a `Transport` for what touches the
 connection) and return a Created, or the transport's own answer when a pre-answer fault ended
@@ -103,7 +103,15 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     created = await create(app, incoming, _HttpTransport(request, attached))  # 2-8
     if not isinstance(created, Created):
         return created  # a pre-answer fault ended the exchange
-    return await answer(request, created)  # 9
+    # 9: SSE or a background run (streamed.answer), else the JSON body (written here: a
+    # coroutine of its own would cost more than its few lines).
+    req = created.turn.req
+    if req.stream or req.background:
+        return await streamed.answer(request, created)
+    body = created.stored.body if created.stored is not None else dumps(created.response)
+    if created.faults.faults and (fault := admission.body_fault(created.faults)) is not None:
+        return await transport.send_body(request, fault, body, clock=clock_of(app))
+    return web.Response(body=body, content_type="application/json")
 
 
 async def create(
@@ -334,15 +342,3 @@ def store_response(
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored
-
-
-async def answer(request: web.Request, created: Created) -> web.StreamResponse:
-    """The HTTP answer: SSE or background (streamed.answer), else the JSON body."""
-    req = created.turn.req
-    if req.stream or req.background:
-        return await streamed.answer(request, created)
-    body = created.stored.body if created.stored is not None else dumps(created.response)
-    if created.faults.faults and (fault := admission.body_fault(created.faults)) is not None:
-        clock = clock_of(request.app)
-        return await transport.send_body(request, fault, body, clock=clock)
-    return web.Response(body=body, content_type="application/json")
