@@ -21,7 +21,6 @@ differ between them.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -232,8 +231,8 @@ def begin_faults(
         tenant=tenant.name,
         model=req.model,
         api_key=api_key,
-        estimate=functools.partial(
-            admission.estimate, turn.conversation, req.instructions, req.max_output_tokens
+        estimate=lambda: admission.estimate(
+            turn.conversation, req.instructions, req.max_output_tokens
         ),
         streamed=req.stream or req.background,
         stream_error=stream_error,
@@ -272,7 +271,9 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
             # Generated values within the answer's budget, made only if one is drawn.
-            json_for_schema=functools.partial(generate.json_for_answer, req, ex.notes),
+            json_for_schema=lambda schema, rng: generate.json_for_answer(
+                req, ex.notes, schema, rng
+            ),
             generate=lambda: generate.plan_for(req, turn.rng, ex.notes),
             facts=opened.facts,
         )
