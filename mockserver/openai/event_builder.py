@@ -29,8 +29,8 @@ from mockserver.openai.chunking import Chunking
 Event = dict[str, Any]
 Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
-_POOL_BYTES = 768  # 1024 base64 characters
-_ALNUM_ONLY = bytes.maketrans(b"+/", b"xQ")  # base64 -> letters and digits, as real padding is
+_POOL_BYTES = 768  # a draw: 1024 base64 characters
+_POOL_CHARS = 1024
 
 
 class Role(enum.Enum):
@@ -128,6 +128,12 @@ def others(parts: Sequence[Part]) -> list[tuple[int, Event]]:
     return out
 
 
+def _alnum(b64: bytes) -> bytes:
+    """Base64 made letters and digits, as real padding is (+ -> x, / -> Q): two replaces,
+    found by memchr, cost a fraction of a translate's step per byte."""
+    return b64.replace(b"+", b"x").replace(b"/", b"Q")
+
+
 def _layout(texts: Sequence[str]) -> tuple[str, int]:
     """The struct format that cuts the pads of these texts out of a pool, and its size."""
     try:
@@ -194,8 +200,10 @@ class EventList:
         end = pos + size
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
-            while end > len(pool):
-                pool += base64.b64encode(self.rng.randbytes(_POOL_BYTES)).translate(_ALNUM_ONLY)
+            # The draws it takes, as one: k draws of _POOL_BYTES (whole 32-bit words, whole
+            # base64 groups) are the same bytes and characters as one draw k times as long.
+            draws = -(-(end - len(pool)) // _POOL_CHARS)
+            pool += _alnum(base64.b64encode(self.rng.randbytes(_POOL_BYTES * draws)))
             self._pool = pool
         self._pos = end
         return unpack_from(layout, pool, pos)
