@@ -191,9 +191,10 @@ class EventList:
 
     def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
-        in order from a seeded pool (one draw per ~1k characters, made when the pool runs
-        short: a draw per delta cost more than the rest of rendering it). All of a part's
-        pads are cut in one `struct` unpacking, its format one `Ns` field per text."""
+        in order from a seeded pool (~1k characters a draw; what a part lacks is drawn at
+        once when the pool runs short: a draw per delta cost more than the rest of rendering
+        it). All of a part's pads are cut in one `struct` unpacking, its format one `Ns`
+        field per text."""
         cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
         layout, size = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
