@@ -133,16 +133,17 @@ def partial_images(tools: Any) -> int:
 
 
 def _start(b: EventList, response: Mapping[str, Any], options: StreamOptions) -> None:
+    # Events with the same snapshot share it: the parts are only read (see EventStream).
     tier = options.service_tier
-    queued = snapshot(response, "queued", tier)
     in_progress = snapshot(response, "in_progress", tier)
     if options.background:
+        queued = snapshot(response, "queued", tier)
         b.emit("response.created", Role.START, response=queued)
-        b.emit("response.queued", Role.START, response=dict(queued))
+        b.emit("response.queued", Role.START, response=queued)
         b.emit("response.in_progress", Role.DEQUEUE, response=in_progress)
     else:
         b.emit("response.created", Role.START, response=in_progress)
-        b.emit("response.in_progress", Role.START, response=dict(in_progress))
+        b.emit("response.in_progress", Role.START, response=in_progress)
 
 
 def _error(b: EventList, response: Mapping[str, Any], shape: ErrorEvent) -> None:

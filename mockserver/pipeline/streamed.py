@@ -127,15 +127,17 @@ async def _write_foreground(
         run.publish(n)
         ex.events_sent = n
 
+    sink = ResponseSink(request, response)
     try:
         await write_paced(
             frames,
             run.offsets,
-            ResponseSink(request, response),
+            sink,
             clock=run.clock,
             start=run.t0,
             actions=actions,
             on_written=progress,
+            close=sink.close if faulted is None else None,  # the end rides with the last frames
         )
         if faulted is not None:  # a slow close holds the end back
             await stream_actions.at_end(faulted, request, response, clock_of(request.app))

@@ -10,7 +10,8 @@ as an HTTP/1.1 chunk straight onto the transport), a paced frame costs one loop 
 one transport write, and the stream's task sleeps on a single future until the end. The task
 only wakes for what must be awaited: a fault action at an event index (`actions[i]` runs once
 event i is due and everything before it is written, before event i itself), an asynchronous
-write (the first one, which carries aiohttp's held-back headers; a test's sink), or the end.
+write (the first one, which carries aiohttp's held-back headers; a test's sink; the last one,
+when `close` ends the stream with it), or the end.
 
 Backpressure: while the transport holds more than its high-water mark (a reader that does
 not read), nothing more is written; the stream checks again every `_BACKOFF_S`. The server
@@ -128,6 +129,12 @@ class ResponseSink:
         self._started = True
         await self._response.write(data)
 
+    async def close(self, data: bytes) -> None:
+        """Write the last frames and end the body, in one write (with the headers if they
+        are still held back): no separate write of the final chunk."""
+        self._started = True
+        await self._response.write_eof(data)
+
     def blocked(self) -> bool:
         transport = self._transport
         return transport is not None and transport.get_write_buffer_size() > self._high
@@ -185,12 +192,15 @@ async def write_paced(
     actions: Mapping[int, EventAction] | None = None,
     on_written: Callable[[int], None] | None = None,
     alive: Callable[[], bool] | None = None,
+    close: Write | None = None,
 ) -> int:
     """Write frames[i] at start + offsets[i] ms, from frames[first]; returns the index reached.
 
     `sink` is a Sink or an async callable. `on_written(n)` reports progress after each write,
     so a caller still knows how far it got when a write raises. `alive` (default: the sink's)
-    false ends the writer with ConnectionResetError.
+    false ends the writer with ConnectionResetError. `close`, if given, writes the last
+    frames instead of the sink and ends the stream with them (`ResponseSink.close`: the last
+    chunk and the end of the body in one write).
     """
     out: Sink = CallSink(sink) if callable(sink) else sink
     real = clock is time.monotonic and sleep is asyncio.sleep
@@ -199,6 +209,7 @@ async def write_paced(
     stream.actions = actions or _NO_ACTIONS
     stream.on_written = on_written
     stream.alive = alive if alive is not None else out.alive
+    stream.close = close
     return await stream.run()
 
 
@@ -209,6 +220,7 @@ class _Stream:
         "acted",
         "actions",
         "alive",
+        "close",
         "frames",
         "handle",
         "i",
@@ -234,6 +246,7 @@ class _Stream:
         self.actions: Mapping[int, EventAction] = _NO_ACTIONS
         self.on_written: Callable[[int], None] | None = None
         self.alive: Callable[[], bool] | None = None
+        self.close: Write | None = None
         self.acted = -1  # the last index whose action ran
         self.handle: _Handle | None = None
         self.waiter: asyncio.Future[_Job] | None = None
@@ -253,7 +266,8 @@ class _Stream:
                     self.acted = job
                     await self.actions[job]()
                 else:  # (no name keeps the data once written: a paced stream waits long)
-                    await self.sink.write(job[0])
+                    close = self.close if job[1] == len(self.frames) else None
+                    await (close or self.sink.write)(job[0])
                     self.progress(job[1])
         finally:
             self.waiter = None
@@ -316,7 +330,7 @@ class _Stream:
                 ends = list(accumulate(map(len, islice(frames, i, j))))
                 j = min(j, i + 1 + bisect_left(ends, _BATCH_BYTES))
                 data = b"".join(frames[i:j])
-            if not sink.write_now(data):
+            if (j == n and self.close is not None) or not sink.write_now(data):
                 return (data, j)
             self.progress(j)
 

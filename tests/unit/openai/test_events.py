@@ -371,6 +371,24 @@ def test_pads_are_cut_in_order_from_one_pool_whatever_the_delta_length() -> None
     assert list(got) == want
 
 
+def test_a_long_part_draws_its_pool_in_one_go_as_the_same_bytes_as_one_draw_at_a_time() -> None:
+    """Pads needing several 768-byte draws get them as one draw: the same characters (each
+    draw is whole 32-bit words and whole base64 groups), and the generator left where the
+    draws one by one leave it."""
+    import base64
+
+    from mockserver.openai.event_builder import EventList
+
+    texts = ["ab"] * 400 + ["c"] * 300  # 9,100 padding characters: nine draws at once
+    b = EventList(rng=random.Random(9), chunking=Chunking())
+    got = b"".join(b._pads(texts))
+    rng, pool = random.Random(9), b""
+    while len(pool) < len(got):
+        pool += base64.b64encode(rng.randbytes(768)).translate(bytes.maketrans(b"+/", b"xQ"))
+    assert got == pool[: len(got)] and b._pool == pool
+    assert b.rng.getstate() == rng.getstate()
+
+
 def test_obfuscation_can_be_turned_off() -> None:
     events = stream("reasoning-then-message", StreamOptions(include_obfuscation=False))
     assert not [e for e in events if "obfuscation" in e]

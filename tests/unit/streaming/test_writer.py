@@ -50,9 +50,15 @@ class FakeResponse:
         self.headers = {"Transfer-Encoding": "chunked"}
         self.transport = transport
         self.writes = 0
+        self.ended = False
 
     async def write(self, data: bytes) -> None:
         self.writes += 1
+        self.transport.write(data)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        self.writes += 1
+        self.ended = True
         self.transport.write(data)
 
 
@@ -156,6 +162,40 @@ async def test_a_zero_delay_stream_leaves_in_one_write() -> None:
     sink, transport, response = response_sink(started=False)
     assert await write_paced(frames, [0.0] * 200, sink) == 200
     assert transport.out == [b"".join(frames)] and response.writes == 1  # headers with it
+
+
+async def test_with_close_the_last_frames_end_the_stream_in_their_write() -> None:
+    frames = [b"event: d\ndata: {}\n\n"] * 200
+    sink, transport, response = response_sink(started=False)
+    assert await write_paced(frames, [0.0] * 200, sink, close=sink.close) == 200
+    assert transport.out == [b"".join(frames)] and response.writes == 1 and response.ended
+
+
+async def test_with_close_a_stream_in_batches_ends_with_its_last_batch() -> None:
+    frames = [b"%05d" % i * 100 for i in range(2000)]  # 1 MB, all due at once
+    sink, transport, response = response_sink(started=False)
+    await write_paced(frames, [0.0] * 2000, sink, close=sink.close)
+    assert response.writes == 2 and response.ended  # the first batch and the last
+    first, *direct, last = transport.out  # the first and the last through aiohttp
+    unframed = [first] + [c[c.index(b"\r\n") + 2 : -2] for c in direct] + [last]
+    assert b"".join(unframed) == b"".join(frames)
+
+
+async def test_with_close_a_paced_stream_ends_with_its_last_frame() -> None:
+    progress: list[int] = []
+    sink, transport, response = response_sink()
+    start = time.monotonic()
+    sent = write_paced(
+        [b"a", b"b", b"c"],
+        [0, 5, 10],
+        sink,
+        start=start,
+        close=sink.close,
+        on_written=progress.append,
+    )
+    assert await asyncio.wait_for(sent, 2) == 3
+    assert response.ended and transport.out[-1] == b"c" and progress[-1] == 3
+    assert b"".join(transport.out[:-1]).count(b"\r\n") == 2 * (len(transport.out) - 1)
 
 
 async def test_a_long_due_batch_is_cut_at_the_batch_size_and_stays_in_order() -> None:
