@@ -39,7 +39,7 @@ STEPS = [
     ("mockserver.faults.admission", "arm"),
     ("mockserver.pipeline.create", "render"),
     ("mockserver.pipeline.create", "store_response"),
-    ("mockserver.pipeline.create", "answer"),
+    ("mockserver.pipeline.streamed", "answer"),  # the JSON answer is written in create_response
 ]
 
 spent: dict[str, float] = collections.defaultdict(float)
