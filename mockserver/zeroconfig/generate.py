@@ -186,8 +186,8 @@ def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None =
     if tool is not None:
         item = _tool_call(tool, rng, budget_for(req, notes))
     else:
-        item = MessagePlan(text=answer_text(req, rng, notes))
-    return Plan(items=(item,))
+        item = MessagePlan.of(answer_text(req, rng, notes))
+    return Plan.of((item,))
 
 
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
