@@ -44,7 +44,7 @@ def _faker() -> Faker:
 
 
 def warm() -> None:
-    _word_of_value()  # and faker
+    _lorem_tables()  # and faker
 
 
 def faker_for(rng: random.Random) -> Faker:
@@ -85,7 +85,8 @@ _NOT_CONTENT = frozenset(
 # What orjson refuses (integers past 64 bits) is encoded by the standard library.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _BLOCK = 64  # bytes of one BLAKE2b-512 block of the stream
-_EPSILON = 2.0**-53  # random(): 53 bits of the stream, as random.Random makes a float
+_EPSILON = 2.0**-53
+_blake2b = hashlib.blake2b  # random(): 53 bits of the stream, as random.Random makes a float
 
 
 class ContentStream(random.Random):
@@ -129,10 +130,10 @@ class ContentStream(random.Random):
 
     def _extend(self, end: int) -> None:
         key = self._keyed()
-        blocks = [self._pool]
-        for index in range(len(self._pool) // _BLOCK, -(-end // _BLOCK)):
-            blocks.append(hashlib.blake2b(index.to_bytes(8, "little"), key=key).digest())
-        self._pool = b"".join(blocks)
+        pool = self._pool
+        for index in range(len(pool) // _BLOCK, -(-end // _BLOCK)):
+            pool += _blake2b(index.to_bytes(8, "little"), key=key).digest()
+        self._pool = pool
 
     def seed(self, a: Any = None, version: int = 2) -> None:
         raise TypeError("a ContentStream is keyed by its request; it is not re-seeded")
@@ -267,12 +268,14 @@ def lorem_text(rng: random.Random, fewest: int, most: int) -> str:
     lengths = head[1 : 1 + fewest + head[0] % (most - fewest + 1)].translate(_LENGTH_OF_BYTE)
     total = sum(lengths)
     values = _values(total).unpack(rng.randbytes(2 * total))
-    words = [*operator.itemgetter(*values)(_word_of_value())]  # 3 words at least: a tuple
+    of_value, first, last = _lorem_tables()
+    words = [*operator.itemgetter(*values)(of_value)]  # 3 words at least: a tuple
+    size = len(first)
     at = 0
     for count in lengths:
-        words[at] = words[at].title()
+        words[at] = first[values[at] % size]
         at += count
-        words[at - 1] += "."
+        words[at - 1] = last[values[at - 1] % size]
     return " ".join(words)
 
 
@@ -288,7 +291,9 @@ def _lorem_words() -> tuple[str, ...]:
 
 
 @functools.cache
-def _word_of_value() -> tuple[str, ...]:
-    """The word each 16-bit value picks: `words[value % len(words)]`, as a table."""
+def _lorem_tables() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The word each 16-bit value picks, `words[value % len(words)]` (as a table of every
+    value's), and faker's words as a sentence's first (title-cased) and last (a period)."""
     words = _lorem_words()
-    return (words * (0x10000 // len(words) + 1))[:0x10000]
+    of_value = (words * (0x10000 // len(words) + 1))[:0x10000]
+    return of_value, tuple(w.title() for w in words), tuple(f"{w}." for w in words)
