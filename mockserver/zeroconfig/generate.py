@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import random
 import struct
 from typing import Any
@@ -43,7 +44,7 @@ def _faker() -> Faker:
 
 
 def warm() -> None:
-    _word_of_value()  # and faker
+    _lorem_tables()  # and faker
 
 
 def faker_for(rng: random.Random) -> Faker:
@@ -84,7 +85,8 @@ _NOT_CONTENT = frozenset(
 # What orjson refuses (integers past 64 bits) is encoded by the standard library.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _BLOCK = 64  # bytes of one BLAKE2b-512 block of the stream
-_EPSILON = 2.0**-53  # random(): 53 bits of the stream, as random.Random makes a float
+_EPSILON = 2.0**-53
+_blake2b = hashlib.blake2b  # random(): 53 bits of the stream, as random.Random makes a float
 
 
 class ContentStream(random.Random):
@@ -128,10 +130,10 @@ class ContentStream(random.Random):
 
     def _extend(self, end: int) -> None:
         key = self._keyed()
-        blocks = [self._pool]
-        for index in range(len(self._pool) // _BLOCK, -(-end // _BLOCK)):
-            blocks.append(hashlib.blake2b(index.to_bytes(8, "little"), key=key).digest())
-        self._pool = b"".join(blocks)
+        pool = self._pool
+        for index in range(len(pool) // _BLOCK, -(-end // _BLOCK)):
+            pool += _blake2b(index.to_bytes(8, "little"), key=key).digest()
+        self._pool = pool
 
     def seed(self, a: Any = None, version: int = 2) -> None:
         raise TypeError("a ContentStream is keyed by its request; it is not re-seeded")
@@ -185,8 +187,8 @@ def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None =
     if tool is not None:
         item = _tool_call(tool, rng, budget_for(req, notes))
     else:
-        item = MessagePlan(text=answer_text(req, rng, notes))
-    return Plan(items=(item,))
+        item = MessagePlan.of(answer_text(req, rng, notes))
+    return Plan.of((item,))
 
 
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
@@ -225,7 +227,7 @@ def _custom_tool_call(tool: OfferedTool, rng: random.Random, budget: Budget) -> 
         definition = str(fmt.get("definition", ""))
         text = string_matching(f"^(?:{definition})$", rng, budget=budget)
     if text is None:
-        text = lorem_sentences(rng, 1, 1)[0]
+        text = lorem_text(rng, 1, 1)
     call: dict[str, Any] = {"type": "custom_tool_call", "status": "completed", "call_id": ""}
     if tool.namespace is not None:
         call["namespace"] = tool.namespace
@@ -237,40 +239,44 @@ def answer_text(req: ResponseRequest, rng: random.Random, notes: list[str] | Non
     if fmt.get("type") == "json_schema":
         return model_json(json_for_schema(fmt["schema"], rng, budget_for(req, notes)))
     if fmt.get("type") == "json_object":
-        sentence = lorem_sentences(rng, 1, 1)[0]
+        sentence = lorem_text(rng, 1, 1)
         return model_json({"answer": sentence, "confidence": round(rng.random(), 2)})
-    return " ".join(lorem_sentences(rng, 2, 6))
+    return lorem_text(rng, 2, 6)
 
 
 # faker's lorem sentence: 6 words +/-40%, i.e. `int(6 * randint(60, 140) / 100)`: 3 to 8 words.
 _WORDS_PER_SENTENCE = tuple(int(6 * spread / 100) for spread in range(60, 141))
-# A byte of the stream picks a sentence's length: each of faker's 81 spreads gets 3 or 4 values.
-_LENGTH_OF_BYTE = tuple(
+# A byte of the stream picks a sentence's length: each of faker's 81 spreads gets 3 or 4 values
+# (a `bytes.translate` table: the lengths of all sentences in one call).
+_LENGTH_OF_BYTE = bytes(
     _WORDS_PER_SENTENCE[b * len(_WORDS_PER_SENTENCE) // 256] for b in range(256)
 )
 
 
-def lorem_sentences(rng: random.Random, fewest: int, most: int) -> list[str]:
-    """Between fewest and most sentences shaped as faker's lorem `sentences` makes them: its
-    word list, 3 to 8 words as its `sentence` draws them, the first title-cased, a period.
+def lorem_text(rng: random.Random, fewest: int, most: int) -> str:
+    """Between fewest and most sentences shaped as faker's lorem `sentences` makes them, joined
+    by spaces: its word list, 3 to 8 words as its `sentence` draws them, the first title-cased,
+    a period.
 
     Two draws of bytes (`rng.randbytes`): one for the count and the lengths (a byte each),
     one for the words (16 bits each, looked up in a table of every 16-bit value's word):
     faker draws a number per word (`random.choices`, two Python calls deep each), and this
-    runs for every zero-config answer.
+    runs for every zero-config answer. The words are looked up in one call (itemgetter) and
+    joined once; only each sentence's first and last word are changed in Python.
     """
     head = rng.randbytes(1 + most)
-    picked = head[1 : 1 + fewest + head[0] % (most - fewest + 1)]
-    lengths = [*map(_LENGTH_OF_BYTE.__getitem__, picked)]
+    lengths = head[1 : 1 + fewest + head[0] % (most - fewest + 1)].translate(_LENGTH_OF_BYTE)
     total = sum(lengths)
-    words = [*map(_word_of_value().__getitem__, _values(total).unpack(rng.randbytes(2 * total)))]
-    sentences = []
+    values = _values(total).unpack(rng.randbytes(2 * total))
+    of_value, first, last = _lorem_tables()
+    words = [*operator.itemgetter(*values)(of_value)]  # 3 words at least: a tuple
+    size = len(first)
     at = 0
     for count in lengths:
-        end = at + count
-        sentences.append(f"{words[at].title()} {' '.join(words[at + 1 : end])}.")
-        at = end
-    return sentences
+        words[at] = first[values[at] % size]
+        at += count
+        words[at - 1] = last[values[at - 1] % size]
+    return " ".join(words)
 
 
 @functools.lru_cache(maxsize=64)  # at most 8 words a sentence: 48 for the longest answer
@@ -285,7 +291,9 @@ def _lorem_words() -> tuple[str, ...]:
 
 
 @functools.cache
-def _word_of_value() -> tuple[str, ...]:
-    """The word each 16-bit value picks: `words[value % len(words)]`, as a table."""
+def _lorem_tables() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The word each 16-bit value picks, `words[value % len(words)]` (as a table of every
+    value's), and faker's words as a sentence's first (title-cased) and last (a period)."""
     words = _lorem_words()
-    return (words * (0x10000 // len(words) + 1))[:0x10000]
+    of_value = (words * (0x10000 // len(words) + 1))[:0x10000]
+    return of_value, tuple(w.title() for w in words), tuple(f"{w}." for w in words)

@@ -136,22 +136,24 @@ def test_dates_do_not_depend_on_the_clock() -> None:
     assert generate.json_for_schema(schema, random.Random(1)) == first
 
 
-def test_lorem_sentences_are_shaped_as_fakers_from_its_words() -> None:
+def test_lorem_text_is_sentences_shaped_as_fakers_from_its_words() -> None:
     # Not faker's `sentences` draw for draw any more (two randbytes draws instead of a second
     # Mersenne Twister and a draw per word): its word list, lengths and shape.
     words = set(generate._faker().get_words_list())
     counts, lengths = set(), set()
     for seed in range(300):
-        sentences = generate.lorem_sentences(random.Random(seed), 2, 6)
+        text = generate.lorem_text(random.Random(seed), 2, 6)
+        assert text.endswith(".")
+        sentences = text[:-1].split(". ")
         counts.add(len(sentences))
         for sentence in sentences:
-            assert sentence.endswith(".") and sentence[0].isupper()
-            picked = sentence[:-1].split(" ")
+            assert sentence[0].isupper()
+            picked = sentence.split(" ")
             lengths.add(len(picked))
             assert {picked[0].lower(), *picked[1:]} <= {w.lower() for w in words} | words
     assert counts == {2, 3, 4, 5, 6}
     assert lengths == {3, 4, 5, 6, 7, 8}
-    assert len(generate.lorem_sentences(random.Random(0), 1, 1)) == 1
+    assert generate.lorem_text(random.Random(0), 1, 1).count(".") == 1
 
 
 def test_zero_config_text_depends_on_the_stream_only() -> None:
