@@ -17,10 +17,7 @@ from mockserver.observe import metrics
 from mockserver.observe.accesslog import log_exchange
 from mockserver.openai import tokens
 from mockserver.pipeline import streamed
-from mockserver.pipeline.middleware import (
-    add_openai_headers,
-    exchange_middleware,
-)
+from mockserver.pipeline.middleware import Edge, add_openai_headers
 from mockserver.pipeline.store import Store
 from mockserver.record import proxy as record
 from mockserver.scenario.problems import Problem, ScenarioLoadError, did_you_mean
@@ -44,15 +41,14 @@ def _load_heavy_parts() -> None:
 def create_app(config: Config | None = None) -> web.Application:
     config = config or Config()
     app = web.Application(
-        middlewares=[exchange_middleware],
-        client_max_size=config.max_body_bytes,
-        handler_args={"max_field_size": 65536},
+        client_max_size=config.max_body_bytes, handler_args={"max_field_size": 65536}
     )
     app[CONFIG] = config
     app[STORE] = Store(config.seed, config.max_stored, config.max_tenants)
     app[EXCHANGE_SINKS] = []
     seed = config.seed
     app[REQUEST_RNG] = random.Random(f"requests:{seed}" if seed is not None else os.urandom(16))
+    app.middlewares.append(Edge(app).middleware)  # the one middleware, bound to the state above
     # The one on_response_prepare hook: OpenAI and x-ratelimit-* headers, open streams.
     app.on_response_prepare.append(add_openai_headers)
     app.on_startup.append(_warm_up)

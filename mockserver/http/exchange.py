@@ -19,8 +19,23 @@ REDACTED = "<redacted>"
 
 def redacted(headers: Mapping[str, str]) -> dict[str, str]:
     """The headers by lowercased name, credential values replaced by "<redacted>"."""
-    return {(k := name.lower()): REDACTED if k in SECRET_HEADERS else v
-            for name, v in headers.items()}  # fmt: skip
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = _PLAIN_NAMES.get(name)
+        if key is None:
+            key = name.lower()
+            if key in SECRET_HEADERS:
+                value = REDACTED
+            elif len(_PLAIN_NAMES) < _MAX_NAMES:
+                _PLAIN_NAMES[name] = key
+        out[key] = value
+    return out
+
+
+# Header names as sent -> lowercased, for names that are not secrets: every request sends
+# the same few (a lookup costs less than `lower()`). Bounded: names are the client's choice.
+_PLAIN_NAMES: dict[str, str] = {}
+_MAX_NAMES = 1024
 
 
 # The note a request refused by a live rate limit carries (not a scripted 429).

@@ -1,6 +1,6 @@
 """The one middleware every request passes, and the OpenAI headers of every answer.
 
-`exchange_middleware`, in order: the exchange record (timed; handed to the sinks once the
+`Edge.middleware`, in order: the exchange record (timed; handed to the sinks once the
 answer is out or the client left), auth (the API key names the tenant, on /v1/ only), the
 handler, and errors (every exception becomes an OpenAI error body; a bug is a logged 500,
 never a traceback to the client). One middleware, not three: each layer is a coroutine
@@ -10,6 +10,7 @@ frame and a call on every request.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -71,43 +72,63 @@ _NO_KEY = (
 )
 
 
-@web.middleware
-async def exchange_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one middleware: the exchange record, auth on /v1/, every error as an API error."""
-    app = request.app
-    path = request.path
-    retry = request.headers.get("x-stainless-retry-count")
-    ex = open_exchange(app, request.method, path, 0 if retry is None else _retry_count(retry))
-    attached = request[ATTACHED] = Attached(ex)
-    start = time.perf_counter()
-    try:
+class Edge:
+    """The one middleware (`Edge.middleware`), bound to the app state it reads on every
+    request: the same objects as app[CONFIG], app[STORE], app[REQUEST_RNG] and
+    app[EXCHANGE_SINKS], held here because each lookup on the app (and `request.app`
+    itself) is a Python call."""
+
+    __slots__ = ("config", "rng", "sinks", "store")
+
+    def __init__(self, app: web.Application) -> None:
+        self.config, self.store = app[CONFIG], app[STORE]
+        self.rng, self.sinks = app[REQUEST_RNG], app[EXCHANGE_SINKS]
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The exchange record, auth on /v1/, every error as an API error."""
+        path = request.path
+        retry = request.headers.get("x-stainless-retry-count")
+        retry_count = 0 if retry is None else _retry_count(retry)
+        ex = new_exchange(self.rng, request.method, path, retry_count)
+        attached = request[ATTACHED] = Attached(ex)
+        start = time.perf_counter()
         try:
-            if path.startswith("/v1/"):  # the API key names the tenant (or a 401 is raised)
-                key = attached.api_key = authenticate(request, app)
-                tenant = attached.tenant = app[STORE].tenant(key)
-                ex.tenant = tenant.name
-            response = await handler(request)
-        except MockError as exc:
-            response = error_response(request, exc)
-        except web.HTTPException as exc:
-            if exc.status not in (404, 405):
-                raise
-            response = error_response(request, NotFound(f"Invalid URL ({request.method} {path})"))
-        except Exception:  # a bug in the mock must not kill the connection or leak a traceback
-            log.exception("unhandled error on %s %s", request.method, path)
-            response = error_response(request, ServerError(_SERVER_ERROR))
-        ex.status = response.status
-        return response
-    finally:
-        ex.duration_ms = (time.perf_counter() - start) * 1000
-        close_exchange(app, ex)
+            try:
+                if path.startswith("/v1/"):  # the API key names the tenant (or a 401 is raised)
+                    key = attached.api_key = authenticate(request, self.config.api_keys)
+                    tenant = attached.tenant = self.store.tenant(key)
+                    ex.tenant = tenant.name
+                response = await handler(request)
+            except MockError as exc:
+                response = error_response(request, exc)
+            except web.HTTPException as exc:
+                if exc.status not in (404, 405):
+                    raise
+                missing = NotFound(f"Invalid URL ({request.method} {path})")
+                response = error_response(request, missing)
+            except Exception:  # a bug in the mock must not kill the connection or leak a traceback
+                log.exception("unhandled error on %s %s", request.method, path)
+                response = error_response(request, ServerError(_SERVER_ERROR))
+            ex.status = response.status
+            return response
+        finally:
+            ex.duration_ms = (time.perf_counter() - start) * 1000
+            for sink in self.sinks:
+                sink(ex)
 
 
 def open_exchange(app: web.Application, method: str, path: str, retry_count: int) -> Exchange:
-    """A new exchange record (HTTP: one a request; WebSocket: one a response.create)."""
+    """A new exchange record for a WebSocket response.create (Edge.middleware makes each
+    HTTP request's with `new_exchange`, from the same request-id stream)."""
+    return new_exchange(app[REQUEST_RNG], method, path, retry_count)
+
+
+def new_exchange(rng: random.Random, method: str, path: str, retry_count: int) -> Exchange:
+    """A new exchange record, its id drawn from the app's request-id stream."""
     # 128 random bits as 32 hex digits (`f"{bits:032x}"`, in fewer steps); the record's
     # fields by position: keywords cost a third of its making.
-    request_id = "req_" + app[REQUEST_RNG].getrandbits(128).to_bytes(16).hex()
+    request_id = "req_" + rng.getrandbits(128).to_bytes(16).hex()
     ex = Exchange(request_id, method, path, time.time())
     if retry_count:
         ex.retry_count = retry_count
@@ -115,7 +136,8 @@ def open_exchange(app: web.Application, method: str, path: str, retry_count: int
 
 
 def close_exchange(app: web.Application, ex: Exchange) -> None:
-    """Hand a finished exchange to the sinks (journal, metrics, access log)."""
+    """Hand a finished WebSocket exchange to the sinks (journal, metrics, access log), as
+    Edge.middleware does for an HTTP one."""
     for sink in app[EXCHANGE_SINKS]:
         sink(ex)
 
@@ -137,13 +159,13 @@ def error_response(request: web.Request, exc: MockError) -> web.Response:
     return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
 
 
-def authenticate(request: web.Request, app: web.Application) -> str:
-    header = request.headers.get("Authorization", "")
+def authenticate(request: web.Request, allowed: tuple[str, ...]) -> str:
+    """The request's API key (a 401 if it has none, or one not in `allowed` when any are)."""
+    header = request.headers.get(hdrs.AUTHORIZATION, "")
     scheme, _, key = header.partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationError(_NO_KEY, code="authentication_required")
-    allowed = app[CONFIG].api_keys
     if allowed and key not in allowed:
         raise AuthenticationError(
             f"Incorrect API key provided: {mask_key(key)}. You can find your API key at "
