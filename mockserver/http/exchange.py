@@ -6,7 +6,7 @@ created it finishes it (status, duration) once the answer is written or the clie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,37 @@ def redacted(headers: Mapping[str, str]) -> dict[str, str]:
                 _PLAIN_NAMES[name] = key
         out[key] = value
     return out
+
+
+class KeptHeaders(Mapping[str, str]):
+    """A request's headers as an exchange keeps them: `redacted(raw)`, worked out when first
+    read (by a `headers` match, the journal, an expectation). Most requests are never looked
+    at, and lowercasing a dozen names costs ~10k instructions a request. Until then the raw
+    headers are only held, never shown: every read goes through `redacted`."""
+
+    __slots__ = ("_plain", "_raw")
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self._raw: Mapping[str, str] | None = raw
+        self._plain: dict[str, str] | None = None
+
+    def _kept(self) -> dict[str, str]:
+        if self._plain is None:
+            assert self._raw is not None
+            self._plain, self._raw = redacted(self._raw), None
+        return self._plain
+
+    def __getitem__(self, name: str) -> str:
+        return self._kept()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kept())
+
+    def __len__(self) -> int:
+        return len(self._kept())
+
+    def __repr__(self) -> str:
+        return f"KeptHeaders({self._kept()!r})"
 
 
 # Header names as sent -> lowercased, for names that are not secrets: every request sends
@@ -70,7 +101,7 @@ class Exchange:
     duration_ms: float | None = None
     body: Any = None
     body_bytes: int = 0  # the request body's size as received (the journal's cost of `body`)
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # KeptHeaders on requests
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, when none did
     notes: list[str] = field(default_factory=list)
     # Expectations (a rule's `expect:`) the request did not meet: mockserver.scenario.expectations.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -83,7 +83,7 @@ def _stream(ex: Exchange) -> dict[str, Any] | None:
     return {"events_sent": ex.events_sent, "completed": ex.stream_completed}
 
 
-def redact(headers: dict[str, str]) -> dict[str, str]:
+def redact(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers with credentials hidden (the handler already redacts; this is the last line)."""
     return redacted({k.lower(): v for k, v in headers.items()})
 

@@ -40,7 +40,7 @@ from mockserver.faults.error_catalog import PRESETS, ErrorSpec
 from mockserver.faults.spec import FaultSpec
 from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
-from mockserver.http.exchange import Exchange, redacted
+from mockserver.http.exchange import Exchange, KeptHeaders
 from mockserver.jsonbytes import dumps
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
@@ -173,7 +173,7 @@ def open_turn(
     """The body validated (the API's errors), and the conversation it continues."""
     body = parse_json_object(raw)
     ex.body, ex.body_bytes = body, len(raw)
-    ex.headers = redacted(headers)
+    ex.headers = KeptHeaders(headers)  # redacted when first read
     ex.stream = body.get("stream") is True
     req = parse_request(body, strict=config.strict)
     opened = conversations.open_continuation(tenant, req, ex, kept)  # a conversation, or the chain

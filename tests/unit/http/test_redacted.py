@@ -6,7 +6,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver.http import exchange
-from mockserver.http.exchange import REDACTED, SECRET_HEADERS, redacted
+from mockserver.http.exchange import REDACTED, SECRET_HEADERS, KeptHeaders, redacted
 
 
 def _plain(headers: CIMultiDictProxy[str]) -> dict[str, str]:
@@ -47,3 +47,14 @@ def test_redacted_stops_remembering_names_when_full(monkeypatch: pytest.MonkeyPa
     headers = CIMultiDictProxy(CIMultiDict([(f"X-Name-{i}", str(i)) for i in range(5)]))
     assert redacted(headers) == _plain(headers)
     assert len(exchange._PLAIN_NAMES) == 2
+
+
+def test_kept_headers_are_the_redacted_headers_worked_out_once() -> None:
+    raw = CIMultiDictProxy(
+        CIMultiDict([("Authorization", "Bearer sk-secret"), ("X-Trace", "a"), ("x-trace", "b")])
+    )
+    kept = KeptHeaders(raw)
+    assert dict(kept) == redacted(raw)
+    assert kept["authorization"] == "<redacted>" and kept.get("x-trace") == "b"
+    assert len(kept) == 2 and "sk-secret" not in repr(kept)
+    assert kept._raw is None  # the raw headers (the key) are let go once worked out
