@@ -45,7 +45,7 @@ from mockserver.jsonbytes import dumps
 from mockserver.openai.request import parse_request
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
-from mockserver.pipeline.middleware import ATTACHED, Attached
+from mockserver.pipeline.middleware import ATTACHED, JSON_HEADERS, Attached, JsonAnswer
 from mockserver.pipeline.render import render
 from mockserver.pipeline.store import Store, StoredResponse, Tenant
 from mockserver.pipeline.turn import Created, Turn
@@ -110,7 +110,7 @@ async def create_response(request: web.Request) -> web.StreamResponse:
     body = created.stored.body if created.stored is not None else dumps(created.response)
     if created.faults.faults and (fault := admission.body_fault(created.faults)) is not None:
         return await transport.send_body(request, fault, body, clock=clock_of(app))
-    return web.Response(body=body, content_type="application/json")
+    return JsonAnswer(body=body, headers=JSON_HEADERS)
 
 
 async def create(

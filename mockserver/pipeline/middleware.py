@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
-from multidict import istr
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from mockserver.appkeys import CONFIG, EXCHANGE_SINKS, REQUEST_RNG, STORE
 from mockserver.errors import AuthenticationError, MockError, NotFound, ServerError, mask_key
@@ -193,6 +193,15 @@ def exchange_of(request: web.Request) -> Exchange:
     return request[ATTACHED].exchange
 
 
+class JsonAnswer(web.Response):
+    """A create request's JSON answer (`JsonAnswer(body=..., headers=JSON_HEADERS)`): its one
+    header is Content-Type, so `add_openai_headers` adds its own without looking for ones
+    already set, and it is never an event stream."""
+
+
+JSON_HEADERS = CIMultiDictProxy(CIMultiDict({hdrs.CONTENT_TYPE: "application/json"}))
+
+
 async def add_openai_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare, the app's one hook: the headers every real answer carries,
     streams included, x-ratelimit-* on every answer to a create request; and an event
@@ -214,6 +223,9 @@ async def add_openai_headers(request: web.Request, response: web.StreamResponse)
         if attached.faults is not None:
             pairs += ratelimit_headers(attached.faults)
     headers = response.headers
+    if type(response) is JsonAnswer:  # the usual answer: nothing to look for
+        headers.extend(pairs)
+        return
     if headers.keys().isdisjoint(_HOOK_HEADERS):
         headers.extend(pairs)  # the usual answer: all of them in one go
     else:
