@@ -144,7 +144,6 @@ _WHITESPACE = " \t\n\r"  # JSON's (json.decoder.WHITESPACE)
 # Brackets become +1 (opening) and -1 (closing, 0xff as a signed byte); the rest is deleted.
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_NOT_MARKS = bytes(b for b in range(256) if b not in b",[{")  # what the first pass counts
 
 
 def check_shape(raw: bytes) -> None:
@@ -155,9 +154,14 @@ def check_shape(raw: bytes) -> None:
     quote). Every string is a key or an element, so more than twice MAX_ELEMENTS strings is
     refused before they are cut out (that cut costs per string).
     """
-    marks = raw.translate(None, _NOT_MARKS)  # one pass; small unless the body is structure
-    commas = marks.count(b",")
-    if commas < MAX_ELEMENTS and len(marks) - commas <= MAX_DEPTH:
+    size = len(raw)
+    if size <= MAX_DEPTH:
+        return  # too short to hold more than MAX_DEPTH brackets or MAX_ELEMENTS commas
+    # Counting passes (translate(None, marks) builds a 256-byte table on every call); the
+    # commas only when the body is long enough to hold too many.
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH and (
+        size < MAX_ELEMENTS or raw.count(b",") < MAX_ELEMENTS
+    ):
         return  # the common case, strings included: too few to matter
     plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in raw else raw
     strings = plain.count(b'"') // 2

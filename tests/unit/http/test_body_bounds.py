@@ -168,3 +168,9 @@ def test_the_body_is_what_the_json_decoder_reads(text: str) -> None:
     if expected != "refused" and not isinstance(expected, dict):
         expected = "invalid_type"
     assert got == expected
+
+
+def test_a_body_too_short_to_break_a_bound_agrees_with_the_counting_path() -> None:
+    check_shape(b"[" * MAX_DEPTH)  # MAX_DEPTH bytes: passed without counting
+    with pytest.raises(InvalidRequest, match="nested too deeply"):
+        check_shape(b"[" * (MAX_DEPTH + 1))  # one more: counted, and refused
