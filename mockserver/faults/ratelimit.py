@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
+from multidict import istr
+
 from mockserver.clock import SYSTEM_CLOCK, Clock, format_duration
 from mockserver.errors import MockError
 from mockserver.faults.error_catalog import PRESETS, ErrorContext, build_error
@@ -99,12 +101,12 @@ class Snapshot(NamedTuple):
             if len(_PAIRS) >= _MAX_KEPT:
                 _PAIRS.clear()
             pairs = _PAIRS[self] = (
-                ("x-ratelimit-limit-requests", str(self.limit_requests)),
-                ("x-ratelimit-limit-tokens", str(self.limit_tokens)),
-                ("x-ratelimit-remaining-requests", str(self.remaining_requests)),
-                ("x-ratelimit-remaining-tokens", str(self.remaining_tokens)),
-                ("x-ratelimit-reset-requests", format_duration(self.reset_requests)),
-                ("x-ratelimit-reset-tokens", format_duration(self.reset_tokens)),
+                (_LIMIT_REQUESTS, str(self.limit_requests)),
+                (_LIMIT_TOKENS, str(self.limit_tokens)),
+                (_REMAINING_REQUESTS, str(self.remaining_requests)),
+                (_REMAINING_TOKENS, str(self.remaining_tokens)),
+                (_RESET_REQUESTS, format_duration(self.reset_requests)),
+                (_RESET_TOKENS, format_duration(self.reset_tokens)),
             )
         return pairs
 
@@ -113,6 +115,13 @@ class Snapshot(NamedTuple):
 
 
 HeaderPairs = tuple[tuple[str, str], ...]
+# The names as istr: an answer's CIMultiDict takes them without folding their case.
+_LIMIT_REQUESTS = istr("x-ratelimit-limit-requests")
+_LIMIT_TOKENS = istr("x-ratelimit-limit-tokens")
+_REMAINING_REQUESTS = istr("x-ratelimit-remaining-requests")
+_REMAINING_TOKENS = istr("x-ratelimit-remaining-tokens")
+_RESET_REQUESTS = istr("x-ratelimit-reset-requests")
+_RESET_TOKENS = istr("x-ratelimit-reset-tokens")
 # Results kept by value (bounded; cleared when full): a snapshot's header texts, and the
 # nominal bucket's admission by its two levels (what every request without limits gets).
 _MAX_KEPT = 4096
