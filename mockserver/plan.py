@@ -28,20 +28,24 @@ _Made = TypeVar("_Made")
 
 
 def _made(cls: type[_Made], fields: dict[str, Any]) -> _Made:
-    """An instance of the frozen dataclass cls with these fields (every init field: `_defaults`
-    completes them), as its constructor would make it. That constructor sets each field
-    with a call of object.__setattr__ (a Plan's: ~20k instructions, several times a plain
-    class's); this sets them all at once: for what is made per request."""
+    """An instance of the frozen dataclass cls with these fields (every init field, in order:
+    a copy of `_init_fields`), as its constructor would make it. That constructor sets each
+    field with a call of object.__setattr__ (a Plan's: ~20k instructions, several times a
+    plain class's); this sets them all at once: for what is made per request."""
     made = object.__new__(cls)
     object.__setattr__(made, "__dict__", fields)
     return made
 
 
-def _defaults(cls: type) -> dict[str, Any]:
-    """The init fields of dataclass cls that have a default, with it: what its constructor
-    sets unless told (a field that is not an init field is read from the class)."""
-    fields = dataclasses.fields(cls)
-    return {f.name: f.default for f in fields if f.init and f.default is not MISSING}
+def _init_fields(cls: type) -> dict[str, Any]:
+    """The init fields of dataclass cls, in order, each with its default (None for one
+    without: the caller sets it): what its constructor sets unless told, to be copied (a
+    copy of a dict costs less than building one from literals and a `**` merge). A field
+    that is not an init field is read from the class; none may have a default_factory (a
+    copied default would be shared)."""
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    assert all(f.default_factory is MISSING for f in fields), "a default_factory is not copied"
+    return {f.name: None if f.default is MISSING else f.default for f in fields}
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,9 @@ class MessagePlan:
     @classmethod
     def of(cls, text: str) -> MessagePlan:
         """`MessagePlan(text)`, made at a fraction of its cost (`_made`)."""
-        return _made(cls, {"text": text, **_MESSAGE_DEFAULTS})
+        fields = _MESSAGE_FIELDS.copy()
+        fields["text"] = text
+        return _made(cls, fields)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class VerbatimPlan:
     item: dict[str, Any]
 
 
-_MESSAGE_DEFAULTS = _defaults(MessagePlan)
+_MESSAGE_FIELDS = _init_fields(MessagePlan)
 
 
 ItemPlan = MessagePlan | FunctionCallPlan | ReasoningPlan | VerbatimPlan
@@ -130,7 +136,9 @@ class Plan:
     @classmethod
     def of(cls, items: tuple[ItemPlan, ...]) -> Plan:
         """`Plan(items)`, made at a fraction of its cost (`_made`): a generated answer."""
-        return _made(cls, {"items": items, **_PLAN_DEFAULTS})
+        fields = _PLAN_FIELDS.copy()
+        fields["items"] = items
+        return _made(cls, fields)
 
 
-_PLAN_DEFAULTS = _defaults(Plan)
+_PLAN_FIELDS = _init_fields(Plan)
