@@ -4,7 +4,9 @@ What a render gives whatever the request (its ids' prefixes, its output's tokens
 include[] can change it) is worked out once per scenario plan (`Plan.rendering`, from a
 render of its own, at the plan's second render), so answering a static rule again draws
 the response's, its items' and its stored input items' ids in one call, counts nothing of
-its output, and skips include[] when the request includes nothing.
+its output, and skips include[] when the request includes nothing. When the body is only
+`model` and `input`, such an answer's Response is a copy of its model's frame (`_frame`,
+made once by build_response) with its ids, times, output and usage set.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from mockserver.jsonbytes import clone
 from mockserver.openai import budget, usage
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import ONE_ID, render_item
+from mockserver.openai.request import ResponseRequest
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
 from mockserver.plan import Plan, Rendering
@@ -36,13 +39,15 @@ def render(
         known = _learn(plan, known)
     output: list[dict[str, Any]] = []
     input_ids: list[str] = []
-    prefixes = known.id_prefixes if known is not None else None
-    if prefixes is not None:  # every item draws its id and nothing else: all in one call
+    if known is not None and known.id_prefixes is not None:  # each item draws one id: at once
         stored = req.store and turn.continues.compact_threshold is None
-        rid, *drawn = ids.hex_ids(prefixes, req.input_items if stored else ())
+        rid, *drawn = ids.hex_ids(known.id_prefixes, req.input_items if stored else ())
         for item, item_id in zip(plan.items, drawn):  # noqa: B905 (drawn: then input ids)
             output.append(render_item(item, ids, item_id))
         input_ids = drawn[len(plan.items) :]
+        if known.include_free and plan.status == "completed" and _plain(req, plan):
+            response = _framed(turn, plan, known.output_tokens, model, now, rid, output)
+            return response, input_ids
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -98,6 +103,69 @@ def render(
         reasoning_defaults=reasoning_defaults,
     )
     return response, input_ids
+
+
+def _plain(req: ResponseRequest, plan: Plan) -> bool:
+    """A body of only `model` and `input` (it sets nothing else of the Response, includes,
+    cuts, continues and compacts nothing, and is stored), and a plan without usage figures."""
+    raw = req.raw
+    return len(raw) == 2 and "input" in raw and "model" in raw and plan.usage is None
+
+
+def _framed(
+    turn: Turn,
+    plan: Plan,
+    output_tokens: int,
+    model: ModelInfo,
+    now: float,
+    rid: str,
+    output: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The Response `render` gives a learned plan that completes, for a `_plain` body: all
+    but its id, times, output and usage is the model's `_frame`."""
+    req = turn.req
+    response = _frame(model, req).copy()
+    response["id"] = rid
+    response["created_at"] = response["completed_at"] = int(now)
+    response["output"] = output
+    # Each answer has dicts and lists of its own (the frame's are never handed out): the
+    # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
+    response["reasoning"] = response["reasoning"].copy()
+    response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
+    input_count = usage.input_tokens(None, turn.conversation, req.tools)
+    reasoning_tokens = plan.reasoning_tokens or 0
+    response["usage"] = usage.usage(input_count, output_tokens, reasoning_tokens, 0, None)
+    return response
+
+
+def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
+    """The Response of a completed answer to a body of only `model` and `input` on model
+    (the fields `_framed` sets are placeholders): made once per model."""
+    hit = _frames.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    if len(_frames) >= _MAX_FRAMES:
+        _frames.clear()
+    frame = build_response(
+        req,
+        rid="",
+        created_at=0,
+        status="completed",
+        output=[],
+        usage=None,
+        completed_at=0,
+        model=model.response_model if model.known else None,
+        effort=model.effort(None),
+        reasoning_defaults=model.reasoning_defaults(),
+    )
+    _frames[id(model)] = (model, frame)  # the model is kept: its id is not reused meanwhile
+    return frame
+
+
+# Frames by model: a catalogue's models; a fine-tuned or unknown model's ModelInfo is made
+# per request (its frame each time), and the bound keeps those from piling up.
+_frames: dict[int, tuple[ModelInfo, dict[str, Any]]] = {}
+_MAX_FRAMES = 64
 
 
 # A scenario plan rendered once: its Rendering is worked out if it renders again (a static
