@@ -271,10 +271,8 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
             counters=turn.tenant.counters,
             seed=seed if seed is not None else turn.rng.getrandbits(32),
             # Generated values within the answer's budget, made only if one is drawn.
-            json_for_schema=lambda schema, rng: generate.json_for_answer(
-                req, ex.notes, schema, rng
-            ),
-            generate=lambda: generate.plan_for(req, turn.rng, ex.notes),
+            json_for_schema=turn.json_for_schema,
+            generate=turn.generated_plan,
             facts=opened.facts,
         )
     except NoRuleMatched as exc:

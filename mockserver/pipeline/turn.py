@@ -24,6 +24,7 @@ from mockserver.openai.request import ResponseRequest
 from mockserver.pipeline.conversations import Continuation
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
+from mockserver.zeroconfig import generate
 from mockserver.zeroconfig.generate import ContentStream
 
 
@@ -50,6 +51,16 @@ class Turn:
         if self.content is None:
             self.content = ContentStream(self.config.seed, self.tenant.rng, self.req.raw)
         return self.content
+
+    # What the scenario engine generates with (methods: a bound method costs less to pass
+    # than a closure), made only if it draws one.
+    def json_for_schema(self, schema: dict[str, Any], rng: random.Random) -> Any:
+        """A value for schema within the answer's budget."""
+        return generate.json_for_answer(self.req, self.exchange.notes, schema, rng)
+
+    def generated_plan(self) -> Plan:
+        """The zero-config plan (a scenario's fallback)."""
+        return generate.plan_for(self.req, self.rng, self.exchange.notes)
 
 
 @dataclass(slots=True)
