@@ -67,7 +67,7 @@ def render(
         apply_includes_in_place(
             output,
             req.include,
-            turn.rng,
+            turn.content_rng(),
             top_logprobs=req.top_logprobs or 0,
             with_logprobs=LOGPROBS in req.include and model.samples(effort),
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from mockserver.catalog.models import ModelInfo
 from mockserver.config import Config
+from mockserver.faults import admission
 from mockserver.faults.admission import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
@@ -39,18 +40,28 @@ class Turn:
     exchange: Exchange
     # The conversation it runs in, what the scenario sees of it (compactions expanded).
     continues: Continuation
-    # The content randomness, made at the first draw (`rng`): a static rule's answer draws
-    # nothing, and making a random.Random costs ~9k instructions (its C part seeds a
+    # The content randomness, made at the first draw (`content_rng`): a static rule's answer
+    # draws nothing, and making a random.Random costs ~9k instructions (its C part seeds a
     # Mersenne Twister the stream never uses). Without a seed it is made at once: its key
     # comes from the tenant's stream, before the ids drawn from it.
     content: ContentStream | None
 
-    @property
-    def rng(self) -> random.Random:
+    def content_rng(self) -> random.Random:
         """The content randomness (keyed by seed + request when a seed is set)."""
         if self.content is None:
             self.content = ContentStream(self.config.seed, self.tenant.rng, self.req.raw)
         return self.content
+
+    @property
+    def rng(self) -> random.Random:
+        """`content_rng()` as an attribute. The method is what a callee that may draw is
+        handed: a bound method costs less to make than a closure."""
+        return self.content_rng()
+
+    def token_estimate(self) -> int:
+        """What the rate limits count the request as, before its answer is known."""
+        req = self.req
+        return admission.estimate(self.conversation, req.instructions, req.max_output_tokens)
 
     # What the scenario engine generates with (methods: a bound method costs less to pass
     # than a closure), made only if it draws one.
@@ -60,7 +71,7 @@ class Turn:
 
     def generated_plan(self) -> Plan:
         """The zero-config plan (a scenario's fallback)."""
-        return generate.plan_for(self.req, self.rng, self.exchange.notes)
+        return generate.plan_for(self.req, self.content_rng(), self.exchange.notes)
 
 
 @dataclass(slots=True)
