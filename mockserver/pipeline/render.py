@@ -132,7 +132,11 @@ def _framed(
     # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
     response["reasoning"] = response["reasoning"].copy()
     response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
-    input_count = usage.input_tokens(None, turn.conversation, req.tools)
+    text = req.raw["input"]
+    if type(text) is str:  # the one user message of a plain body (nothing came before)
+        input_count = usage.text_input_tokens(text)
+    else:
+        input_count = usage.input_tokens(None, turn.conversation, req.tools)
     reasoning_tokens = plan.reasoning_tokens or 0
     response["usage"] = usage.usage(input_count, output_tokens, reasoning_tokens, 0, None)
     return response
