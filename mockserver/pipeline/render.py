@@ -5,8 +5,9 @@ include[] can change it) is worked out once per scenario plan (`Plan.rendering`,
 render of its own, at the plan's second render), so answering a static rule again draws
 the response's, its items' and its stored input items' ids in one call, counts nothing of
 its output, and skips include[] when the request includes nothing. When the body is only
-`model` and `input`, such an answer's Response is a copy of its model's frame (`_frame`,
-made once by build_response) with its ids, times, output and usage set.
+`model` and `input`, a completed answer's Response is a copy of its model's frame
+(`_frame`, made once by build_response) with its ids, times, output and usage set; for such
+a learned plan, usage is all that is left to work out.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def render(
     """The final Response, and the ids of the request's input items as input_items lists
     them when they could be drawn with the response's, in the same call: it is stored and
     no compaction item may be drawn in between (else [], and store_response draws them)."""
-    req = turn.req
+    req, raw = turn.req, turn.req.raw
     ids = turn.tenant.ids
+    # A body of only `model` and `input` sets nothing of the Response but its model, and
+    # includes, cuts, continues and compacts nothing, and is stored: its Response is framed.
+    plain = len(raw) == 2 and "input" in raw and "model" in raw
     known = plan.rendering
     if known is _ONCE or (known is None and plan.rule is not None):
         known = _learn(plan, known)
@@ -45,9 +49,11 @@ def render(
         for item, item_id in zip(plan.items, drawn):  # noqa: B905 (drawn: then input ids)
             output.append(render_item(item, ids, item_id))
         input_ids = drawn[len(plan.items) :]
-        if known.include_free and plan.status == "completed" and _plain(req, plan):
-            response = _framed(turn, plan, known.output_tokens, model, now, rid, output)
-            return response, input_ids
+        if plain and known.include_free and plan.status == "completed" and plan.usage is None:
+            # Nothing left to work out but the usage: what the model read.
+            counted = usage.usage(_plain_input_tokens(turn), known.output_tokens,
+                                  plan.reasoning_tokens or 0, 0, None)  # fmt: skip
+            return _framed(req, model, now, rid, output, counted), input_ids
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -88,13 +94,16 @@ def render(
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
+    counted = usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage)
+    if status == "completed" and plain:
+        return _framed(req, model, now, rid, output, counted), input_ids
     response = build_response(
         req,
         rid=rid,
         created_at=int(now),
         status=status,
         output=output,
-        usage=usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage),
+        usage=counted,
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
@@ -105,25 +114,24 @@ def render(
     return response, input_ids
 
 
-def _plain(req: ResponseRequest, plan: Plan) -> bool:
-    """A body of only `model` and `input` (it sets nothing else of the Response, includes,
-    cuts, continues and compacts nothing, and is stored), and a plan without usage figures."""
-    raw = req.raw
-    return len(raw) == 2 and "input" in raw and "model" in raw and plan.usage is None
+def _plain_input_tokens(turn: Turn) -> int:
+    """usage.input_tokens of a plain body's input (see `render`): nothing came before it."""
+    text = turn.req.raw["input"]
+    if type(text) is str:  # one user message
+        return usage.text_input_tokens(text)
+    return usage.input_tokens(None, turn.conversation, turn.req.tools)
 
 
 def _framed(
-    turn: Turn,
-    plan: Plan,
-    output_tokens: int,
+    req: ResponseRequest,
     model: ModelInfo,
     now: float,
     rid: str,
     output: list[dict[str, Any]],
+    counted: dict[str, Any],
 ) -> dict[str, Any]:
-    """The Response `render` gives a learned plan that completes, for a `_plain` body: all
-    but its id, times, output and usage is the model's `_frame`."""
-    req = turn.req
+    """The Response of a completed answer to a plain body (see `render`): its model's
+    `_frame` with its id, times, output and usage set."""
     response = _frame(model, req).copy()
     response["id"] = rid
     response["created_at"] = response["completed_at"] = int(now)
@@ -132,13 +140,7 @@ def _framed(
     # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
     response["reasoning"] = response["reasoning"].copy()
     response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
-    text = req.raw["input"]
-    if type(text) is str:  # the one user message of a plain body (nothing came before)
-        input_count = usage.text_input_tokens(text)
-    else:
-        input_count = usage.input_tokens(None, turn.conversation, req.tools)
-    reasoning_tokens = plan.reasoning_tokens or 0
-    response["usage"] = usage.usage(input_count, output_tokens, reasoning_tokens, 0, None)
+    response["usage"] = counted
     return response
 
 

@@ -70,11 +70,26 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     return stored.body + stored.input_body, rng.getrandbits(32)
 
 
+def _unframed(body: dict[str, Any]) -> dict[str, Any]:
+    """The same request as a body the model's frame does not serve (`store: true` is the
+    default), so build_response makes its Response."""
+    return {**body, "store": True}
+
+
+@pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
+@pytest.mark.parametrize("learned", [True, False])
+def test_a_framed_answer_is_build_responses(learned: bool, body: dict[str, Any]) -> None:
+    """For a learned plan and for one rendered afresh (zero-config's), per model."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r" if learned else None)
+    for _ in range(3):
+        assert _rendered(plan, body) == _rendered(plan, _unframed(body))
+
+
 @pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
 @pytest.mark.parametrize("name", list(PLANS))
 def test_a_learned_plan_renders_as_a_fresh_one(name: str, body: dict[str, Any]) -> None:
     plan = Plan(PLANS[name], scenario="s", rule="r")
-    fresh = _rendered(dataclasses.replace(plan, rule=None), body)  # never learned
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(body))  # never learned
     for _ in range(3):  # marked, then learned, then reused
         assert _rendered(plan, body) == fresh
     assert plan.rendering == rendering_of(plan)
@@ -95,7 +110,7 @@ def test_a_learned_plan_renders_any_outcome_as_a_fresh_one(
     outcome: dict[str, Any], body: dict[str, Any]
 ) -> None:
     plan = Plan(PLANS["message"], scenario="s", rule="r", **outcome)
-    fresh = _rendered(dataclasses.replace(plan, rule=None), body)
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(body))
     for _ in range(3):
         assert _rendered(plan, body) == fresh
 
@@ -120,7 +135,7 @@ def test_a_frame_is_made_once_per_model() -> None:
 def test_a_framed_response_shares_nothing_with_the_next() -> None:
     """Emptying every dict and list of an answer changes nothing of a later one."""
     plan = Plan(PLANS["message"], scenario="s", rule="r")
-    fresh = _rendered(dataclasses.replace(plan, rule=None), BODIES[0])
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(BODIES[0]))
     for _ in range(2):
         _rendered(plan, BODIES[0])
     rng = random.Random(7)
