@@ -210,6 +210,17 @@ def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[st
 
 
 def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
+    """At least the input tokens `input_token_count` counts (a token is at least a byte)."""
+    text = body.get("input")
+    if (
+        type(text) is str
+        and len(conversation) == 1  # then it is the message made of text: nothing came before
+        and body.get("instructions") is None
+        and not body.get("tools")
+        and body.get("text") is None
+    ):
+        # A lone string is all the model reads, and a character is at most 4 bytes of UTF-8.
+        return 4 * len(text) + usage.PRIMING + usage.PER_MESSAGE
     items = conversation if type(conversation) is list else list(conversation)
     parts = [body.get("instructions"), items, body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most

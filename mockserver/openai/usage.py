@@ -41,6 +41,12 @@ def input_tokens(
     return total
 
 
+def text_input_tokens(text: str) -> int:
+    """`input_tokens` of a request that reads nothing but a string input (one user message
+    of text: no instructions, tools, format or earlier turns), without walking its items."""
+    return PRIMING + PER_MESSAGE + (tokens.known(text) or tokens.count(text))
+
+
 def _tools_and_format_tokens(tool_defs: list[dict[str, Any]], text_format: Any) -> int:
     sections = [tool_prompt.tools_text(tool_defs), tool_prompt.response_format_text(text_format)]
     written = "\n\n".join(s for s in sections if s)
@@ -128,7 +134,8 @@ def usage(
     result: dict[str, Any] = {
         "input_tokens": input_count,
         "input_tokens_details": {
-            "cached_tokens": min(cached, input_count),
+            # Not min(): in CPython 3.11 it parses keyword arguments first (~1k instructions).
+            "cached_tokens": cached if cached < input_count else input_count,
             "cache_write_tokens": 0,
         },
         "output_tokens": output_count + reasoning,

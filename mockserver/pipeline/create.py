@@ -231,9 +231,7 @@ def begin_faults(
         tenant=tenant.name,
         model=req.model,
         api_key=api_key,
-        estimate=lambda: admission.estimate(
-            turn.conversation, req.instructions, req.max_output_tokens
-        ),
+        estimate=turn.token_estimate,
         streamed=req.stream or req.background,
         stream_error=stream_error,
     )
@@ -249,10 +247,12 @@ def choose(
     if turn.exchange.retry_count and (replay := admission.replayed(rf, scenario)) is not None:
         plan, rule = replay
     elif scenario is None:
-        plan = generate.plan_for(turn.req, turn.rng, turn.exchange.notes)  # what a bound cut
+        plan = generate.plan_for(
+            turn.req, turn.content_rng(), turn.exchange.notes
+        )  # what a bound cut
     else:
         plan, rule = decide_rule(scenario, turn)
-    plan = with_reasoning(plan, turn.req.raw, model, lambda: turn.rng)
+    plan = with_reasoning(plan, turn.req.raw, model, turn.content_rng)
     turn.exchange.scenario, turn.exchange.rule = plan.scenario, plan.rule
     return plan, rule
 
@@ -269,12 +269,10 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
             conversation=opened.seen,  # compaction items expanded
             headers=ex.headers,  # lowercased, the API key redacted
             counters=turn.tenant.counters,
-            seed=seed if seed is not None else turn.rng.getrandbits(32),
+            seed=seed if seed is not None else turn.content_rng().getrandbits(32),
             # Generated values within the answer's budget, made only if one is drawn.
-            json_for_schema=lambda schema, rng: generate.json_for_answer(
-                req, ex.notes, schema, rng
-            ),
-            generate=lambda: generate.plan_for(req, turn.rng, ex.notes),
+            json_for_schema=turn.json_for_schema,
+            generate=turn.generated_plan,
             facts=opened.facts,
         )
     except NoRuleMatched as exc:

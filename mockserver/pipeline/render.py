@@ -4,7 +4,10 @@ What a render gives whatever the request (its ids' prefixes, its output's tokens
 include[] can change it) is worked out once per scenario plan (`Plan.rendering`, from a
 render of its own, at the plan's second render), so answering a static rule again draws
 the response's, its items' and its stored input items' ids in one call, counts nothing of
-its output, and skips include[] when the request includes nothing.
+its output, and skips include[] when the request includes nothing. When the body is only
+`model` and `input`, a completed answer's Response is a copy of its model's frame
+(`_frame`, made once by build_response) with its ids, times, output and usage set; for such
+a learned plan, usage is all that is left to work out.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from mockserver.jsonbytes import clone
 from mockserver.openai import budget, usage
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import ONE_ID, render_item
+from mockserver.openai.request import ResponseRequest
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
 from mockserver.plan import Plan, Rendering
@@ -29,20 +33,27 @@ def render(
     """The final Response, and the ids of the request's input items as input_items lists
     them when they could be drawn with the response's, in the same call: it is stored and
     no compaction item may be drawn in between (else [], and store_response draws them)."""
-    req = turn.req
+    req, raw = turn.req, turn.req.raw
     ids = turn.tenant.ids
+    # A body of only `model` and `input` sets nothing of the Response but its model, and
+    # includes, cuts, continues and compacts nothing, and is stored: its Response is framed.
+    plain = len(raw) == 2 and "input" in raw and "model" in raw
     known = plan.rendering
     if known is _ONCE or (known is None and plan.rule is not None):
         known = _learn(plan, known)
     output: list[dict[str, Any]] = []
     input_ids: list[str] = []
-    prefixes = known.id_prefixes if known is not None else None
-    if prefixes is not None:  # every item draws its id and nothing else: all in one call
+    if known is not None and known.id_prefixes is not None:  # each item draws one id: at once
         stored = req.store and turn.continues.compact_threshold is None
-        rid, *drawn = ids.hex_ids(prefixes, req.input_items if stored else ())
+        rid, *drawn = ids.hex_ids(known.id_prefixes, req.input_items if stored else ())
         for item, item_id in zip(plan.items, drawn):  # noqa: B905 (drawn: then input ids)
             output.append(render_item(item, ids, item_id))
         input_ids = drawn[len(plan.items) :]
+        if plain and known.include_free and plan.status == "completed" and plan.usage is None:
+            # Nothing left to work out but the usage: what the model read.
+            counted = usage.usage(_plain_input_tokens(turn), known.output_tokens,
+                                  plan.reasoning_tokens or 0, 0, None)  # fmt: skip
+            return _framed(req, model, now, rid, output, counted), input_ids
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -62,7 +73,7 @@ def render(
         apply_includes_in_place(
             output,
             req.include,
-            turn.rng,
+            turn.content_rng(),
             top_logprobs=req.top_logprobs or 0,
             with_logprobs=LOGPROBS in req.include and model.samples(effort),
         )
@@ -83,13 +94,16 @@ def render(
         prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
         cached = usage.cached_tokens(prefix)
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
+    counted = usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage)
+    if status == "completed" and plain:
+        return _framed(req, model, now, rid, output, counted), input_ids
     response = build_response(
         req,
         rid=rid,
         created_at=int(now),
         status=status,
         output=output,
-        usage=usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage),
+        usage=counted,
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
@@ -98,6 +112,66 @@ def render(
         reasoning_defaults=reasoning_defaults,
     )
     return response, input_ids
+
+
+def _plain_input_tokens(turn: Turn) -> int:
+    """usage.input_tokens of a plain body's input (see `render`): nothing came before it."""
+    text = turn.req.raw["input"]
+    if type(text) is str:  # one user message
+        return usage.text_input_tokens(text)
+    return usage.input_tokens(None, turn.conversation, turn.req.tools)
+
+
+def _framed(
+    req: ResponseRequest,
+    model: ModelInfo,
+    now: float,
+    rid: str,
+    output: list[dict[str, Any]],
+    counted: dict[str, Any],
+) -> dict[str, Any]:
+    """The Response of a completed answer to a plain body (see `render`): its model's
+    `_frame` with its id, times, output and usage set."""
+    response = _frame(model, req).copy()
+    response["id"] = rid
+    response["created_at"] = response["completed_at"] = int(now)
+    response["output"] = output
+    # Each answer has dicts and lists of its own (the frame's are never handed out): the
+    # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
+    response["reasoning"] = response["reasoning"].copy()
+    response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
+    response["usage"] = counted
+    return response
+
+
+def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
+    """The Response of a completed answer to a body of only `model` and `input` on model
+    (the fields `_framed` sets are placeholders): made once per model."""
+    hit = _frames.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    if len(_frames) >= _MAX_FRAMES:
+        _frames.clear()
+    frame = build_response(
+        req,
+        rid="",
+        created_at=0,
+        status="completed",
+        output=[],
+        usage=None,
+        completed_at=0,
+        model=model.response_model if model.known else None,
+        effort=model.effort(None),
+        reasoning_defaults=model.reasoning_defaults(),
+    )
+    _frames[id(model)] = (model, frame)  # the model is kept: its id is not reused meanwhile
+    return frame
+
+
+# Frames by model: a catalogue's models; a fine-tuned or unknown model's ModelInfo is made
+# per request (its frame each time), and the bound keeps those from piling up.
+_frames: dict[int, tuple[ModelInfo, dict[str, Any]]] = {}
+_MAX_FRAMES = 64
 
 
 # A scenario plan rendered once: its Rendering is worked out if it renders again (a static

@@ -18,12 +18,14 @@ from typing import Any
 
 from mockserver.catalog.models import ModelInfo
 from mockserver.config import Config
+from mockserver.faults import admission
 from mockserver.faults.admission import RequestFaults
 from mockserver.http.exchange import Exchange
 from mockserver.openai.request import ResponseRequest
 from mockserver.pipeline.conversations import Continuation
 from mockserver.pipeline.store import StoredResponse, Tenant
 from mockserver.plan import Plan
+from mockserver.zeroconfig import generate
 from mockserver.zeroconfig.generate import ContentStream
 
 
@@ -38,18 +40,38 @@ class Turn:
     exchange: Exchange
     # The conversation it runs in, what the scenario sees of it (compactions expanded).
     continues: Continuation
-    # The content randomness, made at the first draw (`rng`): a static rule's answer draws
-    # nothing, and making a random.Random costs ~9k instructions (its C part seeds a
+    # The content randomness, made at the first draw (`content_rng`): a static rule's answer
+    # draws nothing, and making a random.Random costs ~9k instructions (its C part seeds a
     # Mersenne Twister the stream never uses). Without a seed it is made at once: its key
     # comes from the tenant's stream, before the ids drawn from it.
     content: ContentStream | None
 
-    @property
-    def rng(self) -> random.Random:
+    def content_rng(self) -> random.Random:
         """The content randomness (keyed by seed + request when a seed is set)."""
         if self.content is None:
             self.content = ContentStream(self.config.seed, self.tenant.rng, self.req.raw)
         return self.content
+
+    @property
+    def rng(self) -> random.Random:
+        """`content_rng()` as an attribute. The method is what a callee that may draw is
+        handed: a bound method costs less to make than a closure."""
+        return self.content_rng()
+
+    def token_estimate(self) -> int:
+        """What the rate limits count the request as, before its answer is known."""
+        req = self.req
+        return admission.estimate(self.conversation, req.instructions, req.max_output_tokens)
+
+    # What the scenario engine generates with (methods: a bound method costs less to pass
+    # than a closure), made only if it draws one.
+    def json_for_schema(self, schema: dict[str, Any], rng: random.Random) -> Any:
+        """A value for schema within the answer's budget."""
+        return generate.json_for_answer(self.req, self.exchange.notes, schema, rng)
+
+    def generated_plan(self) -> Plan:
+        """The zero-config plan (a scenario's fallback)."""
+        return generate.plan_for(self.req, self.content_rng(), self.exchange.notes)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from mockserver.catalog import reasoning, rules
 from mockserver.catalog.includes import _json_copy, apply_includes
 from mockserver.catalog.models import unknown_model
 from mockserver.lazy_random import LazyRandom
+from mockserver.openai.request import parse_request
 from mockserver.plan import MessagePlan, Plan
 
 
@@ -54,6 +55,35 @@ def test_bytes_bound_is_at_least_the_old_bound() -> None:
         parts = [body["instructions"], conversation, body["tools"]]
         old = len(json.dumps(parts, ensure_ascii=False, default=str).encode())
         assert rules._bytes_bound(body, conversation) >= old
+
+
+def test_bytes_bound_of_a_lone_string_bounds_its_tokens() -> None:
+    """A string input alone is bounded by its length: however its characters tokenise (and
+    a lone surrogate is counted as U+FFFD)."""
+    texts = ["", "hi", "hello " * 300, "Grüße 世界 🎉🎉", "\ud800 lone", "\x00\x01\n\t", "🎉" * 50]
+    rng = random.Random(5)
+    texts += ["".join(chr(rng.randrange(0x20, 0x2FFFF)) for _ in range(40)) for _ in range(20)]
+    for text in texts:
+        body = {"model": "gpt-4o", "input": text}
+        req = parse_request(body, strict=True)
+        conversation = req.input_items
+        assert rules._bytes_bound(body, conversation) >= rules.input_token_count(body, conversation)
+        assert rules._bytes_bound(body, conversation) == 4 * len(text) + 7  # the shortcut
+    # With anything else the model reads, the bound is the compact JSON's.
+    extras: list[dict[str, Any]] = [
+        {"instructions": "x"},
+        {"tools": [{"type": "web_search"}]},
+        {"text": {}},
+    ]
+    for extra in extras:
+        body = {"model": "gpt-4o", "input": "hi", **extra}
+        items = parse_request({"input": "hi", "model": "gpt-4o"}, strict=True).input_items
+        assert rules._bytes_bound(body, items) != 4 * 2 + 7
+    body = {"model": "gpt-4o", "input": "hi"}
+    earlier = [{"role": "assistant", "content": "hello " * 100}]
+    assert rules._bytes_bound(body, earlier + items) >= rules.input_token_count(
+        body, earlier + items
+    )
 
 
 def test_with_reasoning_keeps_a_plan_it_does_not_change() -> None:

@@ -99,3 +99,11 @@ def test_a_body_of_model_and_input_leaves_what_echo_request_writes_unset(text: A
     echoed = dict(response)
     _echo_request(echoed, req, [])
     assert echoed == response
+
+
+@pytest.mark.parametrize("text", ["", "hi", "Say hello.", "Grüße 世界 🎉", "\ud800"])
+def test_text_input_tokens_is_input_tokens_of_its_one_message(text: str) -> None:
+    items = parse_request({"model": "gpt-4o", "input": text}, strict=True).input_items
+    expected = usage.input_tokens(None, items, [], None)
+    assert usage.text_input_tokens(text) == expected  # counted now or known
+    assert usage.text_input_tokens(text) == expected

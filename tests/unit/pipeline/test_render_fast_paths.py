@@ -1,5 +1,6 @@
 """render's shortcuts for a scenario's plan (ids drawn in one call, its output's tokens and
-include[] worked out once: Plan.rendering) agree with the full render they skip."""
+include[] worked out once: Plan.rendering; the Response of a body of only `model` and
+`input` copied from its model's frame) agree with the full render they skip."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from mockserver.catalog.models import builtin_catalogue
+from mockserver.catalog.rules import resolve_model
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import render_item
+from mockserver.pipeline import render as render_module
 from mockserver.pipeline.create import open_turn, store_response
 from mockserver.pipeline.render import render, rendering_of
 from mockserver.pipeline.store import Store, Tenant
@@ -40,6 +43,14 @@ PLANS: dict[str, tuple[ItemPlan, ...]] = {
 }
 BODIES: list[dict[str, Any]] = [
     {"model": "gpt-4o", "input": "hello"},
+    {"model": "o4-mini", "input": "hello"},  # a reasoning model's effort and defaults
+    {
+        "input": [{"role": "user", "content": "hi"}, {"role": "developer", "content": "be brief"}],
+        "model": "gpt-5",
+    },  # input first: any order of the two keys
+    {"model": "my-own-model", "input": "hello"},  # unknown: named as sent
+    {"model": "ft:gpt-4o:acme:v1:abc", "input": "hello"},  # a model made on each lookup
+    {"model": "gpt-4o", "input": "hello", "metadata": {"k": "v"}, "temperature": 0.5},
     {"model": "gpt-4o", "input": "hello", "include": ["message.output_text.logprobs"]},
     {"model": "gpt-4o", "input": "hello", "max_output_tokens": 16},
     {"model": "o4-mini", "input": "hello", "include": ["reasoning.encrypted_content"]},
@@ -53,21 +64,90 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
     turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
-    model = builtin_catalogue().get(body["model"])
-    assert model is not None
+    model = resolve_model(body["model"], builtin_catalogue(), strict=False)
     response, input_ids = render(turn, plan, model, 1.0)
     stored = store_response(Store(None, 10), turn, response, input_ids)
     return stored.body + stored.input_body, rng.getrandbits(32)
+
+
+def _unframed(body: dict[str, Any]) -> dict[str, Any]:
+    """The same request as a body the model's frame does not serve (`store: true` is the
+    default), so build_response makes its Response."""
+    return {**body, "store": True}
+
+
+@pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
+@pytest.mark.parametrize("learned", [True, False])
+def test_a_framed_answer_is_build_responses(learned: bool, body: dict[str, Any]) -> None:
+    """For a learned plan and for one rendered afresh (zero-config's), per model."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r" if learned else None)
+    for _ in range(3):
+        assert _rendered(plan, body) == _rendered(plan, _unframed(body))
 
 
 @pytest.mark.parametrize("body", BODIES, ids=lambda b: str(sorted(b)))
 @pytest.mark.parametrize("name", list(PLANS))
 def test_a_learned_plan_renders_as_a_fresh_one(name: str, body: dict[str, Any]) -> None:
     plan = Plan(PLANS[name], scenario="s", rule="r")
-    fresh = _rendered(dataclasses.replace(plan, rule=None), body)  # never learned
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(body))  # never learned
     for _ in range(3):  # marked, then learned, then reused
         assert _rendered(plan, body) == fresh
     assert plan.rendering == rendering_of(plan)
+
+
+@pytest.mark.parametrize("body", BODIES[:2], ids=lambda b: str(b["model"]))
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        {"status": "incomplete", "incomplete_reason": "content_filter"},
+        {"status": "failed", "response_error": {"code": "server_error", "message": "down"}},
+        {"usage": {"input_tokens": 1000}},
+        {"reasoning_tokens": 128},
+    ],
+    ids=lambda o: next(iter(o)),
+)
+def test_a_learned_plan_renders_any_outcome_as_a_fresh_one(
+    outcome: dict[str, Any], body: dict[str, Any]
+) -> None:
+    plan = Plan(PLANS["message"], scenario="s", rule="r", **outcome)
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(body))
+    for _ in range(3):
+        assert _rendered(plan, body) == fresh
+
+
+def test_a_frame_is_made_once_per_model() -> None:
+    """Answers on one model copy its frame; a model with other settings has its own."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r")
+    model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
+    for _ in range(3):
+        _rendered(plan, BODIES[0])
+    frame = render_module._frames[id(model)]
+    _rendered(plan, BODIES[0])
+    assert render_module._frames[id(model)] is frame and frame[0] is model
+    other = dataclasses.replace(model, snapshot="gpt-4o-2099-01-01")
+    rng = random.Random(7)
+    tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
+    ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
+    turn = open_turn(json.dumps(BODIES[0]).encode(), Config(seed=7), tenant, ex, {})
+    assert render(turn, plan, other, 1.0)[0]["model"] == "gpt-4o-2099-01-01"
+
+
+def test_a_framed_response_shares_nothing_with_the_next() -> None:
+    """Emptying every dict and list of an answer changes nothing of a later one."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r")
+    fresh = _rendered(dataclasses.replace(plan, rule=None), _unframed(BODIES[0]))
+    for _ in range(2):
+        _rendered(plan, BODIES[0])
+    rng = random.Random(7)
+    tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
+    ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
+    turn = open_turn(json.dumps(BODIES[0]).encode(), Config(seed=7), tenant, ex, {})
+    model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
+    response, _ = render(turn, plan, model, 1.0)
+    for value in response.values():
+        if isinstance(value, (dict, list)):
+            value.clear()
+    assert _rendered(plan, BODIES[0]) == fresh
 
 
 def test_a_plan_made_per_request_is_only_marked() -> None:
