@@ -119,7 +119,7 @@ def render_events(
         RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
-    b.emit(terminal, response=final)
+    b.emit(terminal, {"response": final})
     return EventStream(tuple(b.parts), tuple(b.roles), tuple(b.delta_texts))
 
 
@@ -138,12 +138,12 @@ def _start(b: EventList, response: Mapping[str, Any], options: StreamOptions) ->
     in_progress = snapshot(response, "in_progress", tier)
     if options.background:
         queued = snapshot(response, "queued", tier)
-        b.emit("response.created", Role.START, response=queued)
-        b.emit("response.queued", Role.START, response=queued)
-        b.emit("response.in_progress", Role.DEQUEUE, response=in_progress)
+        b.emit("response.created", {"response": queued}, Role.START)
+        b.emit("response.queued", {"response": queued}, Role.START)
+        b.emit("response.in_progress", {"response": in_progress}, Role.DEQUEUE)
     else:
-        b.emit("response.created", Role.START, response=in_progress)
-        b.emit("response.in_progress", Role.START, response=in_progress)
+        b.emit("response.created", {"response": in_progress}, Role.START)
+        b.emit("response.in_progress", {"response": in_progress}, Role.START)
 
 
 def _error(b: EventList, response: Mapping[str, Any], shape: ErrorEvent) -> None:
@@ -153,9 +153,9 @@ def _error(b: EventList, response: Mapping[str, Any], shape: ErrorEvent) -> None
     if shape == "nested":
         # As recorded from the real API; the Python SDK raises APIError on this shape.
         body = {"type": error_type(code), "code": code, "message": message, "param": None}
-        b.emit("error", error=body)
+        b.emit("error", {"error": body})
     else:
-        b.emit("error", code=code, message=message, param=None)
+        b.emit("error", {"code": code, "message": message, "param": None})
 
 
 # A Response's `error` holds only a code; the nested error event also names the error's type,
