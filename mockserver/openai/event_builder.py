@@ -69,7 +69,9 @@ def delta_event(
     return event
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, ~8k
+# instructions a part of every stream; a Deltas is only read once built (see EventStream).
+@dataclass(slots=True)
 class Deltas:
     """The consecutive delta events of one part, numbered from `first`.
 
