@@ -29,8 +29,11 @@ from mockserver.openai.chunking import Chunking
 Event = dict[str, Any]
 Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
-_POOL_BYTES = 768  # a draw: 1024 base64 characters
-_POOL_CHARS = 1024
+# The pool's characters are those of draws of _POOL_BYTES (1024 base64 characters), taken in
+# steps of _GROUP_BYTES (_GROUP_CHARS characters): both whole 32-bit words and whole base64
+# groups, so any sequence of steps gives the same characters as the draws.
+_POOL_BYTES = 768
+_GROUP_BYTES, _GROUP_CHARS = 12, 16
 
 
 class Role(enum.Enum):
@@ -166,6 +169,7 @@ class EventList:
     count: int = 0  # events so far: the next sequence number
     _pool: bytes = b""
     _pos: int = 0
+    _drawn: int = 0  # bytes drawn for the pool so far
 
     def emit(self, type_: str, fields: Mapping[str, Any], role: Role = Role.OTHER) -> Event:
         """The next event: its type and number, then `fields` in order. (A mapping, not
@@ -195,23 +199,33 @@ class EventList:
 
     def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
-        in order from a seeded pool (~1k characters a draw; what a part lacks is drawn at
-        once when the pool runs short: a draw per delta cost more than the rest of rendering
-        it). All of a part's pads are cut in one `struct` unpacking, its format one `Ns`
-        field per text."""
+        in order from a seeded pool (what a part lacks is drawn at once when the pool runs
+        short: a draw per delta cost more than the rest of rendering it). All of a part's pads
+        are cut in one `struct` unpacking, its format one `Ns` field per text."""
         cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
         layout, size = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
         end = pos + size
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
-            # The draws it takes, as one: k draws of _POOL_BYTES (whole 32-bit words, whole
-            # base64 groups) are the same bytes and characters as one draw k times as long.
-            draws = -(-(end - len(pool)) // _POOL_CHARS)
-            pool += _alnum(base64.b64encode(self.rng.randbytes(_POOL_BYTES * draws)))
+            # Only the steps it lacks, as one draw: the rest of a whole _POOL_BYTES draw may
+            # never be needed (drawing and encoding it cost ~40 instructions a byte); `settle`
+            # moves the generator past it at the end.
+            steps = -(-(end - len(pool)) // _GROUP_CHARS)
+            pool += _alnum(base64.b64encode(self.rng.randbytes(_GROUP_BYTES * steps)))
             self._pool = pool
+            self._drawn += _GROUP_BYTES * steps
         self._pos = end
         return unpack_from(layout, pool, pos)
+
+    def settle(self) -> None:
+        """Move the generator past the rest of the last _POOL_BYTES draw the pool began, unseen:
+        it ends where whole draws leave it, so what the stream draws next (its pacing's
+        jitter) is what it was when the pool was drawn a whole draw at a time."""
+        rest = -self._drawn % _POOL_BYTES
+        if rest:
+            self.rng.getrandbits(8 * rest)
+            self._drawn += rest
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
         self.deltas(type_, self.chunking.cut(text), where)

@@ -120,6 +120,7 @@ def render_events(
     if terminal == "response.failed" and options.error_event != "none":
         _error(b, final, options.error_event)
     b.emit(terminal, {"response": final})
+    b.settle()
     return EventStream(tuple(b.parts), tuple(b.roles), tuple(b.delta_texts))
 
 
