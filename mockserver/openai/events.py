@@ -30,7 +30,9 @@ TERMINAL_EVENTS: dict[str, str] = {
 _NOT_YET = ("usage", "completed_at", "error", "incomplete_details", "moderation")
 
 
-@dataclass(frozen=True)
+# StreamOptions and EventStream are made for every stream and only read: slotted, not frozen
+# (a frozen dataclass sets each field through object.__setattr__, ~1k instructions a field).
+@dataclass(slots=True)
 class StreamOptions:
     """How to stream one Response.
 
@@ -53,7 +55,10 @@ class StreamOptions:
     service_tier: str | None = None
 
 
-@dataclass(frozen=True)
+_DEFAULT_OPTIONS = StreamOptions()
+
+
+@dataclass(slots=True)
 class EventStream:
     """The events of one stream, with what pacing needs to know about each.
 
@@ -97,7 +102,7 @@ def snapshot(
 
 
 def render_events(
-    response: Mapping[str, Any], rng: random.Random, options: StreamOptions = StreamOptions()
+    response: Mapping[str, Any], rng: random.Random, options: StreamOptions = _DEFAULT_OPTIONS
 ) -> EventStream:
     """All events of the stream of `response` (status completed, incomplete or failed)."""
     terminal = TERMINAL_EVENTS.get(str(response.get("status")))
