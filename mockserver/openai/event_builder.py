@@ -29,8 +29,11 @@ from mockserver.openai.chunking import Chunking
 Event = dict[str, Any]
 Item = dict[str, Any]
 _PAD = 16  # real deltas are padded with `obfuscation` to a multiple of 16 characters
-_POOL_BYTES = 768  # a draw: 1024 base64 characters
-_POOL_CHARS = 1024
+# The pool's characters are those of draws of _POOL_BYTES (1024 base64 characters), taken in
+# steps of _GROUP_BYTES (_GROUP_CHARS characters): both whole 32-bit words and whole base64
+# groups, so any sequence of steps gives the same characters as the draws.
+_POOL_BYTES = 768
+_GROUP_BYTES, _GROUP_CHARS = 12, 16
 
 
 class Role(enum.Enum):
@@ -69,7 +72,9 @@ def delta_event(
     return event
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, ~8k
+# instructions a part of every stream; a Deltas is only read once built (see EventStream).
+@dataclass(slots=True)
 class Deltas:
     """The consecutive delta events of one part, numbered from `first`.
 
@@ -164,8 +169,11 @@ class EventList:
     count: int = 0  # events so far: the next sequence number
     _pool: bytes = b""
     _pos: int = 0
+    _drawn: int = 0  # bytes drawn for the pool so far
 
-    def emit(self, type_: str, role: Role = Role.OTHER, **fields: Any) -> Event:
+    def emit(self, type_: str, fields: Mapping[str, Any], role: Role = Role.OTHER) -> Event:
+        """The next event: its type and number, then `fields` in order. (A mapping, not
+        keyword arguments: a call with keywords builds two more dicts, ~5k instructions.)"""
         event: Event = {"type": type_, "sequence_number": self.count, **fields}
         self.parts.append(event)
         self.roles.append(role)
@@ -191,32 +199,42 @@ class EventList:
 
     def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
-        in order from a seeded pool (~1k characters a draw; what a part lacks is drawn at
-        once when the pool runs short: a draw per delta cost more than the rest of rendering
-        it). All of a part's pads are cut in one `struct` unpacking, its format one `Ns`
-        field per text."""
+        in order from a seeded pool (what a part lacks is drawn at once when the pool runs
+        short: a draw per delta cost more than the rest of rendering it). All of a part's pads
+        are cut in one `struct` unpacking, its format one `Ns` field per text."""
         cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
         layout, size = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
         end = pos + size
         if end > len(pool):
             pool, end, pos = pool[pos:], end - pos, 0
-            # The draws it takes, as one: k draws of _POOL_BYTES (whole 32-bit words, whole
-            # base64 groups) are the same bytes and characters as one draw k times as long.
-            draws = -(-(end - len(pool)) // _POOL_CHARS)
-            pool += _alnum(base64.b64encode(self.rng.randbytes(_POOL_BYTES * draws)))
+            # Only the steps it lacks, as one draw: the rest of a whole _POOL_BYTES draw may
+            # never be needed (drawing and encoding it cost ~40 instructions a byte); `settle`
+            # moves the generator past it at the end.
+            steps = -(-(end - len(pool)) // _GROUP_CHARS)
+            pool += _alnum(base64.b64encode(self.rng.randbytes(_GROUP_BYTES * steps)))
             self._pool = pool
+            self._drawn += _GROUP_BYTES * steps
         self._pos = end
         return unpack_from(layout, pool, pos)
+
+    def settle(self) -> None:
+        """Move the generator past the rest of the last _POOL_BYTES draw the pool began, unseen:
+        it ends where whole draws leave it, so what the stream draws next (its pacing's
+        jitter) is what it was when the pool was drawn a whole draw at a time."""
+        rest = -self._drawn % _POOL_BYTES
+        if rest:
+            self.rng.getrandbits(8 * rest)
+            self._drawn += rest
 
     def text_deltas(self, type_: str, text: str, **where: Any) -> None:
         self.deltas(type_, self.chunking.cut(text), where)
 
     def added(self, index: int, item: Item) -> None:
-        self.emit("response.output_item.added", output_index=index, item=item)
+        self.emit("response.output_item.added", {"output_index": index, "item": item})
 
     def done(self, index: int, item: Item) -> None:
-        self.emit("response.output_item.done", output_index=index, item=item)
+        self.emit("response.output_item.done", {"output_index": index, "item": item})
 
 
 # --- the common items: messages and function calls (the other kinds: event_items.py) -----
@@ -286,22 +304,20 @@ def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> N
     for index, annotation in annotations:
         _annotation(b, where, index, annotation)
     done_logprobs = [_delta_logprob(lp) for lp in logprobs] if logprobs else []
-    b.emit("response.output_text.done", **where, text=text, logprobs=done_logprobs)
+    b.emit("response.output_text.done", {**where, "text": text, "logprobs": done_logprobs})
 
 
 def _annotation(b: EventList, where: dict[str, Any], index: int, annotation: Any) -> None:
     b.emit(
         "response.output_text.annotation.added",
-        **where,
-        annotation_index=index,
-        annotation=annotation,
+        {**where, "annotation_index": index, "annotation": annotation},
     )
 
 
 def _refusal(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> None:
     refusal: str = part.get("refusal", "")
     b.text_deltas("response.refusal.delta", refusal, **where)
-    b.emit("response.refusal.done", **where, refusal=refusal)
+    b.emit("response.refusal.done", {**where, "refusal": refusal})
 
 
 _EMPTY_PARTS: dict[str, dict[str, Any]] = {
@@ -314,15 +330,15 @@ _EMPTY_PARTS: dict[str, dict[str, Any]] = {
 def content_part(b: EventList, index: int, item_id: str, ci: int, part: dict[str, Any]) -> None:
     where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": ci}
     kind = part.get("type", "")
-    b.emit("response.content_part.added", **where, part=_EMPTY_PARTS.get(kind, part))
+    b.emit("response.content_part.added", {**where, "part": _EMPTY_PARTS.get(kind, part)})
     if kind == "output_text":
         _output_text(b, where, part)
     elif kind == "refusal":
         _refusal(b, where, part)
     elif kind == "reasoning_text":
         b.text_deltas("response.reasoning_text.delta", part.get("text", ""), **where)
-        b.emit("response.reasoning_text.done", **where, text=part.get("text", ""))
-    b.emit("response.content_part.done", **where, part=part)
+        b.emit("response.reasoning_text.done", {**where, "text": part.get("text", "")})
+    b.emit("response.content_part.done", {**where, "part": part})
 
 
 def emit_message(b: EventList, index: int, item: Item) -> None:
@@ -345,9 +361,11 @@ def emit_function_call(b: EventList, index: int, item: Item) -> None:
     # Real traffic has been seen without `name` here; the spec and the SDK require it.
     b.emit(
         "response.function_call_arguments.done",
-        item_id=where["item_id"],
-        name=item.get("name", ""),
-        output_index=index,
-        arguments=arguments,
+        {
+            "item_id": where["item_id"],
+            "name": item.get("name", ""),
+            "output_index": index,
+            "arguments": arguments,
+        },
     )
     b.done(index, item)

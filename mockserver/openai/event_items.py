@@ -31,7 +31,7 @@ def emit_custom_tool_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     b.added(index, started_item(item, input=""))
     b.text_deltas("response.custom_tool_call_input.delta", item.get("input", ""), **where)
-    b.emit("response.custom_tool_call_input.done", **where, input=item.get("input", ""))
+    b.emit("response.custom_tool_call_input.done", {**where, "input": item.get("input", "")})
     b.done(index, item)
 
 
@@ -39,11 +39,11 @@ def emit_mcp_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     arguments: str = item.get("arguments", "")
     b.added(index, started_item(item, arguments="", output=None, error=None))
-    b.emit("response.mcp_call.in_progress", **where)
+    b.emit("response.mcp_call.in_progress", where)
     b.text_deltas("response.mcp_call_arguments.delta", arguments, **where)
-    b.emit("response.mcp_call_arguments.done", **where, arguments=arguments)
+    b.emit("response.mcp_call_arguments.done", {**where, "arguments": arguments})
     failed = item.get("error") is not None or item.get("status") == "failed"
-    b.emit("response.mcp_call.failed" if failed else "response.mcp_call.completed", **where)
+    b.emit("response.mcp_call.failed" if failed else "response.mcp_call.completed", where)
     b.done(index, item)
 
 
@@ -51,12 +51,12 @@ def emit_code_interpreter_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     code = item.get("code")
     b.added(index, started_item(item, code="", outputs=[]))
-    b.emit("response.code_interpreter_call.in_progress", **where)
+    b.emit("response.code_interpreter_call.in_progress", where)
     if code is not None:
         b.text_deltas("response.code_interpreter_call_code.delta", code, **where)
-        b.emit("response.code_interpreter_call_code.done", **where, code=code)
-    b.emit("response.code_interpreter_call.interpreting", **where)
-    b.emit("response.code_interpreter_call.completed", **where)
+        b.emit("response.code_interpreter_call_code.done", {**where, "code": code})
+    b.emit("response.code_interpreter_call.interpreting", where)
+    b.emit("response.code_interpreter_call.completed", where)
     b.done(index, item)
 
 
@@ -80,10 +80,10 @@ def emit_reasoning(b: EventList, index: int, item: Item) -> None:
 def _summary_part(b: EventList, index: int, item_id: str, si: int, part: dict[str, Any]) -> None:
     where: dict[str, Any] = {"item_id": item_id, "output_index": index, "summary_index": si}
     text: str = part.get("text", "")
-    b.emit("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+    b.emit("response.reasoning_summary_part.added", {**where, "part": {**part, "text": ""}})
     b.text_deltas("response.reasoning_summary_text.delta", text, **where)
-    b.emit("response.reasoning_summary_text.done", **where, text=text)
-    b.emit("response.reasoning_summary_part.done", **where, part=part)
+    b.emit("response.reasoning_summary_text.done", {**where, "text": text})
+    b.emit("response.reasoning_summary_part.done", {**where, "part": part})
 
 
 # --- built-in tool calls with progress events ---------------------------------------------
@@ -95,7 +95,9 @@ def _progress(prefix: str, steps: tuple[str, ...], **empty: Any) -> Emitter:
     def render(b: EventList, index: int, item: Item) -> None:
         b.added(index, started_item(item, **empty))
         for step in steps:
-            b.emit(f"response.{prefix}.{step}", output_index=index, item_id=item_id_of(item))
+            b.emit(
+                f"response.{prefix}.{step}", {"output_index": index, "item_id": item_id_of(item)}
+            )
         b.done(index, item)
 
     return render
@@ -111,7 +113,7 @@ def emit_web_search_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     b.added(index, _bare(item))
     for step in ("in_progress", "searching", "completed"):
-        b.emit(f"response.web_search_call.{step}", **where)
+        b.emit(f"response.web_search_call.{step}", where)
     b.done(index, item)
 
 
@@ -124,19 +126,16 @@ def emit_image_generation_call(b: EventList, index: int, item: Item) -> None:
     with partial_images: 1; later partials of a real stream refine it)."""
     where: dict[str, Any] = {"output_index": index, "item_id": item_id_of(item)}
     b.added(index, _bare(item))
-    b.emit("response.image_generation_call.in_progress", **where)
-    b.emit("response.image_generation_call.generating", **where)
+    b.emit("response.image_generation_call.in_progress", where)
+    b.emit("response.image_generation_call.generating", where)
     result = item.get("result")
     settings = {k: item[k] for k in _IMAGE_SETTINGS if isinstance(item.get(k), str)}
     for k in range(b.partial_images if isinstance(result, str) and result else 0):
         b.emit(
             "response.image_generation_call.partial_image",
-            **where,
-            partial_image_index=k,
-            partial_image_b64=result,
-            **settings,
+            {**where, "partial_image_index": k, "partial_image_b64": result, **settings},
         )
-    b.emit("response.image_generation_call.completed", **where)
+    b.emit("response.image_generation_call.completed", where)
     b.done(index, item)
 
 
@@ -161,9 +160,9 @@ def emit_shell_call(b: EventList, index: int, item: Item) -> None:
     b.added(index, started)
     for ci, command in enumerate(commands if isinstance(commands, list) else []):
         where: dict[str, Any] = {"output_index": index, "command_index": ci}
-        b.emit("response.shell_call_command.added", **where, command="")
+        b.emit("response.shell_call_command.added", {**where, "command": ""})
         b.text_deltas("response.shell_call_command.delta", str(command), **where)
-        b.emit("response.shell_call_command.done", **where, command=str(command))
+        b.emit("response.shell_call_command.done", {**where, "command": str(command)})
     b.done(index, item)
 
 
@@ -176,8 +175,14 @@ def emit_shell_call_output(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": item_id_of(item), "output_index": index}
     for ci, entry in enumerate(entries):
         delta = {k: entry[k] for k in ("stdout", "stderr") if isinstance(entry.get(k), str)}
-        b.emit("response.shell_call_output_content.delta", command_index=ci, delta=delta, **where)
-        b.emit("response.shell_call_output_content.done", command_index=ci, **where, output=[entry])
+        b.emit(
+            "response.shell_call_output_content.delta",
+            {"command_index": ci, "delta": delta, **where},
+        )
+        b.emit(
+            "response.shell_call_output_content.done",
+            {"command_index": ci, **where, "output": [entry]},
+        )
     b.done(index, item)
 
 
@@ -193,7 +198,7 @@ def emit_apply_patch_call(b: EventList, index: int, item: Item) -> None:
     where: dict[str, Any] = {"item_id": item_id_of(item), "output_index": index}
     b.added(index, started_item(item, operation={**operation, "diff": ""}))
     b.text_deltas("response.apply_patch_call_operation_diff.delta", diff, **where)
-    b.emit("response.apply_patch_call_operation_diff.done", **where, diff=diff)
+    b.emit("response.apply_patch_call_operation_diff.done", {**where, "diff": diff})
     b.done(index, item)
 
 

@@ -92,7 +92,7 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
         background=req.background,
         service_tier=req.raw.get("service_tier") or "auto",  # as requested, until done
     )
-    rendered = render_events(created.response, rng, options)
+    rendered = render_events(created.response, rng, options, settle=pacing.draws)
     offsets = schedule(pacing, rendered.roles, rng, rendered.delta_texts)
     # Stream faults reshape the timeline (cut short, failed, incomplete): on the events as
     # dicts, which only a request with faults pays for.

@@ -221,8 +221,10 @@ class Run:
 def _doubles(offsets: Sequence[float]) -> array[float]:
     """The offsets as an array of doubles. `array("d", a list)` converts each float through
     PyArg_Parse (~250 instructions an offset: 50k for a 200-delta stream); a zero-delay
-    stream's are all zero bytes, and `struct` packs the others in C at about half the cost."""
-    if not any(offsets):
+    stream's are all zero bytes, and `struct` packs the others in C at about half the cost.
+    Offsets never decrease from a first one >= 0 (the writer bisects them): they are all zero
+    when the last one is, which `any` would find only after a step per offset."""
+    if not offsets or offsets[-1] == 0:
         return array("d", bytes(8 * len(offsets)))
     return array("d", pack(f"{len(offsets)}d", *offsets))
 

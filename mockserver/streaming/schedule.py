@@ -104,6 +104,12 @@ class Pacing:
         timed = (self.ttft_ms, self.interval_ms, self.jitter_ms, self.queued_ms, *self.delays_ms)
         return not any(timed) and not self.tokens_per_second
 
+    @functools.cached_property
+    def draws(self) -> bool:
+        """Whether scheduling draws from the stream's generator (only jitter does). Cached,
+        as `instant`: read on every stream, and a scenario's Pacing is shared by its requests."""
+        return self.jitter_ms > 0
+
     def first_ms(self) -> float:
         """Nominal time from the start of generation to the first delta."""
         return self.delays_ms[0] if self.delays_ms else self.ttft_ms

@@ -361,7 +361,7 @@ def test_pads_are_cut_in_order_from_one_pool_whatever_the_delta_length() -> None
     texts = ["a", "", "b" * 16, "é👋", "c" * 2047, "d" * 2048, "e" * 5000, "f" * 17]
     got = EventList(rng=random.Random(5), chunking=Chunking())._pads(texts)
     b = EventList(rng=random.Random(5), chunking=Chunking())
-    b._pads(["x"])  # draw the pool once, as the first call above did
+    b._pads(["x" * 2] * 1000)  # a pool at least as long, drawn the same way
     pool, pos = b._pool, 0
     want = []
     for text in texts:
@@ -371,21 +371,25 @@ def test_pads_are_cut_in_order_from_one_pool_whatever_the_delta_length() -> None
     assert list(got) == want
 
 
-def test_a_long_part_draws_its_pool_in_one_go_as_the_same_bytes_as_one_draw_at_a_time() -> None:
-    """Pads needing several 768-byte draws get them as one draw: the same characters (each
-    draw is whole 32-bit words and whole base64 groups), and the generator left where the
-    draws one by one leave it."""
+@pytest.mark.parametrize("lengths", [[700], [1, 2, 3], [15, 16, 17], [5] * 100, [3] * 2000])
+def test_pads_are_the_characters_of_whole_draws_and_leave_the_generator_where_they_do(
+    lengths: list[int],
+) -> None:
+    """The pool is defined by 768-byte draws (1024 characters); it is drawn only as far as
+    the parts need, in steps of whole 32-bit words and whole base64 groups: the same
+    characters, and once settled, the generator where the whole draws one by one leave it."""
     import base64
 
     from mockserver.openai.event_builder import EventList
 
-    texts = ["ab"] * 400 + ["c"] * 300  # 9,100 padding characters: nine draws at once
+    parts = [["ab"] * n + ["c"] * (n // 2) for n in lengths]
     b = EventList(rng=random.Random(9), chunking=Chunking())
-    got = b"".join(b._pads(texts))
+    got = b"".join(pad for texts in parts for pad in b._pads(texts))
+    b.settle()
     rng, pool = random.Random(9), b""
     while len(pool) < len(got):
         pool += base64.b64encode(rng.randbytes(768)).translate(bytes.maketrans(b"+/", b"xQ"))
-    assert got == pool[: len(got)] and b._pool == pool
+    assert got == pool[: len(got)]
     assert b.rng.getstate() == rng.getstate()
 
 

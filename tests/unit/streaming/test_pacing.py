@@ -334,3 +334,26 @@ def test_an_instant_schedule_is_the_general_one(pacing: Pacing) -> None:
         assert fast == schedule(general, roles, random.Random(1), texts) == [0.0] * len(roles)
     assert not Pacing(ttft_ms=1).instant and not Pacing(tokens_per_second=5).instant
     assert not Pacing(queued_ms=1).instant and not Pacing(delays_ms=(0.0, 2.0)).instant
+
+
+@pytest.mark.parametrize(
+    "pacing",
+    [
+        Pacing(),
+        Pacing(ttft_ms=5, interval_ms=3, queued_ms=2),
+        Pacing(delays_ms=(4.0, 0.0, 1.0), interval_ms=2),
+        Pacing(tokens_per_second=40, chunk="token"),
+        Pacing(interval_ms=3, jitter_ms=2),
+        Pacing(delays_ms=(1.0,), jitter_ms=4, jitter="lognormal"),
+    ],
+)
+def test_scheduling_draws_from_the_generator_only_when_the_pacing_says_it_does(
+    pacing: Pacing,
+) -> None:
+    """A stream whose pacing does not draw leaves its padding's last draw unsettled
+    (render_events(settle=False)): nothing draws from the generator after it."""
+    roles = [S, Q, X, D, D, D, X, D, X]
+    rng = random.Random(3)
+    before = rng.getstate()
+    schedule(pacing, roles, rng, ["one ", "two ", "three", "four"])
+    assert (rng.getstate() != before) == pacing.draws

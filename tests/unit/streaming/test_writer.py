@@ -194,7 +194,8 @@ async def test_with_close_a_paced_stream_ends_with_its_last_frame() -> None:
         on_written=progress.append,
     )
     assert await asyncio.wait_for(sent, 2) == 3
-    assert response.ended and transport.out[-1] == b"c" and progress[-1] == 3
+    # (b"bc" when a busy machine wakes the writer for b only once c is due too)
+    assert response.ended and transport.out[-1].endswith(b"c") and progress[-1] == 3
     assert b"".join(transport.out[:-1]).count(b"\r\n") == 2 * (len(transport.out) - 1)
 
 
