@@ -314,21 +314,27 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     conversation, compact it past context_management's threshold and add its items."""
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response, input_ids = render(turn, plan, model, now)
+    response, input_ids, body = render(turn, plan, model, now)
     if opened.compact_threshold is not None:  # context_management: compacts past it
         response = conversations.finish_response(turn, opened, model, response)
+        body = None  # (render writes no JSON for such a request)
     rf.response = response  # its usage settles the rate limits' estimate
-    stored = store_response(store, turn, response, input_ids) if turn.req.store else None
+    stored = store_response(store, turn, response, input_ids, body) if turn.req.store else None
     if opened.conversation is not None:  # joins it once the response completes
         conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
 
 def store_response(
-    store: Store, turn: Turn, response: dict[str, Any], input_ids: list[str]
+    store: Store,
+    turn: Turn,
+    response: dict[str, Any],
+    input_ids: list[str],
+    body: bytes | None = None,
 ) -> StoredResponse:
-    """The response kept, with its input items as input_items lists them: each with an id
-    (input_ids, drawn with the response's; else drawn now, in order), a status on messages."""
+    """The response kept (`body`: its JSON, if render wrote it), with its input items as
+    input_items lists them: each with an id (input_ids, drawn with the response's; else
+    drawn now, in order), a status on messages."""
     ids = turn.tenant.ids
     items: list[dict[str, Any]] = []
     for n, item in enumerate(turn.req.input_items):
@@ -337,7 +343,7 @@ def store_response(
         if kind == "message":
             resource.setdefault("status", "completed")
         items.append(resource)
-    stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
+    stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id, body)
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored

@@ -6,8 +6,9 @@ render of its own, at the plan's second render), so answering a static rule agai
 the response's, its items' and its stored input items' ids in one call, counts nothing of
 its output, and skips include[] when the request includes nothing. When the body is only
 `model` and `input`, a completed answer's Response is a copy of its model's frame
-(`_frame`, made once by build_response) with its ids, times, output and usage set; for such
-a learned plan, usage is all that is left to work out.
+(`_frame`, made once by build_response) with its ids, times, output and usage set, and its
+JSON the frame's encoding with those filled in; for such a learned plan, usage is all that
+is left to work out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place
 from mockserver.catalog.models import ModelInfo
-from mockserver.jsonbytes import clone
+from mockserver.jsonbytes import clone, dumps
 from mockserver.openai import budget, usage
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import ONE_ID, render_item
@@ -29,10 +30,11 @@ from mockserver.plan import Plan, Rendering
 
 def render(
     turn: Turn, plan: Plan, model: ModelInfo, now: float
-) -> tuple[dict[str, Any], list[str]]:
-    """The final Response, and the ids of the request's input items as input_items lists
-    them when they could be drawn with the response's, in the same call: it is stored and
-    no compaction item may be drawn in between (else [], and store_response draws them)."""
+) -> tuple[dict[str, Any], list[str], bytes | None]:
+    """The final Response; the ids of the request's input items as input_items lists them
+    when they could be drawn with the response's, in the same call: it is stored and no
+    compaction item may be drawn in between (else [], and store_response draws them); the
+    Response's JSON when its frame wrote it (else None: it is encoded when stored)."""
     req, raw = turn.req, turn.req.raw
     ids = turn.tenant.ids
     # A body of only `model` and `input` sets nothing of the Response but its model, and
@@ -53,7 +55,8 @@ def render(
             # Nothing left to work out but the usage: what the model read.
             counted = usage.usage(_plain_input_tokens(turn), known.output_tokens,
                                   plan.reasoning_tokens or 0, 0, None)  # fmt: skip
-            return _framed(req, model, now, rid, output, counted), input_ids
+            response, body = _framed(req, model, now, rid, output, counted)
+            return response, input_ids, body
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -96,7 +99,8 @@ def render(
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
     counted = usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage)
     if status == "completed" and plain:
-        return _framed(req, model, now, rid, output, counted), input_ids
+        response, body = _framed(req, model, now, rid, output, counted)
+        return response, input_ids, body
     response = build_response(
         req,
         rid=rid,
@@ -111,7 +115,7 @@ def render(
         effort=effort,
         reasoning_defaults=reasoning_defaults,
     )
-    return response, input_ids
+    return response, input_ids, None
 
 
 def _plain_input_tokens(turn: Turn) -> int:
@@ -129,27 +133,33 @@ def _framed(
     rid: str,
     output: list[dict[str, Any]],
     counted: dict[str, Any],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bytes]:
     """The Response of a completed answer to a plain body (see `render`): its model's
-    `_frame` with its id, times, output and usage set."""
-    response = _frame(model, req).copy()
+    `_frame` with its id, times, output and usage set; and its JSON, the frame's `_template`
+    filled in (a third of the cost of encoding the whole Response)."""
+    frame, template = _frame(model, req)
+    response = frame.copy()
     response["id"] = rid
-    response["created_at"] = response["completed_at"] = int(now)
+    response["created_at"] = response["completed_at"] = created = int(now)
     response["output"] = output
     # Each answer has dicts and lists of its own (the frame's are never handed out): the
     # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
     response["reasoning"] = response["reasoning"].copy()
     response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
     response["usage"] = counted
-    return response
+    at = b"%d" % created
+    head, after_id, after_created, after_completed, after_output, tail = template
+    body = _EMPTY.join((head, rid.encode(), after_id, at, after_created, at, after_completed,
+                        dumps(output), after_output, dumps(counted), tail))  # fmt: skip
+    return response, body
 
 
-def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
+def _frame(model: ModelInfo, req: ResponseRequest) -> tuple[dict[str, Any], Template]:
     """The Response of a completed answer to a body of only `model` and `input` on model
-    (the fields `_framed` sets are placeholders): made once per model."""
+    (the fields `_framed` sets are placeholders), and its `_template`: made once per model."""
     hit = _frames.get(id(model))
     if hit is not None and hit[0] is model:
-        return hit[1]
+        return hit[1], hit[2]
     if len(_frames) >= _MAX_FRAMES:
         _frames.clear()
     frame = build_response(
@@ -164,13 +174,36 @@ def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
         effort=model.effort(None),
         reasoning_defaults=model.reasoning_defaults(),
     )
-    _frames[id(model)] = (model, frame)  # the model is kept: its id is not reused meanwhile
-    return frame
+    template = _template(frame)
+    _frames[id(model)] = (model, frame, template)  # the model is kept: its id is not reused
+    return frame, template
+
+
+def _template(frame: dict[str, Any]) -> Template:
+    """The frame's JSON cut around what `_framed` sets, in the order the Response lists
+    them: the id (within its quotes), created_at, completed_at, the output, the usage."""
+    slots = ("id", "created_at", "completed_at", "output", "usage")
+    marked = {**frame, **{key: f"\0{key}" for key in slots}}  # strings no frame holds
+    rest = dumps(marked)
+    parts = []
+    for key in slots:
+        cut = dumps(marked[key])
+        if key == "id":  # the id's quotes stay in the parts: only its characters are set
+            cut = cut[1:-1]
+        part, rest = rest.split(cut)  # a ValueError if the order ever changes
+        parts.append(part)
+    head, after_id, after_created, after_completed, after_output = parts
+    return head, after_id, after_created, after_completed, after_output, rest
+
+
+# A frame's JSON in the six parts around the id, created_at, completed_at, output, usage.
+Template = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
+_EMPTY = b""
 
 
 # Frames by model: a catalogue's models; a fine-tuned or unknown model's ModelInfo is made
 # per request (its frame each time), and the bound keeps those from piling up.
-_frames: dict[int, tuple[ModelInfo, dict[str, Any]]] = {}
+_frames: dict[int, tuple[ModelInfo, dict[str, Any], Template]] = {}
 _MAX_FRAMES = 64
 
 

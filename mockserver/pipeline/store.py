@@ -50,9 +50,12 @@ class StoredResponse:
         response: dict[str, Any],
         input_items: list[dict[str, Any]],
         previous_id: str | None,
+        body: bytes | None = None,
     ) -> None:
         self.tenant = tenant
-        self.body = dumps_to_keep(response)  # the Response as kept: compact JSON
+        # The Response as kept: compact JSON (`body`, when the caller wrote it: bytes of
+        # their own size, as dumps_to_keep's are).
+        self.body = dumps_to_keep(response) if body is None else body
         self._input = dumps_to_keep(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))

@@ -49,6 +49,7 @@ BODIES: list[dict[str, Any]] = [
         "model": "gpt-5",
     },  # input first: any order of the two keys
     {"model": "my-own-model", "input": "hello"},  # unknown: named as sent
+    {"model": "100%-%s-model", "input": "hello"},  # a % in the frame's JSON
     {"model": "ft:gpt-4o:acme:v1:abc", "input": "hello"},  # a model made on each lookup
     {"model": "gpt-4o", "input": "hello", "metadata": {"k": "v"}, "temperature": 0.5},
     {"model": "gpt-4o", "input": "hello", "include": ["message.output_text.logprobs"]},
@@ -65,8 +66,9 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
     turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
     model = resolve_model(body["model"], builtin_catalogue(), strict=False)
-    response, input_ids = render(turn, plan, model, 1.0)
-    stored = store_response(Store(None, 10), turn, response, input_ids)
+    response, input_ids, written = render(turn, plan, model, 1.0)
+    stored = store_response(Store(None, 10), turn, response, input_ids, written)
+    assert stored.response() == response
     return stored.body + stored.input_body, rng.getrandbits(32)
 
 
@@ -143,7 +145,7 @@ def test_a_framed_response_shares_nothing_with_the_next() -> None:
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
     turn = open_turn(json.dumps(BODIES[0]).encode(), Config(seed=7), tenant, ex, {})
     model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
-    response, _ = render(turn, plan, model, 1.0)
+    response, _, _ = render(turn, plan, model, 1.0)
     for value in response.values():
         if isinstance(value, (dict, list)):
             value.clear()
@@ -191,8 +193,8 @@ def test_the_ids_are_those_drawn_one_by_one(name: str) -> None:
         turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
         model = builtin_catalogue().get("gpt-4o")
         assert model is not None
-        response, input_ids = render(turn, plan, model, 1.0)
+        response, input_ids, written = render(turn, plan, model, 1.0)
         assert [response["id"], *(item.get("id") for item in response["output"])] == expected
         assert input_ids in ([], inputs)
-        stored = store_response(Store(None, 10), turn, response, input_ids)
+        stored = store_response(Store(None, 10), turn, response, input_ids, written)
         assert [item["id"] for item in stored.input_items()] == inputs
