@@ -48,7 +48,7 @@ class StoredResponse:
         self,
         tenant: Tenant,
         response: dict[str, Any],
-        input_items: list[dict[str, Any]],
+        input_items: list[dict[str, Any]] | bytes,  # or their JSON, as dumps_to_keep's
         previous_id: str | None,
         body: bytes | None = None,
     ) -> None:
@@ -56,7 +56,7 @@ class StoredResponse:
         # The Response as kept: compact JSON (`body`, when the caller wrote it: bytes of
         # their own size, as dumps_to_keep's are).
         self.body = dumps_to_keep(response) if body is None else body
-        self._input = dumps_to_keep(input_items)
+        self._input = input_items if type(input_items) is bytes else dumps_to_keep(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))
         # The Run of a streamed or background response: its events and timeline, kept after

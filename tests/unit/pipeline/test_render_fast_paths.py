@@ -15,10 +15,11 @@ from mockserver.catalog.models import builtin_catalogue
 from mockserver.catalog.rules import resolve_model
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
+from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import render_item
 from mockserver.pipeline import render as render_module
-from mockserver.pipeline.create import open_turn, store_response
+from mockserver.pipeline.create import input_resources, open_turn, store_response
 from mockserver.pipeline.render import render, rendering_of
 from mockserver.pipeline.store import Store, Tenant
 from mockserver.plan import (
@@ -198,3 +199,23 @@ def test_the_ids_are_those_drawn_one_by_one(name: str) -> None:
         assert input_ids in ([], inputs)
         stored = store_response(Store(None, 10), turn, response, input_ids, written)
         assert [item["id"] for item in stored.input_items()] == inputs
+
+
+@pytest.mark.parametrize(
+    "text", ["hello", 'a "quoted" \\ text\n', "caf\u00e9 \U0001f600 100%", "\0id"]
+)
+def test_a_string_inputs_stored_items_are_input_resources(text: str) -> None:
+    """A string input's stored items, written from their cut JSON, are what
+    input_resources gives (encoded as any other input is kept)."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r")
+    body = {"model": "gpt-4o", "input": text}
+    for _ in range(3):  # the plan learned: its input ids drawn with the response's
+        rng = random.Random(7)
+        tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
+        ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
+        turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
+        model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
+        response, input_ids, written = render(turn, plan, model, 1.0)
+        stored = store_response(Store(None, 10), turn, response, input_ids, written)
+        resources = input_resources(turn.req.input_items, input_ids, tenant.ids)
+    assert input_ids and stored.input_body == dumps_to_keep(resources)
