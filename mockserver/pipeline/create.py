@@ -345,7 +345,10 @@ def store_response(
         kept = _EMPTY.join((head, input_ids[0].encode(), after_id, dumps(text), tail))
     else:
         kept = input_resources(req.input_items, input_ids, turn.tenant.ids)
-    stored = StoredResponse(turn.tenant, response, kept, req.previous_response_id, body)
+    running = req.stream or req.background  # its Run writes its body (streamed.start_run)
+    stored = StoredResponse(
+        turn.tenant, response, kept, req.previous_response_id, body, running=running
+    )
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored
