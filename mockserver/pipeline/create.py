@@ -340,9 +340,10 @@ def store_response(
     req = turn.req
     text = req.raw.get("input")
     kept: list[dict[str, Any]] | bytes
-    if input_ids and type(text) is str:  # one user message: its JSON from _LONE_MESSAGE
+    if type(text) is str:  # one user message: its JSON from _LONE_MESSAGE
+        item_id = input_ids[0] if input_ids else turn.tenant.ids.item_id("message")
         head, after_id, tail = _LONE_MESSAGE
-        kept = _EMPTY.join((head, input_ids[0].encode(), after_id, dumps(text), tail))
+        kept = _EMPTY.join((head, item_id.encode(), after_id, dumps(text), tail))
     else:
         kept = input_resources(req.input_items, input_ids, turn.tenant.ids)
     running = req.stream or req.background  # its Run writes its body (streamed.start_run)

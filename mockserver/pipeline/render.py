@@ -90,7 +90,11 @@ def render(
             status, reason = "incomplete", "max_output_tokens"
     # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
     text_format = req.text.get("format")
-    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
+    input_count = (
+        _plain_input_tokens(turn)
+        if plain
+        else usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
+    )
     cached = 0
     if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
         earlier = turn.conversation[: turn.history_len]

@@ -204,18 +204,23 @@ def test_the_ids_are_those_drawn_one_by_one(name: str) -> None:
 @pytest.mark.parametrize(
     "text", ["hello", 'a "quoted" \\ text\n', "caf\u00e9 \U0001f600 100%", "\0id"]
 )
-def test_a_string_inputs_stored_items_are_input_resources(text: str) -> None:
+@pytest.mark.parametrize("learned", [True, False])
+def test_a_string_inputs_stored_items_are_input_resources(learned: bool, text: str) -> None:
     """A string input's stored items, written from their cut JSON, are what
-    input_resources gives (encoded as any other input is kept)."""
-    plan = Plan(PLANS["message"], scenario="s", rule="r")
+    input_resources gives (encoded as any other input is kept), with the same id: drawn
+    with the response's (a learned plan) or after it."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r" if learned else None)
     body = {"model": "gpt-4o", "input": text}
-    for _ in range(3):  # the plan learned: its input ids drawn with the response's
+    for _ in range(3):  # a rule's plan: learned at the second render
         rng = random.Random(7)
         tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
         ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
         turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
         model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
         response, input_ids, written = render(turn, plan, model, 1.0)
+        state = rng.getstate()
         stored = store_response(Store(None, 10), turn, response, input_ids, written)
+        rng.setstate(state)  # the input ids drawn again, as input_resources draws them
         resources = input_resources(turn.req.input_items, input_ids, tenant.ids)
-    assert input_ids and stored.input_body == dumps_to_keep(resources)
+    assert bool(input_ids) == learned
+    assert stored.input_body == dumps_to_keep(resources)
