@@ -25,7 +25,7 @@ from mockserver.openai.items import ONE_ID, render_item
 from mockserver.openai.request import ResponseRequest
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
-from mockserver.plan import Plan, Rendering
+from mockserver.plan import MessagePlan, Plan, Rendering
 
 
 def render(
@@ -72,7 +72,8 @@ def render(
     # include[] effects, changed in place: every item was just built afresh (a verbatim one
     # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
     # the model samples at this effort.
-    if req.include or known is None or not known.include_free:
+    free = known.include_free if known is not None else _messages_only(plan)
+    if req.include or not free:
         apply_includes_in_place(
             output,
             req.include,
@@ -120,6 +121,16 @@ def render(
         reasoning_defaults=reasoning_defaults,
     )
     return response, input_ids, None
+
+
+def _messages_only(plan: Plan) -> bool:
+    """Whether plan's items are messages without logprobs, whose render include[] with
+    nothing asked leaves as it is (known without a render: `rendering_of` works it out
+    for any plan, once learned)."""
+    for item in plan.items:  # noqa: SIM110 (a loop: all() would run a generator's frame)
+        if type(item) is not MessagePlan or item.logprobs:
+            return False
+    return True
 
 
 def _plain_input_tokens(turn: Turn) -> int:

@@ -168,6 +168,10 @@ def test_a_plan_made_per_request_is_only_marked() -> None:
 def test_include_free_is_what_apply_includes_does(name: str) -> None:
     learned = rendering_of(Plan(PLANS[name]))
     assert learned.include_free == (name not in ("logprobs", "reasoning", "verbatim"))
+    # What a plan not learned (zero-config's) is taken to be, without a render: never
+    # include-free when its render is not.
+    if render_module._messages_only(Plan(PLANS[name])):
+        assert learned.include_free
 
 
 def test_hex_ids_draws_what_hex_id_draws_one_by_one() -> None:
