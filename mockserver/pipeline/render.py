@@ -198,15 +198,19 @@ def _template(frame: dict[str, Any]) -> Template:
     """The frame's JSON cut around what `_framed` sets, in the order the Response lists
     them: the id (within its quotes), created_at, completed_at, the output, the usage."""
     slots = ("id", "created_at", "completed_at", "output", "usage")
-    marked = {**frame, **{key: f"\0{key}" for key in slots}}  # strings no frame holds
+    marked = {**frame, **{key: f"\0{key}" for key in slots}}
     rest = dumps(marked)
     parts = []
     for key in slots:
-        cut = dumps(marked[key])
+        # Each cut with its key: a `"key":` can only be the member's own (within a string,
+        # a quote is escaped), whatever the frame's strings hold (an unknown model's name).
+        named = dumps(key) + b":"
+        before, rest = rest.split(named + dumps(marked[key]), 1)  # ValueError: not in order
         if key == "id":  # the id's quotes stay in the parts: only its characters are set
-            cut = cut[1:-1]
-        part, rest = rest.split(cut)  # a ValueError if the order ever changes
-        parts.append(part)
+            before, rest = before + named + b'"', b'"' + rest
+        else:
+            before += named
+        parts.append(before)
     head, after_id, after_created, after_completed, after_output = parts
     return head, after_id, after_created, after_completed, after_output, rest
 

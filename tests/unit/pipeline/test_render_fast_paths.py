@@ -51,6 +51,7 @@ BODIES: list[dict[str, Any]] = [
     },  # input first: any order of the two keys
     {"model": "my-own-model", "input": "hello"},  # unknown: named as sent
     {"model": "100%-%s-model", "input": "hello"},  # a % in the frame's JSON
+    {"model": '\0output", "\0id":"\0usage', "input": "hello"},  # a name like its cuts
     {"model": "ft:gpt-4o:acme:v1:abc", "input": "hello"},  # a model made on each lookup
     {"model": "gpt-4o", "input": "hello", "metadata": {"k": "v"}, "temperature": 0.5},
     {"model": "gpt-4o", "input": "hello", "include": ["message.output_text.logprobs"]},
