@@ -372,8 +372,8 @@ def input_resources(
 
 def _lone_message() -> tuple[bytes, bytes, bytes]:
     """The JSON `input_resources` gives a string input (one user message), cut around its
-    id and its text: a string input's stored items are these parts with the two set (at a
-    third of the cost of building and encoding them)."""
+    id and its text: a string input's stored items are these parts with the two set (at
+    half the cost of building and encoding them)."""
     marks = ("\0id", "\0text")  # strings no request holds
     (one,) = input_resources(input_value(marks[1], {}, "input"), [marks[0]], IdFactory(Random(0)))
     head, rest = dumps([one]).split(dumps(marks[0])[1:-1])  # the id's quotes stay in the parts

@@ -151,7 +151,7 @@ def _framed(
 ) -> tuple[dict[str, Any], bytes]:
     """The Response of a completed answer to a plain body (see `render`): its model's
     `_frame` with its id, times, output and usage set; and its JSON, the frame's `_template`
-    filled in (a third of the cost of encoding the whole Response)."""
+    filled in (about 12k instructions where encoding the whole Response costs 17k)."""
     frame, template = _frame(model, req)
     response = frame.copy()
     response["id"] = rid
