@@ -99,6 +99,14 @@ def check_request(
         info = resolve_model(str(model), catalogue, strict)
     if not info.known:
         return info  # nothing is known about it, so nothing can be refused
+    text = get("input")
+    if len(body) == 2 and type(text) is str and not info.required_tools:
+        # Only `model` and a string input (the usual request): its window is the one rule
+        # that can refuse it, and a string whose bytes bound fits is not counted (else the
+        # rules below count it).
+        limit = _input_limit(info, 0)
+        if limit is None or _lone_text_bound(text) <= limit:
+            return info
     # Each rule runs only when the body sends what it can refuse (or the model requires a
     # tool): a plain body is checked against its window only. The order stays the API's.
     rejected = info.rejected_params
@@ -183,10 +191,7 @@ def _check_context(
     body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]], info: ModelInfo
 ) -> None:
     requested = body.get("max_output_tokens")
-    output = requested if isinstance(requested, int) else 0
-    limit = info.max_input_tokens
-    if info.context_window is not None and (limit is None or info.context_window - output < limit):
-        limit = info.context_window - output
+    limit = _input_limit(info, requested if isinstance(requested, int) else 0)
     if limit is None:
         return
     # Tokenising costs about a microsecond a byte; most requests are below the limit in bytes
@@ -195,6 +200,15 @@ def _check_context(
         return
     if input_token_count(body, conversation) > limit:
         raise ContextWindowExceeded(info)
+
+
+def _input_limit(info: ModelInfo, output: int) -> int | None:
+    """The input tokens the model reads at most when `output` tokens are asked for (None:
+    no limit)."""
+    limit = info.max_input_tokens
+    if info.context_window is not None and (limit is None or info.context_window - output < limit):
+        limit = info.context_window - output
+    return limit
 
 
 def input_token_count(body: Mapping[str, Any], conversation: Sequence[Mapping[str, Any]]) -> int:
@@ -219,8 +233,7 @@ def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, An
         and not body.get("tools")
         and body.get("text") is None
     ):
-        # A lone string is all the model reads, and a character is at most 4 bytes of UTF-8.
-        return 4 * len(text) + usage.PRIMING + usage.PER_MESSAGE
+        return _lone_text_bound(text)
     items = conversation if type(conversation) is list else list(conversation)
     parts = [body.get("instructions"), items, body.get("tools"), body.get("text")]
     # Compact JSON at a tenth of json.dumps's cost. json.dumps's ", " and ": " add at most
@@ -230,6 +243,12 @@ def _bytes_bound(body: Mapping[str, Any], conversation: Sequence[Mapping[str, An
     except TypeError:  # what orjson refuses: the one encoder's slower way
         size = len(dumps(parts))
     return 2 * size + usage.PRIMING + usage.PER_MESSAGE * (len(conversation) + 1)
+
+
+def _lone_text_bound(text: str) -> int:
+    """`_bytes_bound` of a request whose one input is a string (nothing else to read)."""
+    # A lone string is all the model reads, and a character is at most 4 bytes of UTF-8.
+    return 4 * len(text) + usage.PRIMING + usage.PER_MESSAGE
 
 
 def _listing(values: Sequence[str], conjunction: str) -> str:

@@ -68,7 +68,6 @@ def parse_request(body: dict[str, Any], *, strict: bool) -> ResponseRequest:
             log.info("accepting unknown body fields %s (use --strict to reject them)", [*unknown])
             run = CHECKED.run
     kept = run(body, "")
-    kept["include_obfuscation"] = kept.pop("stream_options")["include_obfuscation"]
     kept["raw"], kept["unknown_fields"] = body, unknown
     # ResponseRequest(**kept), without the frozen __init__'s one setattr per field.
     request = object.__new__(ResponseRequest)

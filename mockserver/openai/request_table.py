@@ -11,6 +11,8 @@ keeps it) the attribute to ResponseRequest.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 from mockserver.openai import request_parts as parts
 from mockserver.openai.request_fields import Field, Table
@@ -25,6 +27,12 @@ TEXT = Table(
     Field("verbosity", enum=parts.VERBOSITIES, null="keep", default="medium"),
 )  # fmt: skip
 STREAM_OPTIONS = Table(Field("include_obfuscation", ("boolean",), null="error", default=True))
+
+
+def include_obfuscation(value: Mapping[str, Any], body: Mapping[str, Any], param: str) -> bool:
+    """stream_options: its own table's checks; the server keeps only include_obfuscation."""
+    return STREAM_OPTIONS.run(value, param + ".")["include_obfuscation"]  # type: ignore[no-any-return]
+
 
 FIELDS = (
     Field("model", ("string",), required=True, unless=("prompt",), default=PROMPT_MODEL,
@@ -50,7 +58,8 @@ FIELDS = (
     Field("previous_response_id", ("string",), check=parts.response_id),
     parts.INCLUDE,
     Field("top_logprobs", ("integer",), minimum=0, maximum=20),
-    Field("stream_options", ("object",), shape=STREAM_OPTIONS, keep="shape"),
+    Field("stream_options", ("object",), default=True, check=include_obfuscation,
+          attr="include_obfuscation"),
     # Accepted and echoed as sent (or not modelled): nothing to check, nothing kept.
     *(Field(name, attr="") for name in (
         "access_programs", "background_options", "context_management", "conversation", "image",

@@ -24,6 +24,7 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from random import Random
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
@@ -42,7 +43,9 @@ from mockserver.faults.state import TenantFaults
 from mockserver.http.body import parse_json_object, read_body
 from mockserver.http.exchange import Exchange, KeptHeaders
 from mockserver.jsonbytes import dumps
+from mockserver.openai.ids import IdFactory
 from mockserver.openai.request import parse_request
+from mockserver.openai.request_parts import input_value
 from mockserver.pipeline import conversations, loop_check, streamed
 from mockserver.pipeline.conversation import NOTHING_KEPT, Kept
 from mockserver.pipeline.middleware import ATTACHED, JSON_HEADERS, Attached, JsonAnswer
@@ -314,30 +317,69 @@ def finish(turn: Turn, plan: Plan, model: ModelInfo, rf: RequestFaults, store: S
     conversation, compact it past context_management's threshold and add its items."""
     config, opened = turn.config, turn.continues
     now = config.freeze_time if config.freeze_time is not None else time.time()
-    response, input_ids = render(turn, plan, model, now)
+    response, input_ids, body = render(turn, plan, model, now)
     if opened.compact_threshold is not None:  # context_management: compacts past it
         response = conversations.finish_response(turn, opened, model, response)
+        body = None  # (render writes no JSON for such a request)
     rf.response = response  # its usage settles the rate limits' estimate
-    stored = store_response(store, turn, response, input_ids) if turn.req.store else None
+    stored = store_response(store, turn, response, input_ids, body) if turn.req.store else None
     if opened.conversation is not None:  # joins it once the response completes
         conversations.join(turn, opened.conversation, response, stored)
     return Created(turn, plan, model, response, stored, rf)
 
 
 def store_response(
-    store: Store, turn: Turn, response: dict[str, Any], input_ids: list[str]
+    store: Store,
+    turn: Turn,
+    response: dict[str, Any],
+    input_ids: list[str],
+    body: bytes | None = None,
 ) -> StoredResponse:
-    """The response kept, with its input items as input_items lists them: each with an id
-    (input_ids, drawn with the response's; else drawn now, in order), a status on messages."""
-    ids = turn.tenant.ids
-    items: list[dict[str, Any]] = []
-    for n, item in enumerate(turn.req.input_items):
+    """The response kept (`body`: its JSON, if render wrote it), with its input items as
+    input_items lists them (`input_resources`)."""
+    req = turn.req
+    text = req.raw.get("input")
+    kept: list[dict[str, Any]] | bytes
+    if type(text) is str:  # one user message: its JSON from _LONE_MESSAGE
+        item_id = input_ids[0] if input_ids else turn.tenant.ids.item_id("message")
+        head, after_id, tail = _LONE_MESSAGE
+        kept = _EMPTY.join((head, item_id.encode(), after_id, dumps(text), tail))
+    else:
+        kept = input_resources(req.input_items, input_ids, turn.tenant.ids)
+    running = req.stream or req.background  # its Run writes its body (streamed.start_run)
+    stored = StoredResponse(
+        turn.tenant, response, kept, req.previous_response_id, body, running=running
+    )
+    store.put(turn.tenant, response["id"], stored)
+    turn.exchange.response_id = response["id"]
+    return stored
+
+
+def input_resources(
+    items: list[dict[str, Any]], input_ids: list[str], ids: IdFactory
+) -> list[dict[str, Any]]:
+    """Input items as input_items lists them: each with an id (input_ids, drawn with the
+    response's; else drawn now, in order), a status on messages."""
+    resources: list[dict[str, Any]] = []
+    for n, item in enumerate(items):
         kind = item.get("type")
         resource = {"id": input_ids[n] if input_ids else ids.item_id(str(kind)), **item}
         if kind == "message":
             resource.setdefault("status", "completed")
-        items.append(resource)
-    stored = StoredResponse(turn.tenant, response, items, turn.req.previous_response_id)
-    store.put(turn.tenant, response["id"], stored)
-    turn.exchange.response_id = response["id"]
-    return stored
+        resources.append(resource)
+    return resources
+
+
+def _lone_message() -> tuple[bytes, bytes, bytes]:
+    """The JSON `input_resources` gives a string input (one user message), cut around its
+    id and its text: a string input's stored items are these parts with the two set (at
+    half the cost of building and encoding them)."""
+    marks = ("\0id", "\0text")  # strings no request holds
+    (one,) = input_resources(input_value(marks[1], {}, "input"), [marks[0]], IdFactory(Random(0)))
+    head, rest = dumps([one]).split(dumps(marks[0])[1:-1])  # the id's quotes stay in the parts
+    after_id, tail = rest.split(dumps(marks[1]))
+    return head, after_id, tail
+
+
+_EMPTY = b""
+_LONE_MESSAGE = _lone_message()

@@ -6,8 +6,9 @@ render of its own, at the plan's second render), so answering a static rule agai
 the response's, its items' and its stored input items' ids in one call, counts nothing of
 its output, and skips include[] when the request includes nothing. When the body is only
 `model` and `input`, a completed answer's Response is a copy of its model's frame
-(`_frame`, made once by build_response) with its ids, times, output and usage set; for such
-a learned plan, usage is all that is left to work out.
+(`_frame`, made once by build_response) with its ids, times, output and usage set, and its
+JSON the frame's encoding with those filled in; for such a learned plan, usage is all that
+is left to work out.
 """
 
 from __future__ import annotations
@@ -17,22 +18,23 @@ from typing import Any
 
 from mockserver.catalog.includes import LOGPROBS, apply_includes_in_place
 from mockserver.catalog.models import ModelInfo
-from mockserver.jsonbytes import clone
+from mockserver.jsonbytes import clone, dumps
 from mockserver.openai import budget, usage
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import ONE_ID, render_item
 from mockserver.openai.request import ResponseRequest
 from mockserver.openai.response import build_response
 from mockserver.pipeline.turn import Turn
-from mockserver.plan import Plan, Rendering
+from mockserver.plan import MessagePlan, Plan, Rendering
 
 
 def render(
     turn: Turn, plan: Plan, model: ModelInfo, now: float
-) -> tuple[dict[str, Any], list[str]]:
-    """The final Response, and the ids of the request's input items as input_items lists
-    them when they could be drawn with the response's, in the same call: it is stored and
-    no compaction item may be drawn in between (else [], and store_response draws them)."""
+) -> tuple[dict[str, Any], list[str], bytes | None]:
+    """The final Response; the ids of the request's input items as input_items lists them
+    when they could be drawn with the response's, in the same call: it is stored and no
+    compaction item may be drawn in between (else [], and store_response draws them); the
+    Response's JSON when its frame wrote it (else None: it is encoded when stored)."""
     req, raw = turn.req, turn.req.raw
     ids = turn.tenant.ids
     # A body of only `model` and `input` sets nothing of the Response but its model, and
@@ -53,7 +55,8 @@ def render(
             # Nothing left to work out but the usage: what the model read.
             counted = usage.usage(_plain_input_tokens(turn), known.output_tokens,
                                   plan.reasoning_tokens or 0, 0, None)  # fmt: skip
-            return _framed(req, model, now, rid, output, counted), input_ids
+            response, body = _framed(req, model, now, rid, output, counted)
+            return response, input_ids, body
     else:
         rid = ids.hex_id("resp")
         for item in plan.items:
@@ -69,7 +72,8 @@ def render(
     # include[] effects, changed in place: every item was just built afresh (a verbatim one
     # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
     # the model samples at this effort.
-    if req.include or known is None or not known.include_free:
+    free = known.include_free if known is not None else _messages_only(plan)
+    if req.include or not free:
         apply_includes_in_place(
             output,
             req.include,
@@ -87,7 +91,11 @@ def render(
             status, reason = "incomplete", "max_output_tokens"
     # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
     text_format = req.text.get("format")
-    input_count = usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
+    input_count = (
+        _plain_input_tokens(turn)
+        if plain
+        else usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
+    )
     cached = 0
     if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
         earlier = turn.conversation[: turn.history_len]
@@ -96,7 +104,8 @@ def render(
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
     counted = usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage)
     if status == "completed" and plain:
-        return _framed(req, model, now, rid, output, counted), input_ids
+        response, body = _framed(req, model, now, rid, output, counted)
+        return response, input_ids, body
     response = build_response(
         req,
         rid=rid,
@@ -111,7 +120,17 @@ def render(
         effort=effort,
         reasoning_defaults=reasoning_defaults,
     )
-    return response, input_ids
+    return response, input_ids, None
+
+
+def _messages_only(plan: Plan) -> bool:
+    """Whether plan's items are messages without logprobs, whose render include[] with
+    nothing asked leaves as it is (known without a render: `rendering_of` works it out
+    for any plan, once learned)."""
+    for item in plan.items:  # noqa: SIM110 (a loop: all() would run a generator's frame)
+        if type(item) is not MessagePlan or item.logprobs:
+            return False
+    return True
 
 
 def _plain_input_tokens(turn: Turn) -> int:
@@ -129,27 +148,33 @@ def _framed(
     rid: str,
     output: list[dict[str, Any]],
     counted: dict[str, Any],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bytes]:
     """The Response of a completed answer to a plain body (see `render`): its model's
-    `_frame` with its id, times, output and usage set."""
-    response = _frame(model, req).copy()
+    `_frame` with its id, times, output and usage set; and its JSON, the frame's `_template`
+    filled in (about 12k instructions where encoding the whole Response costs 17k)."""
+    frame, template = _frame(model, req)
+    response = frame.copy()
     response["id"] = rid
-    response["created_at"] = response["completed_at"] = int(now)
+    response["created_at"] = response["completed_at"] = created = int(now)
     response["output"] = output
     # Each answer has dicts and lists of its own (the frame's are never handed out): the
     # reasoning copied, and the request's own text, tools and metadata (equal to the frame's).
     response["reasoning"] = response["reasoning"].copy()
     response["text"], response["tools"], response["metadata"] = req.text, req.tools, req.metadata
     response["usage"] = counted
-    return response
+    at = b"%d" % created
+    head, after_id, after_created, after_completed, after_output, tail = template
+    body = _EMPTY.join((head, rid.encode(), after_id, at, after_created, at, after_completed,
+                        dumps(output), after_output, dumps(counted), tail))  # fmt: skip
+    return response, body
 
 
-def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
+def _frame(model: ModelInfo, req: ResponseRequest) -> tuple[dict[str, Any], Template]:
     """The Response of a completed answer to a body of only `model` and `input` on model
-    (the fields `_framed` sets are placeholders): made once per model."""
+    (the fields `_framed` sets are placeholders), and its `_template`: made once per model."""
     hit = _frames.get(id(model))
     if hit is not None and hit[0] is model:
-        return hit[1]
+        return hit[1], hit[2]
     if len(_frames) >= _MAX_FRAMES:
         _frames.clear()
     frame = build_response(
@@ -164,13 +189,40 @@ def _frame(model: ModelInfo, req: ResponseRequest) -> dict[str, Any]:
         effort=model.effort(None),
         reasoning_defaults=model.reasoning_defaults(),
     )
-    _frames[id(model)] = (model, frame)  # the model is kept: its id is not reused meanwhile
-    return frame
+    template = _template(frame)
+    _frames[id(model)] = (model, frame, template)  # the model is kept: its id is not reused
+    return frame, template
+
+
+def _template(frame: dict[str, Any]) -> Template:
+    """The frame's JSON cut around what `_framed` sets, in the order the Response lists
+    them: the id (within its quotes), created_at, completed_at, the output, the usage."""
+    slots = ("id", "created_at", "completed_at", "output", "usage")
+    marked = {**frame, **{key: f"\0{key}" for key in slots}}
+    rest = dumps(marked)
+    parts = []
+    for key in slots:
+        # Each cut with its key: a `"key":` can only be the member's own (within a string,
+        # a quote is escaped), whatever the frame's strings hold (an unknown model's name).
+        named = dumps(key) + b":"
+        before, rest = rest.split(named + dumps(marked[key]), 1)  # ValueError: not in order
+        if key == "id":  # the id's quotes stay in the parts: only its characters are set
+            before, rest = before + named + b'"', b'"' + rest
+        else:
+            before += named
+        parts.append(before)
+    head, after_id, after_created, after_completed, after_output = parts
+    return head, after_id, after_created, after_completed, after_output, rest
+
+
+# A frame's JSON in the six parts around the id, created_at, completed_at, output, usage.
+Template = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
+_EMPTY = b""
 
 
 # Frames by model: a catalogue's models; a fine-tuned or unknown model's ModelInfo is made
 # per request (its frame each time), and the bound keeps those from piling up.
-_frames: dict[int, tuple[ModelInfo, dict[str, Any]]] = {}
+_frames: dict[int, tuple[ModelInfo, dict[str, Any], Template]] = {}
 _MAX_FRAMES = 64
 
 

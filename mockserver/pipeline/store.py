@@ -42,18 +42,32 @@ _ENDED = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
 class StoredResponse:
-    __slots__ = ("_input", "background", "body", "live", "pending", "previous_id", "tenant")
+    __slots__ = (
+        "_draft", "_input", "background", "body", "live", "pending", "previous_id", "tenant"
+    )  # fmt: skip
 
     def __init__(
         self,
         tenant: Tenant,
         response: dict[str, Any],
-        input_items: list[dict[str, Any]],
+        input_items: list[dict[str, Any]] | bytes,  # or their JSON, as dumps_to_keep's
         previous_id: str | None,
+        body: bytes | None = None,
+        *,
+        running: bool = False,
     ) -> None:
         self.tenant = tenant
-        self.body = dumps_to_keep(response)  # the Response as kept: compact JSON
-        self._input = dumps_to_keep(input_items)
+        # The Response as kept: compact JSON (`body`, when the caller wrote it: bytes of
+        # their own size, as dumps_to_keep's are). A `running` one (streamed or background)
+        # has its Run write it at once (`update`): it is encoded only if read before that.
+        self._draft: dict[str, Any] | None = None
+        if body is not None:
+            self.body = body
+        elif running:
+            self._draft = response
+        else:
+            self.body = dumps_to_keep(response)
+        self._input = input_items if type(input_items) is bytes else dumps_to_keep(input_items)
         self.previous_id = previous_id
         self.background = bool(response.get("background"))
         # The Run of a streamed or background response: its events and timeline, kept after
@@ -69,12 +83,21 @@ class StoredResponse:
     def update(self, body: bytes, response: dict[str, Any] | None = None) -> None:
         """The response's new state as kept JSON bytes (a Run cuts them out of its frames);
         `response`: the same as a dict, if the caller has it (else parsed when needed)."""
-        self.body = body
+        self.body, self._draft = body, None
         if self.pending is not None:
             response = self.response() if response is None else response
             if response.get("status") in _ENDED:
                 pending, self.pending = self.pending, None
                 pending.settle(response)
+
+    if not TYPE_CHECKING:  # (to mypy, `body` is the attribute __init__ sets)
+
+        def __getattr__(self, name: str) -> Any:
+            """A running response's `body`, read before its Run first wrote it: encoded now."""
+            if name != "body" or self._draft is None:
+                raise AttributeError(name)
+            self.body, self._draft = dumps_to_keep(self._draft), None
+            return self.body
 
     @property
     def input_body(self) -> bytes:

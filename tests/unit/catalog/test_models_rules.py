@@ -233,3 +233,20 @@ def test_a_body_that_sends_no_tools_is_counted_as_sent(body: dict[str, Any]) -> 
     assert input_token_count(req.raw, conversation) == input_token_count(copy, conversation)
     for strict in (False, True):
         assert _checked(req.raw, conversation, strict) == _checked(copy, conversation, strict)
+
+
+def _outcome(body: dict[str, Any]) -> Any:
+    try:
+        return check_request(body, _user(body["input"]), CATALOGUE, strict=False)
+    except MockError as exc:
+        return (exc.status, exc.code, exc.param, exc.message)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-5", "o3", "o3-deep-research", "my-model"])
+@pytest.mark.parametrize("words", [10, 5_332, 5_334, 127_990, 128_000])  # 5_333: 4 x 32k bytes
+def test_a_body_of_only_model_and_a_string_is_checked_as_any_other(model: str, words: int) -> None:
+    """The shortcut for a body of only `model` and a string input (its bytes bound within
+    the window) answers as the whole check of the same request with one more key does."""
+    text = _words(words)
+    plain = {"model": model, "input": text}
+    assert _outcome(plain) == _outcome({**plain, "store": True})

@@ -15,10 +15,11 @@ from mockserver.catalog.models import builtin_catalogue
 from mockserver.catalog.rules import resolve_model
 from mockserver.config import Config
 from mockserver.http.exchange import Exchange
+from mockserver.jsonbytes import dumps_to_keep
 from mockserver.openai.ids import IdFactory
 from mockserver.openai.items import render_item
 from mockserver.pipeline import render as render_module
-from mockserver.pipeline.create import open_turn, store_response
+from mockserver.pipeline.create import input_resources, open_turn, store_response
 from mockserver.pipeline.render import render, rendering_of
 from mockserver.pipeline.store import Store, Tenant
 from mockserver.plan import (
@@ -49,6 +50,8 @@ BODIES: list[dict[str, Any]] = [
         "model": "gpt-5",
     },  # input first: any order of the two keys
     {"model": "my-own-model", "input": "hello"},  # unknown: named as sent
+    {"model": "100%-%s-model", "input": "hello"},  # a % in the frame's JSON
+    {"model": '\0output", "\0id":"\0usage', "input": "hello"},  # a name like its cuts
     {"model": "ft:gpt-4o:acme:v1:abc", "input": "hello"},  # a model made on each lookup
     {"model": "gpt-4o", "input": "hello", "metadata": {"k": "v"}, "temperature": 0.5},
     {"model": "gpt-4o", "input": "hello", "include": ["message.output_text.logprobs"]},
@@ -65,8 +68,9 @@ def _rendered(plan: Plan, body: dict[str, Any]) -> tuple[bytes, int]:
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
     turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
     model = resolve_model(body["model"], builtin_catalogue(), strict=False)
-    response, input_ids = render(turn, plan, model, 1.0)
-    stored = store_response(Store(None, 10), turn, response, input_ids)
+    response, input_ids, written = render(turn, plan, model, 1.0)
+    stored = store_response(Store(None, 10), turn, response, input_ids, written)
+    assert stored.response() == response
     return stored.body + stored.input_body, rng.getrandbits(32)
 
 
@@ -143,7 +147,7 @@ def test_a_framed_response_shares_nothing_with_the_next() -> None:
     ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
     turn = open_turn(json.dumps(BODIES[0]).encode(), Config(seed=7), tenant, ex, {})
     model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
-    response, _ = render(turn, plan, model, 1.0)
+    response, _, _ = render(turn, plan, model, 1.0)
     for value in response.values():
         if isinstance(value, (dict, list)):
             value.clear()
@@ -165,6 +169,10 @@ def test_a_plan_made_per_request_is_only_marked() -> None:
 def test_include_free_is_what_apply_includes_does(name: str) -> None:
     learned = rendering_of(Plan(PLANS[name]))
     assert learned.include_free == (name not in ("logprobs", "reasoning", "verbatim"))
+    # What a plan not learned (zero-config's) is taken to be, without a render: never
+    # include-free when its render is not.
+    if render_module._messages_only(Plan(PLANS[name])):
+        assert learned.include_free
 
 
 def test_hex_ids_draws_what_hex_id_draws_one_by_one() -> None:
@@ -191,8 +199,33 @@ def test_the_ids_are_those_drawn_one_by_one(name: str) -> None:
         turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
         model = builtin_catalogue().get("gpt-4o")
         assert model is not None
-        response, input_ids = render(turn, plan, model, 1.0)
+        response, input_ids, written = render(turn, plan, model, 1.0)
         assert [response["id"], *(item.get("id") for item in response["output"])] == expected
         assert input_ids in ([], inputs)
-        stored = store_response(Store(None, 10), turn, response, input_ids)
+        stored = store_response(Store(None, 10), turn, response, input_ids, written)
         assert [item["id"] for item in stored.input_items()] == inputs
+
+
+@pytest.mark.parametrize(
+    "text", ["hello", 'a "quoted" \\ text\n', "caf\u00e9 \U0001f600 100%", "\0id"]
+)
+@pytest.mark.parametrize("learned", [True, False])
+def test_a_string_inputs_stored_items_are_input_resources(learned: bool, text: str) -> None:
+    """A string input's stored items, written from their cut JSON, are what
+    input_resources gives (encoded as any other input is kept), with the same id: drawn
+    with the response's (a learned plan) or after it."""
+    plan = Plan(PLANS["message"], scenario="s", rule="r" if learned else None)
+    body = {"model": "gpt-4o", "input": text}
+    for _ in range(3):  # a rule's plan: learned at the second render
+        rng = random.Random(7)
+        tenant = Tenant(name="t", rng=rng, ids=IdFactory(rng))
+        ex = Exchange("req_1", "POST", "/v1/responses", 0.0)
+        turn = open_turn(json.dumps(body).encode(), Config(seed=7), tenant, ex, {})
+        model = resolve_model("gpt-4o", builtin_catalogue(), strict=False)
+        response, input_ids, written = render(turn, plan, model, 1.0)
+        state = rng.getstate()
+        stored = store_response(Store(None, 10), turn, response, input_ids, written)
+        rng.setstate(state)  # the input ids drawn again, as input_resources draws them
+        resources = input_resources(turn.req.input_items, input_ids, tenant.ids)
+    assert bool(input_ids) == learned
+    assert stored.input_body == dumps_to_keep(resources)
