@@ -96,7 +96,7 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
     ]
     for deltas in cases:
         varied = deltas.logprobs is not None and any(deltas.logprobs)
-        assert sse._template(deltas, varied, plain=False) is not None  # not one by one
+        assert sse._template(deltas, varied) is not None  # not one by one
         want = [sse.frame(deltas.event(k)) for k in range(len(deltas))]
         assert sse.delta_frames(deltas) == want
     for case in CASES:
@@ -122,8 +122,9 @@ def test_a_frame_parses_back_exactly_even_past_64_bit_integers() -> None:
 
 
 def test_cached_texts_frame_as_uncached() -> None:
-    """A tuple of texts (Chunking.cut's) has its encoding and its pad layout cached: the
-    frames are those of the same texts as a list, on the first use and the next."""
+    """A tuple of texts (Chunking.cut's) has its column of texts (each with the piece after
+    it) and its pad layout cached, and the frames' heads are cached by number: the frames
+    are those of the same texts as a list, on the first use and the next."""
     texts = ("Hi", " é 👋", "\u2028", "%d", ' "q"')
     where = {"item_id": "m", "output_index": 0}
     listed = sse.delta_frames(Deltas("x.delta", where, 2, list(texts), pads=[b"a"] * 5))
