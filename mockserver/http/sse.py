@@ -90,7 +90,8 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
         deltas.logprobs,
         deltas.texts,
     )
-    varied = logprobs is not None and any(logprobs)  # else every delta has `"logprobs":[]`
+    # Else every delta has `"logprobs":[]`, in the template (what a text without any says).
+    varied = logprobs is not None and not deltas.empty_logprobs and any(logprobs)
     try:
         pieces = _template(deltas, varied)
         if pieces is None:

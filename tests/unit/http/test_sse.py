@@ -92,6 +92,7 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
         Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
         Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
         Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+        Deltas("x.delta", {}, 0, ["a", "b"], logprobs=[[], []], empty_logprobs=True),
         Deltas("x.delta", {"n": "%d"}, 4090, texts, pads=[b"p"] * len(texts)),  # past the table
     ]
     for deltas in cases:
@@ -101,6 +102,9 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
         assert sse.delta_frames(deltas) == want
     for case in CASES:
         rendered = render_events(CASES[case], random.Random(3))
+        for part in rendered.parts:  # what the emitter says of its logprobs, checked
+            if isinstance(part, Deltas) and part.empty_logprobs:
+                assert part.logprobs is not None and not any(part.logprobs)
         for obfuscation in (True, False):
             want = sse.frames(rendered.events, obfuscation=obfuscation)
             assert sse.stream_frames(rendered.parts, obfuscation=obfuscation) == want
