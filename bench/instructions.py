@@ -74,7 +74,9 @@ def _totals(out: Path) -> int:
 
 
 def _count(server: Server, out: Path, drive: Driver, n: int) -> float:
-    asyncio.run(drive(30 if n > 30 else 3))  # warm-up, not counted
+    # Warm-up, not counted: enough streams too for CPython's quickening to settle (after 3,
+    # each stream still cost ~15k instructions more than once warm).
+    asyncio.run(drive(30 if n > 30 else 10))
     _control(server, "-z")
     _control(server, "-i", "on")
     asyncio.run(drive(n))

@@ -80,6 +80,8 @@ class Deltas:
 
     logprobs: per delta (output_text deltas carry the key, [] when none); None: no key.
     pads: per delta, the `obfuscation` padding (ASCII letters and digits); None: unpadded.
+    empty_logprobs: every delta's logprobs are [] (its emitter knows: a text without
+        logprobs); a framer then writes them once for all, without a look at each.
     """
 
     type: str
@@ -88,6 +90,7 @@ class Deltas:
     texts: Sequence[str]
     logprobs: Sequence[list[Any]] | None = None
     pads: Sequence[bytes] | None = None
+    empty_logprobs: bool = False
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -186,13 +189,15 @@ class EventList:
         texts: Sequence[str],
         where: Mapping[str, Any],
         logprobs: Sequence[list[Any]] | None = None,
+        empty_logprobs: bool = False,
     ) -> None:
-        """One delta event per text (`where`: item_id, output_index...)."""
+        """One delta event per text (`where`: item_id, output_index...); `empty_logprobs`:
+        each of `logprobs` is [] (see Deltas)."""
         n = len(texts)
         if not n:
             return
         pads = self._pads(texts) if self.obfuscation else None
-        self.parts.append(Deltas(type_, where, self.count, texts, logprobs, pads))
+        self.parts.append(Deltas(type_, where, self.count, texts, logprobs, pads, empty_logprobs))
         self.count += n
         self.roles.extend([_DELTA] * n)
         self.delta_texts.extend(texts)
@@ -294,13 +299,13 @@ def _output_text(b: EventList, where: dict[str, Any], part: dict[str, Any]) -> N
         # Real traffic announces an annotation right after the delta that completes its span.
         for k, sent in enumerate(accumulate(map(len, chunks)), 1):
             if _annotation_end(annotations[0][1]) <= sent:
-                b.deltas(kind, chunks[start:k], where, groups[start:k])
+                b.deltas(kind, chunks[start:k], where, groups[start:k], not logprobs)
                 start = k
                 while annotations and _annotation_end(annotations[0][1]) <= sent:
                     _annotation(b, where, *annotations.pop(0))
                 if not annotations:
                     break
-    b.deltas(kind, chunks[start:], where, groups[start:])
+    b.deltas(kind, chunks[start:], where, groups[start:], not logprobs)
     for index, annotation in annotations:
         _annotation(b, where, index, annotation)
     done_logprobs = [_delta_logprob(lp) for lp in logprobs] if logprobs else []

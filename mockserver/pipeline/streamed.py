@@ -86,7 +86,7 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
     turn, req, stored = created.turn, created.turn.req, created.stored
     pacing = created.plan.stream if created.plan.stream is not None else _NO_PACING
     # Its own random stream, drawn from the request's: same seed + request, same bytes.
-    rng = random.Random(turn.rng.getrandbits(64))
+    rng = random.Random(turn.content_rng().getrandbits(64))
     options = StreamOptions(
         chunking=pacing.chunking,
         background=req.background,

@@ -92,15 +92,19 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
         Deltas("x.delta", {}, 7, texts[:1], logprobs=[[]], pads=[b"Zz9"]),
         Deltas("x.delta", {}, 7, texts[:3], logprobs=[[logprob], [], [logprob]]),
         Deltas("x.delta", {}, 0, ["plain", "words"], logprobs=[[], []], pads=[b"q", b"w"]),
+        Deltas("x.delta", {}, 0, ["a", "b"], logprobs=[[], []], empty_logprobs=True),
         Deltas("x.delta", {"n": "%d"}, 4090, texts, pads=[b"p"] * len(texts)),  # past the table
     ]
     for deltas in cases:
         varied = deltas.logprobs is not None and any(deltas.logprobs)
-        assert sse._template(deltas, varied, plain=False) is not None  # not one by one
+        assert sse._template(deltas, varied) is not None  # not one by one
         want = [sse.frame(deltas.event(k)) for k in range(len(deltas))]
         assert sse.delta_frames(deltas) == want
     for case in CASES:
         rendered = render_events(CASES[case], random.Random(3))
+        for part in rendered.parts:  # what the emitter says of its logprobs, checked
+            if isinstance(part, Deltas) and part.empty_logprobs:
+                assert part.logprobs is not None and not any(part.logprobs)
         for obfuscation in (True, False):
             want = sse.frames(rendered.events, obfuscation=obfuscation)
             assert sse.stream_frames(rendered.parts, obfuscation=obfuscation) == want
@@ -122,8 +126,9 @@ def test_a_frame_parses_back_exactly_even_past_64_bit_integers() -> None:
 
 
 def test_cached_texts_frame_as_uncached() -> None:
-    """A tuple of texts (Chunking.cut's) has its encoding and its pad layout cached: the
-    frames are those of the same texts as a list, on the first use and the next."""
+    """A tuple of texts (Chunking.cut's) has its column of texts (each with the piece after
+    it) and its pad layout cached, and the frames' heads are cached by number: the frames
+    are those of the same texts as a list, on the first use and the next."""
     texts = ("Hi", " é 👋", "\u2028", "%d", ' "q"')
     where = {"item_id": "m", "output_index": 0}
     listed = sse.delta_frames(Deltas("x.delta", where, 2, list(texts), pads=[b"a"] * 5))
