@@ -52,12 +52,6 @@ class Turn:
             self.content = ContentStream(self.config.seed, self.tenant.rng, self.req.raw)
         return self.content
 
-    @property
-    def rng(self) -> random.Random:
-        """`content_rng()` as an attribute. The method is what a callee that may draw is
-        handed: a bound method costs less to make than a closure."""
-        return self.content_rng()
-
     def token_estimate(self) -> int:
         """What the rate limits count the request as, before its answer is known."""
         req = self.req
