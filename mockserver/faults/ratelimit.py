@@ -66,7 +66,10 @@ class Bucket:
 
     def refill(self, now: float) -> None:
         if now > self.stamp:
-            self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+            # A comparison, not min(): this runs twice a request, and min() of two
+            # arguments costs ~1k instructions in its argument parsing.
+            level = self.level + (now - self.stamp) * self.rate
+            self.level = level if level < self.capacity else self.capacity
             self.stamp = now
 
     def remaining(self) -> int:
@@ -219,7 +222,8 @@ class RateLimiter:
             pair = self._buckets.get(key)
             if pair is not None and (tokens := pair[1]) is not None:
                 tokens.refill(now)
-                tokens.level = min(tokens.capacity, tokens.level - tokens_delta)
+                level = tokens.level - tokens_delta  # no more than capacity (not min(): ~1k)
+                tokens.level = level if level < tokens.capacity else tokens.capacity
 
     def peek(self, scopes: Sequence[LimitScope]) -> Snapshot:
         """The headers' numbers without charging anything."""

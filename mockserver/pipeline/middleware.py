@@ -61,6 +61,7 @@ class Attached:
 
 
 ATTACHED = web.RequestKey("mockserver", Attached)
+_MAX_KEYS = 1024  # Authorization headers Edge keeps as accepted
 
 _SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 _NO_KEY = (
@@ -78,11 +79,15 @@ class Edge:
     app[EXCHANGE_SINKS], held here because each lookup on the app (and `request.app`
     itself) is a Python call."""
 
-    __slots__ = ("config", "rng", "sinks", "store")
+    __slots__ = ("config", "keys", "rng", "sinks", "store")
 
     def __init__(self, app: web.Application) -> None:
         self.config, self.store = app[CONFIG], app[STORE]
         self.rng, self.sinks = app[REQUEST_RNG], app[EXCHANGE_SINKS]
+        # Authorization headers `authenticate` accepted -> their API key (the config's keys
+        # never change): a client sends the same header on every request, and a lookup
+        # costs less than the parse and checks. Bounded: the headers are the client's choice.
+        self.keys: dict[str, str] = {}
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -96,7 +101,8 @@ class Edge:
         try:
             try:
                 if path.startswith("/v1/"):  # the API key names the tenant (or a 401 is raised)
-                    key = attached.api_key = authenticate(request, self.config.api_keys)
+                    header = request.headers.get(hdrs.AUTHORIZATION, "")
+                    key = attached.api_key = self.keys.get(header) or self.accept(header)
                     tenant = attached.tenant = self.store.tenant(key)
                     ex.tenant = tenant.name
                 response = await handler(request)
@@ -116,6 +122,14 @@ class Edge:
             ex.duration_ms = (time.perf_counter() - start) * 1000
             for sink in self.sinks:
                 sink(ex)
+
+    def accept(self, header: str) -> str:
+        """`authenticate(header)`, the header then kept in `keys` as accepted."""
+        key = authenticate(header, self.config.api_keys)
+        if len(self.keys) >= _MAX_KEYS:
+            self.keys.clear()
+        self.keys[header] = key
+        return key
 
 
 def open_exchange(app: web.Application, method: str, path: str, retry_count: int) -> Exchange:
@@ -159,9 +173,9 @@ def error_response(request: web.Request, exc: MockError) -> web.Response:
     return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
 
 
-def authenticate(request: web.Request, allowed: tuple[str, ...]) -> str:
-    """The request's API key (a 401 if it has none, or one not in `allowed` when any are)."""
-    header = request.headers.get(hdrs.AUTHORIZATION, "")
+def authenticate(header: str, allowed: tuple[str, ...]) -> str:
+    """The API key of an Authorization header (a 401 if it names none, or one not in
+    `allowed` when any are)."""
     scheme, _, key = header.partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:

@@ -57,3 +57,24 @@ def test_request_ids_are_the_seeded_128_bits_as_32_hex_digits() -> None:
         assert ex.request_id == f"req_{expected.getrandbits(128):032x}"
         assert ex.retry_count == 0
     assert open_exchange(app, "GET", "/v1/models", 3).retry_count == 3
+
+
+async def test_accepted_authorization_headers_are_kept_refused_ones_never(
+    aiohttp_client: Any,
+) -> None:
+    """Edge keeps an accepted Authorization header's key (bounded); a refused header is not
+    kept, so it is refused each time, before and after a good one."""
+    app = create_app(Config(seed=7, api_keys=("good", "other")))
+    [middleware] = app.middlewares
+    edge: Edge = middleware.__self__  # type: ignore[attr-defined]
+    client = await aiohttp_client(app)
+
+    for _ in range(2):
+        for header, status in (("Bearer good", 200), ("Bearer bad", 401), ("bearer  other", 200)):
+            answer = await client.get("/v1/models", headers={"Authorization": header})
+            assert answer.status == status, header
+    assert edge.keys == {"Bearer good": "good", "bearer  other": "other"}
+
+    edge.keys.update({f"Bearer x{n}": "good" for n in range(2000)})
+    assert edge.accept("Bearer other") == "other"
+    assert edge.keys == {"Bearer other": "other"}  # full: cleared, then the new one kept
