@@ -46,7 +46,9 @@ def _refusal(raw: bytes) -> str:
 def test_costly_shapes_are_refused_fast(body: bytes, says: str) -> None:
     start = time.perf_counter()
     assert says in _refusal(body)
-    assert time.perf_counter() - start < 0.25  # C-speed passes; it was seconds
+    # C-speed passes take ~0.04 s on a quiet machine (it was seconds); the bound leaves room
+    # for a busy one.
+    assert time.perf_counter() - start < 1.0
 
 
 def test_brackets_inside_strings_neither_count_nor_hide_a_level() -> None:
