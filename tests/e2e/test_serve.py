@@ -186,7 +186,7 @@ async def test_text_log_startup_and_access_lines(start: Start) -> None:
             headers={"Authorization": "Bearer key-1"},
         )
     server.proc.send_signal(signal.SIGTERM)
-    await exit_code(server, timeout=5)
+    await exit_code(server, timeout=15)
     log = await server.rest_of_log()
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO mockserver\.serve: listening on "
@@ -212,7 +212,7 @@ async def test_json_log_from_the_environment(start: Start) -> None:
             headers={"Authorization": "Bearer key-2"},
         )
     server.proc.send_signal(signal.SIGTERM)
-    await exit_code(server, timeout=5)
+    await exit_code(server, timeout=15)
     records = [json.loads(line) for line in await server.rest_of_log()]
     assert records[0]["logger"] == "mockserver.serve"
     assert records[0]["message"].startswith("listening on http://127.0.0.1:")
