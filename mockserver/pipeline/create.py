@@ -347,9 +347,7 @@ def store_response(
     else:
         kept = input_resources(req.input_items, input_ids, turn.tenant.ids)
     running = req.stream or req.background  # its Run writes its body (streamed.start_run)
-    stored = StoredResponse(
-        turn.tenant, response, kept, req.previous_response_id, body, running=running
-    )
+    stored = StoredResponse(turn.tenant, response, kept, req.previous_response_id, body, running)
     store.put(turn.tenant, response["id"], stored)
     turn.exchange.response_id = response["id"]
     return stored

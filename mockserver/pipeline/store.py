@@ -53,8 +53,7 @@ class StoredResponse:
         input_items: list[dict[str, Any]] | bytes,  # or their JSON, as dumps_to_keep's
         previous_id: str | None,
         body: bytes | None = None,
-        *,
-        running: bool = False,
+        running: bool = False,  # positional from create: a keyword to a class costs ~1k
     ) -> None:
         self.tenant = tenant
         # The Response as kept: compact JSON (`body`, when the caller wrote it: bytes of
