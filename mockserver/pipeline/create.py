@@ -266,17 +266,18 @@ def decide_rule(scenario: Scenario, turn: Turn) -> tuple[Plan, Rule | None]:
     seed = scenario.seed if scenario.seed is not None else turn.config.seed
     req, ex, opened = turn.req, turn.exchange, turn.continues
     try:
+        # Positional (decide's parameters in order): nine keywords cost ~0.6k a request.
         decision = decide(
             scenario,
-            body=req.raw,
-            conversation=opened.seen,  # compaction items expanded
-            headers=ex.headers,  # lowercased, the API key redacted
-            counters=turn.tenant.counters,
-            seed=seed if seed is not None else turn.content_rng().getrandbits(32),
-            # Generated values within the answer's budget, made only if one is drawn.
-            json_for_schema=turn.json_for_schema,
-            generate=turn.generated_plan,
-            facts=opened.facts,
+            req.raw,  # body
+            opened.seen,  # conversation: compaction items expanded
+            ex.headers,  # headers: lowercased, the API key redacted
+            turn.tenant.counters,
+            seed if seed is not None else turn.content_rng().getrandbits(32),
+            # json_for_schema, generate: within the answer's budget, made only if drawn.
+            turn.json_for_schema,
+            turn.generated_plan,
+            opened.facts,
         )
     except NoRuleMatched as exc:
         ex.unmatched = exc.unmatched

@@ -102,7 +102,6 @@ class Decision:
 
 def decide(
     scenario: Scenario,
-    *,
     body: Mapping[str, Any],
     conversation: Sequence[Mapping[str, Any]],
     headers: Mapping[str, str],
