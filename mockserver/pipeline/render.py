@@ -64,14 +64,9 @@ def render(
     status, reason = plan.status, plan.incomplete_reason
     if status == "incomplete" and output:
         output[-1] = {**output[-1], "status": "incomplete"}
-    # What the model ran as: the dated snapshot the alias names (an unknown model: the name
-    # as sent), the request's effort (else a reasoning model's default) and reasoning setup.
-    snapshot = model.response_model if model.known else None
-    effort = model.effort(req.reasoning)
-    reasoning_defaults = model.reasoning_defaults()
     # include[] effects, changed in place: every item was just built afresh (a verbatim one
     # as a deep copy), so the copy `apply_includes` makes would be waste. Logprobs only where
-    # the model samples at this effort.
+    # the model samples at the request's effort.
     free = known.include_free if known is not None else _messages_only(plan)
     if req.include or not free:
         apply_includes_in_place(
@@ -79,7 +74,7 @@ def render(
             req.include,
             turn.content_rng(),
             top_logprobs=req.top_logprobs or 0,
-            with_logprobs=LOGPROBS in req.include and model.samples(effort),
+            with_logprobs=LOGPROBS in req.include and model.samples(model.effort(req.reasoning)),
         )
     reasoning_tokens = plan.reasoning_tokens or 0
     cut = False
@@ -90,22 +85,26 @@ def render(
         if cut:
             status, reason = "incomplete", "max_output_tokens"
     # Usage: what the model read (the earlier turns' part of it may be cached) and wrote.
-    text_format = req.text.get("format")
-    input_count = (
-        _plain_input_tokens(turn)
-        if plain
-        else usage.input_tokens(req.instructions, turn.conversation, req.tools, text_format)
-    )
     cached = 0
-    if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
-        earlier = turn.conversation[: turn.history_len]
-        prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
-        cached = usage.cached_tokens(prefix)
+    if plain:  # nothing came before it
+        input_count = _plain_input_tokens(turn)
+    else:
+        text_format = req.text.get("format")
+        input_count = usage.input_tokens(
+            req.instructions, turn.conversation, req.tools, text_format
+        )
+        if turn.history_len:  # only earlier turns can be cached (no need to count otherwise)
+            earlier = turn.conversation[: turn.history_len]
+            prefix = usage.input_tokens(req.instructions, earlier, req.tools, text_format)
+            cached = usage.cached_tokens(prefix)
     output_count = usage.output_tokens(output) if known is None or cut else known.output_tokens
     counted = usage.usage(input_count, output_count, reasoning_tokens, cached, plan.usage)
     if status == "completed" and plain:
         response, body = _framed(req, model, now, rid, output, counted)
         return response, input_ids, body
+    # What the model ran as (a framed Response has its model's already): the dated snapshot
+    # the alias names (an unknown model: the name as sent), the request's effort (else a
+    # reasoning model's default) and reasoning setup.
     response = build_response(
         req,
         rid=rid,
@@ -116,9 +115,9 @@ def render(
         completed_at=int(now) if status == "completed" else None,
         error=plan.response_error if status == "failed" else None,
         incomplete_reason=reason if status == "incomplete" else None,
-        model=snapshot,
-        effort=effort,
-        reasoning_defaults=reasoning_defaults,
+        model=model.response_model if model.known else None,
+        effort=model.effort(req.reasoning),
+        reasoning_defaults=model.reasoning_defaults(),
     )
     return response, input_ids, None
 
