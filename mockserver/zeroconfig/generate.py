@@ -27,7 +27,6 @@ from mockserver.openai.tools import CALLABLE_KINDS, OfferedTool, find_choice, of
 from mockserver.plan import (
     FunctionCallPlan,
     ItemPlan,
-    MessagePlan,
     Plan,
     VerbatimPlan,
     model_json,
@@ -192,10 +191,8 @@ def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None =
     pattern, the text of a plain answer needs none."""
     tool = forced_tool(req)
     if tool is not None:
-        item = _tool_call(tool, rng, budget_for(req, notes))
-    else:
-        item = MessagePlan.of(answer_text(req, rng, notes))
-    return Plan.of((item,))
+        return Plan.of((_tool_call(tool, rng, budget_for(req, notes)),))
+    return Plan.of_message(answer_text(req, rng, notes))
 
 
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
