@@ -100,20 +100,23 @@ class ContentStream(random.Random):
     here), so `choice`, `randint`, `sample`... all read this stream.
     """
 
+    # Until the first draw sets them, read from the class: a line of __init__ less each.
+    _pool = b""  # the stream's bytes made so far
+    _at = 0  # the next byte to draw
+    gauss_next = None  # random.Random's state of `gauss`
+
     def __init__(self, seed: int | None, fallback: random.Random, body: dict[str, Any]) -> None:
-        self._pool = b""  # the stream's bytes made so far
-        self._at = 0  # the next byte to draw
         self._seed, self._body = seed, body
         self._key = None if seed is not None else fallback.getrandbits(64).to_bytes(8, "little")
-        self.gauss_next = None
 
     def randbytes(self, n: int) -> bytes:
-        if n < 0:
-            raise ValueError("negative byte count")
         at = self._at
-        end = self._at = at + n
+        end = at + n
         if end > len(self._pool):
             self._extend(end)
+        elif n < 0:  # (then end < at: never past the pool)
+            raise ValueError("negative byte count")
+        self._at = end
         return self._pool[at:end]
 
     def getrandbits(self, k: int, /) -> int:
