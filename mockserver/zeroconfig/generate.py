@@ -27,7 +27,6 @@ from mockserver.openai.tools import CALLABLE_KINDS, OfferedTool, find_choice, of
 from mockserver.plan import (
     FunctionCallPlan,
     ItemPlan,
-    MessagePlan,
     Plan,
     VerbatimPlan,
     model_json,
@@ -101,20 +100,23 @@ class ContentStream(random.Random):
     here), so `choice`, `randint`, `sample`... all read this stream.
     """
 
+    # Until the first draw sets them, read from the class: a line of __init__ less each.
+    _pool = b""  # the stream's bytes made so far
+    _at = 0  # the next byte to draw
+    gauss_next = None  # random.Random's state of `gauss`
+
     def __init__(self, seed: int | None, fallback: random.Random, body: dict[str, Any]) -> None:
-        self._pool = b""  # the stream's bytes made so far
-        self._at = 0  # the next byte to draw
         self._seed, self._body = seed, body
         self._key = None if seed is not None else fallback.getrandbits(64).to_bytes(8, "little")
-        self.gauss_next = None
 
     def randbytes(self, n: int) -> bytes:
-        if n < 0:
-            raise ValueError("negative byte count")
         at = self._at
-        end = self._at = at + n
+        end = at + n
         if end > len(self._pool):
             self._extend(end)
+        elif n < 0:  # (then end < at: never past the pool)
+            raise ValueError("negative byte count")
+        self._at = end
         return self._pool[at:end]
 
     def getrandbits(self, k: int, /) -> int:
@@ -129,7 +131,7 @@ class ContentStream(random.Random):
         return (int.from_bytes(self.randbytes(7), "little") >> 3) * _EPSILON
 
     def _extend(self, end: int) -> None:
-        key = self._keyed()
+        key = self._key or self._keyed()  # digested at the first draw only
         pool = self._pool
         for index in range(len(pool) // _BLOCK, -(-end // _BLOCK)):
             pool += _blake2b(index.to_bytes(8, "little"), key=key).digest()
@@ -176,7 +178,14 @@ def content_key(seed: int, body: dict[str, Any]) -> bytes:
         canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         canonical = _CANONICAL.encode(content).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(b"%d:%b" % (seed, canonical), digest_size=32).digest()
+    hasher = _KEY_HASHER.copy()
+    hasher.update(b"%d:%b" % (seed, canonical))
+    return hasher.digest()
+
+
+# content_key's hash before its data: a copy costs less than making one (its parameters
+# parsed and set up again), ~1k instructions a request.
+_KEY_HASHER = hashlib.blake2b(digest_size=32)
 
 
 def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None = None) -> Plan:
@@ -185,10 +194,8 @@ def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None =
     pattern, the text of a plain answer needs none."""
     tool = forced_tool(req)
     if tool is not None:
-        item = _tool_call(tool, rng, budget_for(req, notes))
-    else:
-        item = MessagePlan.of(answer_text(req, rng, notes))
-    return Plan.of((item,))
+        return Plan.of((_tool_call(tool, rng, budget_for(req, notes)),))
+    return Plan.of_message(answer_text(req, rng, notes))
 
 
 def forced_tool(req: ResponseRequest) -> OfferedTool | None:
@@ -268,14 +275,13 @@ def lorem_text(rng: random.Random, fewest: int, most: int) -> str:
     lengths = head[1 : 1 + fewest + head[0] % (most - fewest + 1)].translate(_LENGTH_OF_BYTE)
     total = sum(lengths)
     values = _values(total).unpack(rng.randbytes(2 * total))
-    of_value, first, last = _lorem_tables()
+    of_value, first_of_value, last_of_value = _lorem_tables()
     words = [*operator.itemgetter(*values)(of_value)]  # 3 words at least: a tuple
-    size = len(first)
     at = 0
     for count in lengths:
-        words[at] = first[values[at] % size]
+        words[at] = first_of_value[values[at]]
         at += count
-        words[at - 1] = last[values[at - 1] % size]
+        words[at - 1] = last_of_value[values[at - 1]]
     return " ".join(words)
 
 
@@ -292,8 +298,14 @@ def _lorem_words() -> tuple[str, ...]:
 
 @functools.cache
 def _lorem_tables() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """The word each 16-bit value picks, `words[value % len(words)]` (as a table of every
-    value's), and faker's words as a sentence's first (title-cased) and last (a period)."""
+    """The word each 16-bit value picks, `words[value % len(words)]`, as a sentence's inner
+    word, its first (title-cased) and its last (a period): tables of every value's word
+    (~0.5 MB each), so that no word is picked by a modulo in Python."""
     words = _lorem_words()
-    of_value = (words * (0x10000 // len(words) + 1))[:0x10000]
-    return of_value, tuple(w.title() for w in words), tuple(f"{w}." for w in words)
+    first, last = tuple(w.title() for w in words), tuple(f"{w}." for w in words)
+    return _of_every_value(words), _of_every_value(first), _of_every_value(last)
+
+
+def _of_every_value(words: tuple[str, ...]) -> tuple[str, ...]:
+    """`words[value % len(words)]` for every 16-bit value, in order."""
+    return (words * (0x10000 // len(words) + 1))[:0x10000]

@@ -1,4 +1,4 @@
-"""Plan.of and MessagePlan.of make what the dataclass constructor makes, without its cost."""
+"""Plan.of and Plan.of_message make what the dataclass constructor makes, without its cost."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ import pytest
 from mockserver.plan import MessagePlan, Plan
 
 
-def test_message_plan_of_is_the_constructors() -> None:
-    made = MessagePlan.of("Hello.")
+def test_plan_of_message_is_the_constructors() -> None:
+    plan = Plan.of_message("Hello.")
+    assert vars(plan) == vars(Plan(items=(MessagePlan(text="Hello."),)))
+    assert plan == Plan(items=(MessagePlan(text="Hello."),))
+    assert plan.rendering is None
+    (made,) = plan.items
+    assert type(made) is MessagePlan
     assert vars(made) == vars(MessagePlan(text="Hello."))  # every field (a default_factory's too)
     assert made == MessagePlan(text="Hello.")
     assert repr(made) == repr(MessagePlan(text="Hello."))
@@ -24,7 +29,7 @@ def test_message_plan_of_is_the_constructors() -> None:
 
 
 def test_plan_of_is_the_constructors() -> None:
-    items = (MessagePlan.of("Hello."),)
+    items = (MessagePlan("Hello."),)
     made, built = Plan.of(items), Plan(items=items)
     assert vars(made) == vars(built)  # every init field; `rendering` is read from the class
     assert made == built
