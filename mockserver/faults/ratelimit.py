@@ -157,6 +157,7 @@ class Admission(NamedTuple):  # one per request, as Snapshot
 
 
 _Pair = tuple[Bucket | None, Bucket | None]
+_new_tuple = tuple.__new__
 
 
 class RateLimiter:
@@ -205,7 +206,8 @@ class RateLimiter:
         if admission is None:
             if len(_NOMINAL_ADMISSIONS) >= _MAX_KEPT:
                 _NOMINAL_ADMISSIONS.clear()
-            admission = Admission(_pair_snapshot(req, tok), None, _NOMINAL_CHARGED)
+            snapshot = _pair_snapshot(req, tok)  # (tuple.__new__: see there)
+            admission = _new_tuple(Admission, (snapshot, None, _NOMINAL_CHARGED))
             _NOMINAL_ADMISSIONS[key] = admission
         return admission
 
@@ -292,14 +294,22 @@ def _snapshot(pairs: Sequence[_Pair], nominal: _Pair) -> Snapshot:
 
 
 def _pair_snapshot(req: Bucket, tok: Bucket) -> Snapshot:
-    # Bucket.remaining() and reset_in(), written out: this runs for every answer.
-    return Snapshot(
-        int(req.capacity),
-        max(0, math.floor(req.level + 1e-9)),
-        max(0.0, (req.capacity - req.level) / req.rate) if req.rate else math.inf,
-        int(tok.capacity),
-        max(0, math.floor(tok.level + 1e-9)),
-        max(0.0, (tok.capacity - tok.level) / tok.rate) if tok.rate else math.inf,
+    # Bucket.remaining() and reset_in(), written out: this runs for every answer whose
+    # levels were not seen before. Comparisons, not max(): ~1k instructions each less.
+    req_left, tok_left = math.floor(req.level + 1e-9), math.floor(tok.level + 1e-9)
+    req_reset = (req.capacity - req.level) / req.rate if req.rate else math.inf
+    tok_reset = (tok.capacity - tok.level) / tok.rate if tok.rate else math.inf
+    # tuple.__new__ itself: a NamedTuple's own __new__ is a Python frame (~2k more).
+    return _new_tuple(
+        Snapshot,
+        (
+            int(req.capacity),
+            req_left if req_left > 0 else 0,
+            req_reset if req_reset > 0.0 else 0.0,
+            int(tok.capacity),
+            tok_left if tok_left > 0 else 0,
+            tok_reset if tok_reset > 0.0 else 0.0,
+        ),
     )
 
 
