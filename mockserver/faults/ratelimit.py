@@ -125,8 +125,7 @@ _REMAINING_REQUESTS = istr("x-ratelimit-remaining-requests")
 _REMAINING_TOKENS = istr("x-ratelimit-remaining-tokens")
 _RESET_REQUESTS = istr("x-ratelimit-reset-requests")
 _RESET_TOKENS = istr("x-ratelimit-reset-tokens")
-# Results kept by value (bounded; cleared when full): a snapshot's header texts, and the
-# nominal bucket's admission by its two levels (what every request without limits gets).
+# A snapshot's header texts, kept by value (bounded; cleared when full).
 _MAX_KEPT = 4096
 _PAIRS: dict[Snapshot, HeaderPairs] = {}
 
@@ -166,6 +165,12 @@ class RateLimiter:
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
         self._buckets: dict[tuple[str, ...], _Pair] = {}
+        # The last nominal admission, by the two levels it shows (admit_nominal): requests
+        # slower than the nominal refill, or faster once the bucket has drained, show the
+        # same levels every time. One kept, not a table of them: storing every new level
+        # cost more (~14k a request) than it saved. (-1: a requests level never is.)
+        self._nominal_levels = (-1.0, -1.0)
+        self._nominal_admission = Admission(Snapshot(0, 0, 0.0, 0, 0, 0.0))
 
     def admit(
         self, scopes: Sequence[LimitScope], tokens: int, *, nominal: bool = True
@@ -193,7 +198,7 @@ class RateLimiter:
         """`admit([], 0)` for a request no limit applies to (the usual case, on every
         request): it is counted in the nominal bucket, which never refuses, and the headers
         show that bucket. Same numbers, a few operations instead of the general walk; the
-        Admission is kept by the two levels it shows (bounded), so it is made once."""
+        last Admission is kept by the two levels it shows, and given again for the same."""
         now = self.clock.monotonic()
         pair = self._buckets.get(_NOMINAL.key)
         req, tok = pair if pair is not None else self._pair(_NOMINAL, now)
@@ -201,14 +206,12 @@ class RateLimiter:
         req.refill(now)
         tok.refill(now)
         req.level = req.level - 1 if req.level > 1 else 0.0  # `_charge(req, 1)`; 0 tokens: none
-        key = (req.level, tok.level)
-        admission = _NOMINAL_ADMISSIONS.get(key)
-        if admission is None:
-            if len(_NOMINAL_ADMISSIONS) >= _MAX_KEPT:
-                _NOMINAL_ADMISSIONS.clear()
-            snapshot = _pair_snapshot(req, tok)  # (tuple.__new__: see there)
-            admission = _new_tuple(Admission, (snapshot, None, _NOMINAL_CHARGED))
-            _NOMINAL_ADMISSIONS[key] = admission
+        levels = (req.level, tok.level)
+        if levels == self._nominal_levels:
+            return self._nominal_admission
+        snapshot = _pair_snapshot(req, tok)  # (tuple.__new__: see there)
+        admission = _new_tuple(Admission, (snapshot, None, _NOMINAL_CHARGED))
+        self._nominal_levels, self._nominal_admission = levels, admission
         return admission
 
     def settle(self, admission: Admission, tokens_delta: int) -> None:
@@ -254,7 +257,6 @@ _NOMINAL = LimitScope(
     ("nominal",), RateLimits(NOMINAL_REQUESTS_PER_MINUTE, NOMINAL_TOKENS_PER_MINUTE)
 )
 _NOMINAL_CHARGED = (_NOMINAL.key,)
-_NOMINAL_ADMISSIONS: dict[tuple[float, float], Admission] = {}
 
 
 def _bucket(per_minute: int | None, now: float) -> Bucket | None:
