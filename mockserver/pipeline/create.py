@@ -250,9 +250,7 @@ def choose(
     if turn.exchange.retry_count and (replay := admission.replayed(rf, scenario)) is not None:
         plan, rule = replay
     elif scenario is None:
-        plan = generate.plan_for(
-            turn.req, turn.content_rng(), turn.exchange.notes
-        )  # what a bound cut
+        plan = turn.generated_plan()  # (what a bound cut goes into the exchange's notes)
     else:
         plan, rule = decide_rule(scenario, turn)
     plan = with_reasoning(plan, turn.req.raw, model, turn.content_rng)
