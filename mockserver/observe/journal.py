@@ -150,12 +150,13 @@ class Journal:
                 f"journal: the {ex.body_bytes}-byte request body is kept with its strings cut "
                 f"to {STRING_KEPT} characters ({cut} characters left out)"
             )
-        self._entries.append((next(self._seq), ex, cost))
+        entries = self._entries
+        if len(entries) == self.size:  # full: the oldest goes (one test, not the loop's two)
+            self._bytes -= entries.popleft()[2]
+        entries.append((next(self._seq), ex, cost))
         self._bytes += cost
-        while len(self._entries) > self.size or (
-            self._bytes > self.max_bytes and len(self._entries) > 1
-        ):
-            self._bytes -= self._entries.popleft()[2]
+        while self._bytes > self.max_bytes and len(entries) > 1:
+            self._bytes -= entries.popleft()[2]
 
     @property
     def bytes(self) -> int:
