@@ -148,7 +148,6 @@ def begin(
     state: TenantFaults,
     exchange: Exchange,
     body: bytes,
-    *,
     seed: int | None,
     tenant: str,
     model: str,
@@ -157,7 +156,8 @@ def begin(
     streamed: bool = False,
     stream_error: ErrorSpec | None = None,
 ) -> RequestFaults:
-    """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt."""
+    """The request's bookkeeping; a retry (same body, retry count > 0) is tied to its attempt.
+    (Not keyword-only: the pipeline passes all ten by position, which costs less.)"""
     n = state.requests = state.requests + 1
     rf = RequestFaults(state, exchange, body, model, api_key, seed, tenant, n, estimate, streamed)
     if stream_error is not None:  # a refusal found before (the model's window) fails the stream
