@@ -7,7 +7,6 @@ bucket that refills over a minute is tested without waiting a minute.
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import time
 from typing import Protocol
@@ -80,10 +79,10 @@ def format_duration(seconds: float) -> str:
     return _milliseconds(whole)
 
 
-@functools.lru_cache(maxsize=1024)
 def _milliseconds(ms: int) -> str:
-    """`format_duration` of whole milliseconds (cached: every answer's x-ratelimit-reset-*
-    headers name a few small durations over and over)."""
+    """`format_duration` of whole milliseconds. Not cached: it runs only for a snapshot whose
+    header texts are not kept (ratelimit.Snapshot.header_pairs), whose durations are new too;
+    an lru_cache there cost ~100 instructions a call more than it saved."""
     if ms == 0:
         return "0s"
     if ms < 1000:
