@@ -6,7 +6,7 @@ created it finishes it (status, duration) once the answer is written or the clie
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,4 +105,5 @@ class Exchange:
     unmatched: list[dict[str, Any]] | None = None  # why no rule matched, when none did
     notes: list[str] = field(default_factory=list)
     # Expectations (a rule's `expect:`) the request did not meet: mockserver.scenario.expectations.
-    expectations: list[dict[str, Any]] = field(default_factory=list)
+    # Only ever replaced, never added to: an empty tuple, not a list made for every exchange.
+    expectations: Sequence[dict[str, Any]] = ()
