@@ -17,7 +17,8 @@ import json
 import operator
 import random
 import struct
-from typing import Any
+import types
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from faker import Faker
@@ -88,16 +89,40 @@ _EPSILON = 2.0**-53
 _blake2b = hashlib.blake2b  # random(): 53 bits of the stream, as random.Random makes a float
 
 
-class ContentStream(random.Random):
+def _drawn_as_random() -> type:
+    """A class with random.Random's methods written in Python (`choice`, `randint`, `sample`,
+    `shuffle`, `uniform`, `gauss`...; the dunders, seeding and state left out): each draws
+    through `getrandbits` or `random` (`_randbelow` through `getrandbits`), so a subclass that
+    defines those two draws as a random.Random subclass would, without random.Random's C base,
+    which allocates and zeroes a Mersenne Twister state (2.5 KB) in every instance."""
+    left_out = {"__init__", "seed", "getstate", "setstate", "randbytes"}
+    methods = {
+        name: value
+        for name, value in vars(random.Random).items()
+        if isinstance(value, types.FunctionType)
+        and not name.startswith("__")
+        and name not in left_out
+    }
+    return type("_DrawnAsRandom", (), methods)
+
+
+if TYPE_CHECKING:  # a random.Random to the type checker: it has all of its methods
+    _DrawnAsRandom = random.Random
+else:
+    _DrawnAsRandom = _drawn_as_random()
+
+
+class ContentStream(_DrawnAsRandom):
     """The randomness of one request's generated content (the Turn's `rng`).
 
     With a seed, the answer depends only on the seed and the request, not on request order:
     the stream is keyed by `content_key(seed, body)`; without one, by 64 bits of the tenant's
     stream (`fallback`). The bytes are BLAKE2b-512 in counter mode (block i: the hash of i
     under the key), made as draws need them; the key is digested on the first draw only (a
-    scripted answer usually never draws): no Mersenne Twister is seeded (~25 k instructions).
-    Every draw of random.Random goes through `getrandbits` or `random` (and `randbytes`
-    here), so `choice`, `randint`, `sample`... all read this stream.
+    scripted answer usually never draws). Every draw of random.Random goes through
+    `getrandbits` or `random` (and `randbytes` here), so `choice`, `randint`, `sample`... (its
+    methods, `_DrawnAsRandom`) all read this stream; it has no Mersenne Twister at all (not a
+    random.Random instance: its C part allocates one, ~4k instructions a request).
     """
 
     # Until the first draw sets them, read from the class: a line of __init__ less each.
