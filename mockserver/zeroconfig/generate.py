@@ -17,7 +17,8 @@ import json
 import operator
 import random
 import struct
-from typing import Any
+import types
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from faker import Faker
@@ -88,16 +89,40 @@ _EPSILON = 2.0**-53
 _blake2b = hashlib.blake2b  # random(): 53 bits of the stream, as random.Random makes a float
 
 
-class ContentStream(random.Random):
+def _drawn_as_random() -> type:
+    """A class with random.Random's methods written in Python (`choice`, `randint`, `sample`,
+    `shuffle`, `uniform`, `gauss`...; the dunders, seeding and state left out): each draws
+    through `getrandbits` or `random` (`_randbelow` through `getrandbits`), so a subclass that
+    defines those two draws as a random.Random subclass would, without random.Random's C base,
+    which allocates and zeroes a Mersenne Twister state (2.5 KB) in every instance."""
+    left_out = {"__init__", "seed", "getstate", "setstate", "randbytes"}
+    methods = {
+        name: value
+        for name, value in vars(random.Random).items()
+        if isinstance(value, types.FunctionType)
+        and not name.startswith("__")
+        and name not in left_out
+    }
+    return type("_DrawnAsRandom", (), methods)
+
+
+if TYPE_CHECKING:  # a random.Random to the type checker: it has all of its methods
+    _DrawnAsRandom = random.Random
+else:
+    _DrawnAsRandom = _drawn_as_random()
+
+
+class ContentStream(_DrawnAsRandom):
     """The randomness of one request's generated content (the Turn's `rng`).
 
     With a seed, the answer depends only on the seed and the request, not on request order:
     the stream is keyed by `content_key(seed, body)`; without one, by 64 bits of the tenant's
     stream (`fallback`). The bytes are BLAKE2b-512 in counter mode (block i: the hash of i
     under the key), made as draws need them; the key is digested on the first draw only (a
-    scripted answer usually never draws): no Mersenne Twister is seeded (~25 k instructions).
-    Every draw of random.Random goes through `getrandbits` or `random` (and `randbytes`
-    here), so `choice`, `randint`, `sample`... all read this stream.
+    scripted answer usually never draws). Every draw of random.Random goes through
+    `getrandbits` or `random` (and `randbytes` here), so `choice`, `randint`, `sample`... (its
+    methods, `_DrawnAsRandom`) all read this stream; it has no Mersenne Twister at all (not a
+    random.Random instance: its C part allocates one, ~4k instructions a request).
     """
 
     # Until the first draw sets them, read from the class: a line of __init__ less each.
@@ -178,14 +203,19 @@ def content_key(seed: int, body: dict[str, Any]) -> bytes:
         canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         canonical = _CANONICAL.encode(content).encode("utf-8", "surrogatepass")
-    hasher = _KEY_HASHER.copy()
-    hasher.update(b"%d:%b" % (seed, canonical))
+    hasher = _seeded_hasher(seed).copy()
+    hasher.update(canonical)
     return hasher.digest()
 
 
-# content_key's hash before its data: a copy costs less than making one (its parameters
-# parsed and set up again), ~1k instructions a request.
-_KEY_HASHER = hashlib.blake2b(digest_size=32)
+@functools.lru_cache(maxsize=16)  # a server has one seed (tests a few)
+def _seeded_hasher(seed: int) -> hashlib.blake2b:
+    """content_key's hash of `seed:`, before the content: a copy costs less than making one
+    (its parameters parsed and set up again) and formatting the seed into the data, ~2.5k
+    instructions a request."""
+    hasher = hashlib.blake2b(digest_size=32)
+    hasher.update(b"%d:" % seed)
+    return hasher
 
 
 def plan_for(req: ResponseRequest, rng: random.Random, notes: list[str] | None = None) -> Plan:

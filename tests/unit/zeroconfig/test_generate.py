@@ -117,6 +117,49 @@ def test_random_methods_read_the_stream() -> None:
     assert [again.randint(1, 6) for _ in range(300)] == values
 
 
+class _ReadsBytes(random.Random):
+    """A random.Random subclass drawing from given bytes as ContentStream draws from its own."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data, self.at = data, 0
+
+    def getrandbits(self, k: int, /) -> int:
+        size = (k + 7) // 8
+        chunk, self.at = self.data[self.at : self.at + size], self.at + size
+        return int.from_bytes(chunk, "little") >> (8 * size - k)
+
+    def random(self) -> float:
+        return (self.getrandbits(56) >> 3) * 2.0**-53
+
+
+def test_every_method_of_random_draws_as_a_random_subclass_would() -> None:
+    """ContentStream is not a random.Random (whose C base allocates a Mersenne Twister): it
+    has each of its methods, and they give the same results from the same bytes."""
+    body = {"model": "m"}
+    whole = _stream(7, random.Random(0), body).randbytes(20_000)
+    methods = [n for n in dir(random.Random) if callable(getattr(random.Random, n))]
+    rng = _stream(7, random.Random(0), body)
+    assert [n for n in methods if not n.startswith("__") and not hasattr(rng, n)] == []
+
+    def draws(rng: random.Random) -> list[Any]:
+        deck = list(range(20))
+        rng.shuffle(deck)
+        return [
+            [rng.randint(1, 6) for _ in range(50)], rng.randrange(10**30), rng.randrange(3, 99, 4),
+            rng.choice("abcdef"), deck, rng.sample(range(1000), 5),
+            rng.choices("xyz", [1, 2, 3], k=8), rng.uniform(-1, 1), rng.triangular(0, 9, 2),
+            rng.normalvariate(0, 1), rng.gauss(0, 1), rng.gauss(0, 1), rng.gauss(5, 2),
+            rng.lognormvariate(0, 1), rng.expovariate(2), rng.vonmisesvariate(1, 2),
+            rng.gammavariate(0.5, 1), rng.gammavariate(3, 1), rng.betavariate(2, 3),
+            rng.paretovariate(2), rng.weibullvariate(1, 2), rng.getrandbits(100),
+            rng.random(), rng.randbytes(5),
+        ]  # fmt: skip
+
+    assert draws(_stream(7, random.Random(0), body)) == draws(_ReadsBytes(whole))
+    assert not isinstance(_stream(7, random.Random(0), body), random.Random)
+
+
 def test_a_copy_continues_where_the_original_is() -> None:
     rng = _stream(7, random.Random(0), {"model": "m"})
     assert copy.deepcopy(rng).randbytes(70) == rng.randbytes(70)
