@@ -41,8 +41,8 @@ class Turn:
     # The conversation it runs in, what the scenario sees of it (compactions expanded).
     continues: Continuation
     # The content randomness, made at the first draw (`content_rng`): a static rule's answer
-    # draws nothing, and making a random.Random costs ~9k instructions (its C part seeds a
-    # Mersenne Twister the stream never uses). Without a seed it is made at once: its key
+    # draws nothing, and making the stream still costs ~2k instructions (a static answer
+    # need not pay it). Without a seed it is made at once: its key
     # comes from the tenant's stream, before the ids drawn from it.
     content: ContentStream | None
 
