@@ -80,6 +80,8 @@ class Deltas:
 
     logprobs: per delta (output_text deltas carry the key, [] when none); None: no key.
     pads: per delta, the `obfuscation` padding (ASCII letters and digits); None: unpadded.
+    pad_sizes: the length of each pad, when its emitter has them at hand (the same tuple for
+        the same texts: a framer caches where the frames end by it); None: read from `pads`.
     empty_logprobs: every delta's logprobs are [] (its emitter knows: a text without
         logprobs); a framer then writes them once for all, without a look at each.
     """
@@ -91,6 +93,7 @@ class Deltas:
     logprobs: Sequence[list[Any]] | None = None
     pads: Sequence[bytes] | None = None
     empty_logprobs: bool = False
+    pad_sizes: Sequence[int] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -151,9 +154,15 @@ def _layout(texts: Sequence[str]) -> tuple[str, int]:
     return layout, calcsize(layout)
 
 
+def _sizes(texts: Sequence[str]) -> tuple[int, ...]:
+    """The length of each text's pad (what `_layout`'s fields cut)."""
+    return tuple(-len(t) % _PAD for t in texts)
+
+
 # The same texts come back with every request a scripted reply answers (Chunking.cut gives
 # the same tuple for a short text). Bounded: 64 parts of at most _CACHED_DELTAS deltas.
 _pad_layout = functools.lru_cache(maxsize=64)(_layout)
+_pad_sizes = functools.lru_cache(maxsize=64)(_sizes)
 _CACHED_DELTAS = 2048
 
 
@@ -196,8 +205,14 @@ class EventList:
         n = len(texts)
         if not n:
             return
-        pads = self._pads(texts) if self.obfuscation else None
-        self.parts.append(Deltas(type_, where, self.count, texts, logprobs, pads, empty_logprobs))
+        pads = sizes = None
+        if self.obfuscation:
+            pads = self._pads(texts)
+            if isinstance(texts, tuple) and n <= _CACHED_DELTAS:  # (else read from the pads)
+                sizes = _pad_sizes(texts)
+        self.parts.append(
+            Deltas(type_, where, self.count, texts, logprobs, pads, empty_logprobs, sizes)
+        )
         self.count += n
         self.roles.extend([_DELTA] * n)
         self.delta_texts.extend(texts)

@@ -7,9 +7,10 @@ the items finished so far, then final), and followers (a background stream, GET
 ?stream=true) are woken to write what was published. A Run outlives its stream: its frames
 stay for replay once it is finished.
 
-A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
-garbage collector), plus where the few events that move the stored Response are (lifecycle,
-items done, terminal). The Response it stands at is kept as JSON bytes, what the store
+A Run keeps each event once, as its SSE frame, all of them joined in one bytes
+(http/sse.Frames: compact, not tracked by the garbage collector, what its stream writes),
+plus where the few events that move the stored Response are (lifecycle, items done,
+terminal). The Response it stands at is kept as JSON bytes, what the store
 keeps: the first and the final one are cut out of their events' frames (no parse, no
 encoding); an item done is read back from its frame, and the Response made a dict, only when
 a move needs it. A batch that reaches the terminal event skips the moves it overtakes.
@@ -47,7 +48,7 @@ _MOVES = TERMINAL | LIFECYCLE | {"response.output_item.done"}
 class Run:
     def __init__(
         self,
-        frames: list[bytes],
+        frames: sse.Frames,
         offsets: Sequence[float],
         shown: Iterable[tuple[int, Event]],
         stored: StoredResponse | None = None,
@@ -91,10 +92,10 @@ class Run:
         clock: Callable[[], float] = time.monotonic,
     ) -> Run:
         """The Run of a list of events (a stream reshaped by its faults)."""
-        return cls(sse.frames(events), offsets, enumerate(events), stored, clock)
+        return cls(sse.Frames.of(sse.frames(events)), offsets, enumerate(events), stored, clock)
 
     def __len__(self) -> int:
-        return len(self.frames)
+        return self.frames.n
 
     @property
     def events(self) -> list[Event]:
@@ -126,7 +127,7 @@ class Run:
             changed = self._apply(*moves.popleft()) or changed
         if n > self.published:
             self.published = n
-        if self.published >= len(self.frames) and self.running:
+        if self.published >= self.frames.n and self.running:
             self.state = "finished"
         if self._changed is not None:  # `_wake`, inline: most publishes have no follower
             self._changed.set()
@@ -196,7 +197,7 @@ class Run:
     async def _produce(self) -> None:
         # Progress only: the timer moves the Run along; this task wakes once, at the end.
         await write_paced(
-            [b""] * len(self.frames),
+            self.frames,
             self.offsets,
             DiscardSink(),
             clock=self.clock,
