@@ -305,10 +305,10 @@ def _template(deltas: Deltas, varied: bool) -> list[bytes] | None:
     if pad:
         holes.append(_PAD_JSON[1:-1])
     data = frames([event])[0]  # (`frame`'s bytes, without a call out to jsonbytes)
-    whole, pieces = data, []
+    pieces = []
     for hole in holes:
-        before, found, data = data.partition(hole)
-        if not found or whole.count(hole) != 1:  # missing, twice, or out of order
+        before, found, data = data.partition(hole)  # (`before` holds no hole: the first one)
+        if not found or hole in data:  # missing, twice, or out of order
             return None
         pieces.append(before)
     pieces.append(data)
