@@ -77,7 +77,7 @@ class Run:
         # dict only once something needs it (`response()`, an item joining its output).
         i, kind, first = _first_response(shown)
         self._status = str(first.get("status"))
-        self._body = _response_json(frames[i], kind, i) or dumps_to_keep(first)
+        self._body = _response_json(frames, i, kind) or dumps_to_keep(first)
         self._response: dict[str, Any] | None = None
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
@@ -154,10 +154,9 @@ class Run:
 
     def _final(self, i: int, kind: str) -> None:
         """The Response of terminal event i, its JSON cut out of the event's frame."""
-        frame = self.frames[i]
-        body = _response_json(frame, kind, i)
+        body = _response_json(self.frames, i, kind)
         if body is None:
-            self._set(sse.parse_frame(frame)["response"])
+            self._set(sse.parse_frame(self.frames[i])["response"])
         else:  # its status is read from the dict if a later move needs it
             self._body, self._response, self._status = body, None, ""
 
@@ -238,14 +237,16 @@ def _first_response(shown: Iterable[tuple[int, Event]]) -> tuple[int, str, dict[
     raise ValueError("a stream starts with response.created")
 
 
-def _response_json(frame: bytes, kind: str, i: int) -> bytes | None:
-    """The JSON of the Response in the frame of event i of type `kind`, cut out of the frame
-    (`sse.frame` writes it last, as it is written alone); None for a frame of another shape."""
+def _response_json(frames: sse.Frames, i: int, kind: str) -> bytes | None:
+    """The JSON of the Response in frame i, an event of type `kind`, cut straight out of the
+    frames' bytes (`sse.frame` writes it last, as it is written alone); None for a frame of
+    another shape."""
     head = b'event: %b\ndata: {"type":"%b","sequence_number":%d,"response":' % (
         kind.encode(),
         kind.encode(),
         i,
     )
-    if frame.startswith(head) and frame.endswith(b"}\n\n"):
-        return frame[len(head) : -3]
+    data, start, end = frames.data, frames.end(i - 1), frames.end(i)
+    if data.startswith(head, start, end) and data.endswith(b"}\n\n", start, end):
+        return data[start + len(head) : end - 3]
     return None
