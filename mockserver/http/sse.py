@@ -174,15 +174,13 @@ def _delta_pieces(deltas: Deltas, out: list[bytes]) -> tuple[Sequence[int], int]
                 sizes = deltas.pad_sizes if deltas.pad_sizes is not None else tuple(map(len, pads))
             cached = isinstance(texts, tuple) and n <= _CACHED_DELTAS
             layout = _cached_part_layout if cached else _part_layout
-            heads, tails, cum = layout(pieces[0], pieces[2], pieces[-1], texts, first, sizes)
-            width = 3 if pads is None else 4
-            flat = [pieces[1]] * (width * n)
-            flat[::width] = heads
-            flat[2::width] = tails
+            skeleton, cum = layout(pieces[0], pieces[2], pieces[-1], texts, first, sizes)
+            at, width = len(out), len(skeleton) // n
+            out += skeleton
+            out[at + 1 :: width] = [pieces[1]] * n
             if pads is not None:
-                flat[3::4] = pads
-                flat.append(pieces[-1])  # the last delta's end (the others' ride on a head)
-            out += flat
+                out[at + 3 :: 4] = pads
+                out.append(pieces[-1])  # the last delta's end (the others' ride on a head)
             return cum, len(pieces[1])
     except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
         pass
@@ -198,18 +196,22 @@ def _part_layout(
     texts: Sequence[str],
     first: int,
     pad_sizes: Sequence[int] | None,
-) -> tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[int, ...]]:
-    """A part's heads and tails (see `_delta_pieces`), and where its frames end without the
-    piece that differs per request. Padded, a head after the first starts with the end of
-    the delta before (`end`, the piece after the pad). Raises TypeError on what orjson
-    refuses."""
+) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """A part's pieces but those that differ per request, left empty (see `_delta_pieces`:
+    head, _, tail[, _] a delta), and where its frames end without the piece that differs per
+    request. Padded, a head after the first starts with the end of the delta before (`end`,
+    the piece after the pad). Raises TypeError on what orjson refuses."""
     heads = _heads(before, first, len(texts))
     tails = _tails(texts, after_text)
     lengths = map(add, map(len, heads), map(len, tails))
+    width = 3
     if pad_sizes is not None:
         lengths = map(add, lengths, map(len(end).__add__, pad_sizes))
-        heads = (heads[0], *map(end.__add__, heads[1:]))
-    return heads, tails, tuple(accumulate(lengths))
+        heads, width = (heads[0], *map(end.__add__, heads[1:])), 4
+    skeleton = [b""] * (width * len(texts))
+    skeleton[::width] = heads
+    skeleton[2::width] = tails
+    return tuple(skeleton), tuple(accumulate(lengths))
 
 
 # Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped;
