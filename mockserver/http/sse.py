@@ -20,7 +20,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from operator import add
 from typing import Any, overload
 
@@ -116,7 +116,13 @@ class Frames(Sequence[bytes]):
         return self.data[self.end(i - 1) : self.end(i)]
 
     def __iter__(self) -> Iterator[bytes]:
-        return map(self.__getitem__, range(self.n))
+        # Every frame, where each ends worked out in C a segment at a time (an `end` call a
+        # frame costs ~2k instructions: a WebSocket stream reads each frame).
+        ends = [0]
+        for base, cum, stride in zip(self._bases, self._cums, self._strides, strict=True):
+            top = base + stride * (len(cum) + 1)
+            ends += map(add, cum, range(base + stride, top, stride) if stride else repeat(base))
+        return map(self.data.__getitem__, map(slice, ends, islice(ends, 1, None)))
 
     def end(self, i: int) -> int:
         """Where frame i ends in `data` (for i = -1: 0, where frame 0 starts)."""
