@@ -6,19 +6,23 @@ non-ASCII text as UTF-8, as the real API sends it.
 
 `frame` is the one definition. The deltas of a part (openai/event_builder.Deltas) are framed
 from a template cut out of `frame` of one delta whose number, text, logprobs and padding are
-placeholders, cut at them into constant pieces: a delta is then one `bytes.join` of those
-pieces and its own values, done in C for the whole part (a %-format of the same template
-costs ~40% more a delta, measured).
+placeholders, cut at them into constant pieces. A stream's frames (`stream_frames`) are then
+ONE `bytes.join` of every frame and of the pieces of every delta (`Frames`: its bytes, and
+where each frame ends), done in C: a join per delta and then per batch cost ~1k instructions
+a delta more, measured. `delta_frames` makes each delta's frame alone (deltas with logprobs
+of their own, and tests).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import repeat
-from typing import Any
+from itertools import accumulate, islice, repeat
+from operator import add
+from typing import Any, overload
 
 import orjson
 
@@ -57,16 +61,163 @@ def _event_line(event_type: Any) -> bytes:
     return str(event_type).encode()
 
 
-def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> list[bytes]:
-    """`frame` of every event of the parts, in order; each Deltas from its template."""
+class Frames(Sequence[bytes]):
+    """The frames of one stream, joined once: `data` holds them all, in order. A writer writes
+    slices of it (the whole stream at once: `data` itself), a Run keeps it for replay: no
+    frame is joined twice, nor kept twice.
+
+    Where frames end is kept per segment, not per frame (a step per frame costs ~250
+    instructions even in C): a segment is a frame, or the frames of one part's deltas, and
+    its frame k ends `cum[k] + (k + 1) * stride` bytes past its start. For deltas framed from
+    a template, `cum` counts the bytes a scripted reply's deltas have in every request (a
+    cached tuple) and `stride` those of the piece that differs per request (its item id).
+    """
+
+    __slots__ = ("_bases", "_cums", "_firsts", "_strides", "data", "n")
+
+    def __init__(
+        self,
+        data: bytes,
+        firsts: list[int],
+        bases: list[int],
+        cums: list[Sequence[int]],
+        strides: list[int],
+    ) -> None:
+        """Segment s holds frames firsts[s]... (len(cums[s]) of them), from byte bases[s].
+        `n`: how many frames (read as an attribute by the writer and the Run: `len()` is a
+        Python call)."""
+        self.data = data
+        self._firsts, self._bases, self._cums, self._strides = firsts, bases, cums, strides
+        self.n = firsts[-1] + len(cums[-1]) if firsts else 0
+
+    @classmethod
+    def of(cls, frames: Sequence[bytes]) -> Frames:
+        """Frames of any bytes (a WebSocket's frames): one segment, its ends counted."""
+        if not frames:
+            return cls(b"", [], [], [], [])
+        return cls(b"".join(frames), [0], [0], [tuple(accumulate(map(len, frames)))], [0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | list[bytes]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError("frame index out of range")
+        return self.data[self.end(i - 1) : self.end(i)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        # Every frame, where each ends worked out in C a segment at a time (an `end` call a
+        # frame costs ~2k instructions: a WebSocket stream reads each frame).
+        ends = [0]
+        for base, cum, stride in zip(self._bases, self._cums, self._strides, strict=True):
+            top = base + stride * (len(cum) + 1)
+            ends += map(add, cum, range(base + stride, top, stride) if stride else repeat(base))
+        return map(self.data.__getitem__, map(slice, ends, islice(ends, 1, None)))
+
+    def end(self, i: int) -> int:
+        """Where frame i ends in `data` (for i = -1: 0, where frame 0 starts)."""
+        if i < 0:
+            return 0
+        s = bisect_right(self._firsts, i) - 1
+        k = i - self._firsts[s]
+        return self._bases[s] + self._cums[s][k] + (k + 1) * self._strides[s]
+
+
+def stream_frames(parts: Sequence[Part], *, obfuscation: bool = True) -> Frames:
+    """`frame` of every event of the parts, in order, joined once; each Deltas from its
+    template, as pieces of that one join (no bytes of its own per delta)."""
     framed = iter(frames([p for p in parts if not isinstance(p, Deltas)], obfuscation=obfuscation))
-    out: list[bytes] = []
+    pieces: list[bytes] = []
+    firsts: list[int] = []
+    bases: list[int] = []
+    cums: list[Sequence[int]] = []
+    strides: list[int] = []
+    cum: Sequence[int]
+    n = at = 0
     for part in parts:
         if not isinstance(part, Deltas):
-            out.append(next(framed))
+            one = next(framed)
+            pieces.append(one)
+            cum, stride = (len(one),), 0
+        elif not part.texts:
+            continue
         else:
-            out += delta_frames(part if obfuscation else replace(part, pads=None))
-    return out
+            if not obfuscation and part.pads is not None:
+                part = replace(part, pads=None, pad_sizes=None)
+            cum, stride = _delta_pieces(part, pieces)
+        firsts.append(n)
+        bases.append(at)
+        cums.append(cum)
+        strides.append(stride)
+        n += len(cum)
+        at += cum[-1] + len(cum) * stride
+    return Frames(b"".join(pieces), firsts, bases, cums, strides)
+
+
+def _delta_pieces(deltas: Deltas, out: list[bytes]) -> tuple[Sequence[int], int]:
+    """Append the pieces of the part's frames to `out`; where they end (`cum`, `stride`: see
+    Frames). From its template, a delta is four pieces: its head (the piece before its
+    number, its number, and the end of the delta before: cached), the piece that differs per
+    request, its text with the piece after it (cached), its pad. Interleaved by slice
+    assignments, in C. With varied logprobs (or no template), the frames of `delta_frames`."""
+    texts, pads, first, n = deltas.texts, deltas.pads, deltas.first, len(deltas.texts)
+    varied = deltas.logprobs is not None and not deltas.empty_logprobs and any(deltas.logprobs)
+    try:
+        pieces = None if varied else _template(deltas, False)
+        if pieces is not None:
+            sizes = None
+            if pads is not None:
+                sizes = deltas.pad_sizes if deltas.pad_sizes is not None else tuple(map(len, pads))
+            cached = isinstance(texts, tuple) and n <= _CACHED_DELTAS
+            layout = _cached_part_layout if cached else _part_layout
+            skeleton, cum = layout(pieces[0], pieces[2], pieces[-1], texts, first, sizes)
+            at, width = len(out), len(skeleton) // n
+            out += skeleton
+            out[at + 1 :: width] = [pieces[1]] * n
+            if pads is not None:
+                out[at + 3 :: 4] = pads
+                out.append(pieces[-1])  # the last delta's end (the others' ride on a head)
+            return cum, len(pieces[1])
+    except TypeError:  # a value orjson refuses (a lone surrogate...): `frame` decides
+        pass
+    framed = delta_frames(deltas)
+    out += framed
+    return tuple(accumulate(map(len, framed))), 0
+
+
+def _part_layout(
+    before: bytes,
+    after_text: bytes,
+    end: bytes,
+    texts: Sequence[str],
+    first: int,
+    pad_sizes: Sequence[int] | None,
+) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """A part's pieces but those that differ per request, left empty (see `_delta_pieces`:
+    head, _, tail[, _] a delta), and where its frames end without the piece that differs per
+    request. Padded, a head after the first starts with the end of the delta before (`end`,
+    the piece after the pad). Raises TypeError on what orjson refuses."""
+    heads = _heads(before, first, len(texts))
+    tails = _tails(texts, after_text)
+    lengths = map(add, map(len, heads), map(len, tails))
+    width = 3
+    if pad_sizes is not None:
+        lengths = map(add, lengths, map(len(end).__add__, pad_sizes))
+        heads, width = (heads[0], *map(end.__add__, heads[1:])), 4
+    skeleton = [b""] * (width * len(texts))
+    skeleton[::width] = heads
+    skeleton[2::width] = tails
+    return tuple(skeleton), tuple(accumulate(lengths))
 
 
 # Placeholders: no real delta has this number, and no JSON string holds a NUL unescaped;
@@ -80,7 +231,7 @@ _NUMBERS = tuple(b"%d" % i for i in range(4096))
 
 def delta_frames(deltas: Deltas) -> list[bytes]:
     """`frame` of each delta of the part, joined from the constant pieces of one template of
-    its frame and each delta's own values (one `bytes.join` per delta, in C). The piece before
+    its frame and each delta's own values (one `bytes.join` a delta, in C). The piece before
     the number and the one after the text ride with them (`_heads`, `_tails`: the same for
     every request a scripted reply answers, made once): five pieces a delta, not seven."""
     n, first, pads, logprobs, texts = (
@@ -98,11 +249,7 @@ def delta_frames(deltas: Deltas) -> list[bytes]:
             return [frame(deltas.event(k)) for k in range(n)]
         cached = isinstance(texts, tuple) and n <= _CACHED_DELTAS
         tails = _cached_tails(texts, pieces[2]) if cached else _tails(texts, pieces[2])
-        heads = (
-            _cached_heads(pieces[0], first, n)
-            if first + n <= len(_NUMBERS)
-            else [pieces[0] + b"%d" % i for i in range(first, first + n)]
-        )
+        heads = _cached_heads(pieces[0], first, n) if cached else _heads(pieces[0], first, n)
         # The columns with the piece after each, which zip takes in turn.
         interleaved: list[Iterable[bytes]] = [heads, repeat(pieces[1]), tails]
         rest = iter(pieces[3:])
@@ -127,6 +274,8 @@ def _tails(texts: Sequence[str], after: bytes) -> tuple[bytes, ...]:
 
 def _heads(before: bytes, first: int, n: int) -> tuple[bytes, ...]:
     """The frames' beginnings up to and with their sequence numbers, first to first + n."""
+    if first + n > len(_NUMBERS):
+        return tuple(before + b"%d" % i for i in range(first, first + n))
     return tuple(map(before.__add__, _NUMBERS[first : first + n]))
 
 
@@ -134,6 +283,7 @@ def _heads(before: bytes, first: int, n: int) -> tuple[bytes, ...]:
 # (Chunking.cut), under the same numbers. Bounded: 64 parts of at most _CACHED_DELTAS deltas.
 _cached_tails = functools.lru_cache(maxsize=64)(_tails)
 _cached_heads = functools.lru_cache(maxsize=64)(_heads)
+_cached_part_layout = functools.lru_cache(maxsize=64)(_part_layout)
 _CACHED_DELTAS = 2048
 
 
@@ -162,11 +312,11 @@ def _template(deltas: Deltas, varied: bool) -> list[bytes] | None:
         holes.append(_LOGPROBS_JSON)
     if pad:
         holes.append(_PAD_JSON[1:-1])
-    data = frame(event)
-    whole, pieces = data, []
+    data = frames([event])[0]  # (`frame`'s bytes, without a call out to jsonbytes)
+    pieces = []
     for hole in holes:
-        before, found, data = data.partition(hole)
-        if not found or whole.count(hole) != 1:  # missing, twice, or out of order
+        before, found, data = data.partition(hole)  # (`before` holds no hole: the first one)
+        if not found or hole in data:  # missing, twice, or out of order
             return None
         pieces.append(before)
     pieces.append(data)

@@ -50,8 +50,8 @@ class Role(enum.Enum):
 
 
 _DELTA = Role.DELTA
-# The struct field of the padding of a text of each length (`Ns`: N bytes as one bytes).
-_PAD_FIELDS = tuple(f"{-n % _PAD}s" for n in range(2048))
+# The struct field of a pad of each size (`Ns`: N bytes as one bytes).
+_PAD_FIELDS = tuple(f"{n}s" for n in range(_PAD))
 
 
 def delta_event(
@@ -80,6 +80,8 @@ class Deltas:
 
     logprobs: per delta (output_text deltas carry the key, [] when none); None: no key.
     pads: per delta, the `obfuscation` padding (ASCII letters and digits); None: unpadded.
+    pad_sizes: the length of each pad, when its emitter has them at hand (the same tuple for
+        the same texts: a framer caches where the frames end by it); None: read from `pads`.
     empty_logprobs: every delta's logprobs are [] (its emitter knows: a text without
         logprobs); a framer then writes them once for all, without a look at each.
     """
@@ -91,6 +93,7 @@ class Deltas:
     logprobs: Sequence[list[Any]] | None = None
     pads: Sequence[bytes] | None = None
     empty_logprobs: bool = False
+    pad_sizes: Sequence[int] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -142,13 +145,12 @@ def _alnum(b64: bytes) -> bytes:
     return b64.replace(b"+", b"x").replace(b"/", b"Q")
 
 
-def _layout(texts: Sequence[str]) -> tuple[str, int]:
-    """The struct format that cuts the pads of these texts out of a pool, and its size."""
-    try:
-        layout = "".join(map(_PAD_FIELDS.__getitem__, map(len, texts)))
-    except IndexError:  # a delta longer than the table: its field computed
-        layout = "".join(f"{-len(t) % _PAD}s" for t in texts)
-    return layout, calcsize(layout)
+def _layout(texts: Sequence[str]) -> tuple[str, int, tuple[int, ...]]:
+    """The struct format that cuts the pads of these texts out of a pool, its size, and the
+    size of each pad."""
+    sizes = tuple(-len(t) % _PAD for t in texts)
+    layout = "".join(map(_PAD_FIELDS.__getitem__, sizes))
+    return layout, calcsize(layout), sizes
 
 
 # The same texts come back with every request a scripted reply answers (Chunking.cut gives
@@ -196,19 +198,22 @@ class EventList:
         n = len(texts)
         if not n:
             return
-        pads = self._pads(texts) if self.obfuscation else None
-        self.parts.append(Deltas(type_, where, self.count, texts, logprobs, pads, empty_logprobs))
+        pads, sizes = self._pads(texts) if self.obfuscation else (None, None)
+        self.parts.append(
+            Deltas(type_, where, self.count, texts, logprobs, pads, empty_logprobs, sizes)
+        )
         self.count += n
         self.roles.extend([_DELTA] * n)
         self.delta_texts.extend(texts)
 
-    def _pads(self, texts: Sequence[str]) -> tuple[bytes, ...]:
+    def _pads(self, texts: Sequence[str]) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
         """Each text's padding to a multiple of 16 characters: random letters and digits, cut
         in order from a seeded pool (what a part lacks is drawn at once when the pool runs
         short: a draw per delta cost more than the rest of rendering it). All of a part's pads
-        are cut in one `struct` unpacking, its format one `Ns` field per text."""
+        are cut in one `struct` unpacking, its format one `Ns` field per text. With their
+        sizes (for the same texts, the same tuple: see Deltas.pad_sizes)."""
         cached = isinstance(texts, tuple) and len(texts) <= _CACHED_DELTAS
-        layout, size = _pad_layout(texts) if cached else _layout(texts)
+        layout, size, sizes = _pad_layout(texts) if cached else _layout(texts)
         pool, pos = self._pool, self._pos
         end = pos + size
         if end > len(pool):
@@ -221,7 +226,7 @@ class EventList:
             self._pool = pool
             self._drawn += _GROUP_BYTES * steps
         self._pos = end
-        return unpack_from(layout, pool, pos)
+        return unpack_from(layout, pool, pos), sizes
 
     def settle(self) -> None:
         """Move the generator past the rest of the last _POOL_BYTES draw the pool began, unseen:

@@ -117,6 +117,13 @@ def render_events(
     if terminal is None:
         allowed = ", ".join(TERMINAL_EVENTS)
         raise ValueError(f"cannot stream a {response.get('status')!r} response; need {allowed}")
+    # The parts share values with `response` and with each other: they are framed as they
+    # are, and `EventStream.events` copies them for whoever wants dicts to change. Events
+    # with the same snapshot share it.
+    final: dict[str, Any] = dict(response)
+    tier = options.service_tier
+    in_progress = snapshot(final, "in_progress", tier)
+    queued = snapshot(final, "queued", tier) if options.background else None
     b = EventList(
         rng=rng,
         chunking=options.chunking,
@@ -124,10 +131,13 @@ def render_events(
         reasoning_summary=options.reasoning_summary,
         partial_images=partial_images(response.get("tools")),
     )
-    # The parts share values with `response` and with each other: they are framed as they
-    # are, and `EventStream.events` copies them for whoever wants dicts to change.
-    final: dict[str, Any] = dict(response)
-    _start(b, final, options)
+    if queued is None:
+        b.emit("response.created", {"response": in_progress}, Role.START)
+        b.emit("response.in_progress", {"response": in_progress}, Role.START)
+    else:
+        b.emit("response.created", {"response": queued}, Role.START)
+        b.emit("response.queued", {"response": queued}, Role.START)
+        b.emit("response.in_progress", {"response": in_progress}, Role.DEQUEUE)
     for index, item in enumerate(final.get("output") or []):
         RENDERERS.get(str(item.get("type")), emit_plain)(b, index, item)
     if terminal == "response.failed" and options.error_event != "none":
@@ -145,20 +155,6 @@ def partial_images(tools: Any) -> int:
             count = tool.get("partial_images")
             return count if isinstance(count, int) and 0 <= count <= 3 else 0
     return 0
-
-
-def _start(b: EventList, response: Mapping[str, Any], options: StreamOptions) -> None:
-    # Events with the same snapshot share it: the parts are only read (see EventStream).
-    tier = options.service_tier
-    in_progress = snapshot(response, "in_progress", tier)
-    if options.background:
-        queued = snapshot(response, "queued", tier)
-        b.emit("response.created", {"response": queued}, Role.START)
-        b.emit("response.queued", {"response": queued}, Role.START)
-        b.emit("response.in_progress", {"response": in_progress}, Role.DEQUEUE)
-    else:
-        b.emit("response.created", {"response": in_progress}, Role.START)
-        b.emit("response.in_progress", {"response": in_progress}, Role.START)
 
 
 def _error(b: EventList, response: Mapping[str, Any], shape: ErrorEvent) -> None:

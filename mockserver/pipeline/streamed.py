@@ -70,7 +70,7 @@ async def answer(request: web.Request, created: Created) -> web.StreamResponse:
     return await _write_foreground(request, created, run, frames)
 
 
-def _start_run(created: Created) -> tuple[Run, list[bytes]]:
+def _start_run(created: Created) -> tuple[Run, sse.Frames]:
     """The Run of the response, and the frames its own stream writes (framed once, here)."""
     run, parts = start_run(created)
     req = created.turn.req
@@ -110,7 +110,7 @@ def start_run(created: Created) -> tuple[Run, Sequence[Part]]:
 
 
 async def _write_foreground(
-    request: web.Request, created: Created, run: Run, frames: list[bytes]
+    request: web.Request, created: Created, run: Run, frames: sse.Frames
 ) -> web.StreamResponse:
     ex, faulted = created.turn.exchange, created.faults.stream
     response = await _open(request, ex)
@@ -163,9 +163,11 @@ async def _follow(
     try:
         while i < len(run):
             if run.published > i:
-                n = run.published
-                out = run.frames[i:n]
-                await response.write(b"".join(out if obfuscation else map(sse.unobfuscated, out)))
+                n, frames = run.published, run.frames
+                if obfuscation:
+                    await response.write(frames.data[frames.end(i - 1) : frames.end(n - 1)])
+                else:
+                    await response.write(b"".join(map(sse.unobfuscated, frames[i:n])))
                 i = n
                 ex.events_sent = i - first
             elif not run.running:

@@ -7,9 +7,10 @@ the items finished so far, then final), and followers (a background stream, GET
 ?stream=true) are woken to write what was published. A Run outlives its stream: its frames
 stay for replay once it is finished.
 
-A Run keeps each event once, as its SSE frame (bytes: compact, and not tracked by the
-garbage collector), plus where the few events that move the stored Response are (lifecycle,
-items done, terminal). The Response it stands at is kept as JSON bytes, what the store
+A Run keeps each event once, as its SSE frame, all of them joined in one bytes
+(http/sse.Frames: compact, not tracked by the garbage collector, what its stream writes),
+plus where the few events that move the stored Response are (lifecycle, items done,
+terminal). The Response it stands at is kept as JSON bytes, what the store
 keeps: the first and the final one are cut out of their events' frames (no parse, no
 encoding); an item done is read back from its frame, and the Response made a dict, only when
 a move needs it. A batch that reaches the terminal event skips the moves it overtakes.
@@ -47,7 +48,7 @@ _MOVES = TERMINAL | LIFECYCLE | {"response.output_item.done"}
 class Run:
     def __init__(
         self,
-        frames: list[bytes],
+        frames: sse.Frames,
         offsets: Sequence[float],
         shown: Iterable[tuple[int, Event]],
         stored: StoredResponse | None = None,
@@ -76,7 +77,7 @@ class Run:
         # dict only once something needs it (`response()`, an item joining its output).
         i, kind, first = _first_response(shown)
         self._status = str(first.get("status"))
-        self._body = _response_json(frames[i], kind, i) or dumps_to_keep(first)
+        self._body = _response_json(frames, i, kind) or dumps_to_keep(first)
         self._response: dict[str, Any] | None = None
         self._items: list[dict[str, Any]] = []
         self._changed: asyncio.Event | None = None  # made when someone waits
@@ -91,10 +92,10 @@ class Run:
         clock: Callable[[], float] = time.monotonic,
     ) -> Run:
         """The Run of a list of events (a stream reshaped by its faults)."""
-        return cls(sse.frames(events), offsets, enumerate(events), stored, clock)
+        return cls(sse.Frames.of(sse.frames(events)), offsets, enumerate(events), stored, clock)
 
     def __len__(self) -> int:
-        return len(self.frames)
+        return self.frames.n
 
     @property
     def events(self) -> list[Event]:
@@ -126,7 +127,7 @@ class Run:
             changed = self._apply(*moves.popleft()) or changed
         if n > self.published:
             self.published = n
-        if self.published >= len(self.frames) and self.running:
+        if self.published >= self.frames.n and self.running:
             self.state = "finished"
         if self._changed is not None:  # `_wake`, inline: most publishes have no follower
             self._changed.set()
@@ -153,10 +154,9 @@ class Run:
 
     def _final(self, i: int, kind: str) -> None:
         """The Response of terminal event i, its JSON cut out of the event's frame."""
-        frame = self.frames[i]
-        body = _response_json(frame, kind, i)
+        body = _response_json(self.frames, i, kind)
         if body is None:
-            self._set(sse.parse_frame(frame)["response"])
+            self._set(sse.parse_frame(self.frames[i])["response"])
         else:  # its status is read from the dict if a later move needs it
             self._body, self._response, self._status = body, None, ""
 
@@ -196,7 +196,7 @@ class Run:
     async def _produce(self) -> None:
         # Progress only: the timer moves the Run along; this task wakes once, at the end.
         await write_paced(
-            [b""] * len(self.frames),
+            self.frames,
             self.offsets,
             DiscardSink(),
             clock=self.clock,
@@ -237,14 +237,16 @@ def _first_response(shown: Iterable[tuple[int, Event]]) -> tuple[int, str, dict[
     raise ValueError("a stream starts with response.created")
 
 
-def _response_json(frame: bytes, kind: str, i: int) -> bytes | None:
-    """The JSON of the Response in the frame of event i of type `kind`, cut out of the frame
-    (`sse.frame` writes it last, as it is written alone); None for a frame of another shape."""
+def _response_json(frames: sse.Frames, i: int, kind: str) -> bytes | None:
+    """The JSON of the Response in frame i, an event of type `kind`, cut straight out of the
+    frames' bytes (`sse.frame` writes it last, as it is written alone); None for a frame of
+    another shape."""
     head = b'event: %b\ndata: {"type":"%b","sequence_number":%d,"response":' % (
         kind.encode(),
         kind.encode(),
         i,
     )
-    if frame.startswith(head) and frame.endswith(b"}\n\n"):
-        return frame[len(head) : -3]
+    data, start, end = frames.data, frames.end(i - 1), frames.end(i)
+    if data.startswith(head, start, end) and data.endswith(b"}\n\n", start, end):
+        return data[start + len(head) : end - 3]
     return None

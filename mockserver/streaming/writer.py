@@ -2,7 +2,8 @@
 
 `write_paced` writes frames[i] at start + offsets[i] ms. Deadlines are absolute, so a late
 wake-up never accumulates into drift. Every frame due by the time the writer wakes (all of
-them, for a zero-delay stream) leaves in ONE write, up to `_BATCH_BYTES` at a time.
+them, for a zero-delay stream) leaves in ONE write, up to `_BATCH_BYTES` at a time: a slice
+of the frames' joined bytes (http/sse.Frames), or those bytes themselves.
 
 The writer is one small state machine (`_Stream.advance`) driven by a timer. With a sink
 that can write synchronously (a prepared chunked response: `ResponseSink` frames each batch
@@ -28,8 +29,9 @@ import asyncio
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from itertools import accumulate, islice
 from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+from mockserver.http.sse import Frames
 
 if TYPE_CHECKING:  # no aiohttp at import: streaming.schedule (pure) re-exports this module
     from aiohttp import web
@@ -40,8 +42,7 @@ Write = Callable[[bytes], Awaitable[None]]
 _SLACK_MS = 0.25  # frames due this soon are written now: not worth another timer
 _POLL_S = 0.05  # how soon a long wait notices that the client left (with `alive`)
 _BACKOFF_S = 0.01  # how often a stream held back by a full transport buffer looks again
-_BATCH_BYTES = 0x10000  # at most this much joined into one write (then backpressure applies)
-_BATCH_FRAMES = 256  # that many frames due together are joined first, cut only if too long
+_BATCH_BYTES = 0x10000  # at most this much in one write (then backpressure applies)
 _HIGH_WATER = 0x10000  # a transport's default high-water mark, when it does not say
 _NO_ACTIONS: Mapping[int, EventAction] = {}
 
@@ -181,7 +182,7 @@ _REAL_TIME = _LoopTimer()
 
 
 async def write_paced(
-    frames: Sequence[bytes],
+    frames: Frames,
     offsets: Sequence[float],
     sink: Sink | Write,
     *,
@@ -234,7 +235,7 @@ class _Stream:
 
     def __init__(
         self,
-        frames: Sequence[bytes],
+        frames: Frames,
         offsets: Sequence[float],
         sink: Sink,
         timer: _Timer,
@@ -266,7 +267,7 @@ class _Stream:
                     self.acted = job
                     await self.actions[job]()
                 else:  # (no name keeps the data once written: a paced stream waits long)
-                    close = self.close if job[1] == len(self.frames) else None
+                    close = self.close if job[1] == self.frames.n else None
                     await (close or self.sink.write)(job[0])
                     self.progress(job[1])
         finally:
@@ -293,7 +294,7 @@ class _Stream:
         what the task must do: an event index (run its action), (data, end) to write, an
         exception to raise, or _DONE."""
         frames, offsets, actions, sink = self.frames, self.offsets, self.actions, self.sink
-        n = len(frames)
+        n = frames.n
         while True:
             i = self.i
             if i >= n:
@@ -316,20 +317,20 @@ class _Stream:
                 self.handle = self.timer.call_at(now + _BACKOFF_S, self.fire)
                 return None
             # What is due by now joins this write (offsets[i] itself counts as due, whatever
-            # float rounding says), up to the next action and at most _BATCH_BYTES: found by
-            # bisection, not a Python step per frame.
+            # float rounding says), up to the next action and at most _BATCH_BYTES (the frame
+            # that crosses it included): found by bisection, not a Python step per frame.
             j = bisect_right(offsets, max(elapsed, at) + _SLACK_MS, i + 1, n)
             if actions:
                 j = min((k for k in actions if i < k < j), default=j)
-            data = frames[i] if j == i + 1 else None
-            if data is None and j - i <= _BATCH_FRAMES:  # joined, if it stays within a batch
-                data = b"".join(frames[i:j])
-                if len(data) > _BATCH_BYTES:
-                    data = None
-            if data is None:  # stop once _BATCH_BYTES are reached
-                ends = list(accumulate(map(len, islice(frames, i, j))))
-                j = min(j, i + 1 + bisect_left(ends, _BATCH_BYTES))
-                data = b"".join(frames[i:j])
+            # Where frames i to j - 1 are in the frames' bytes (the first and the last frame's
+            # bounds known without a call: a zero-delay stream writes those bytes themselves).
+            joined = frames.data
+            start = frames.end(i - 1) if i else 0
+            stop = frames.end(j - 1) if j < n else len(joined)
+            if stop - start > _BATCH_BYTES:
+                j = bisect_left(range(j), start + _BATCH_BYTES, i, j, key=frames.end) + 1
+                stop = frames.end(j - 1)
+            data = joined if stop - start == len(joined) else joined[start:stop]
             if (j == n and self.close is not None) or not sink.write_now(data):
                 return (data, j)
             self.progress(j)

@@ -202,7 +202,7 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
     active = conn.steering.begin(created.response["id"], stream_id, steering != "refuse")
     ex.stream, ex.stream_completed = True, False
     # The events as the Run encoded them (once), without obfuscation if the request says so.
-    sse_frames = run.frames
+    sse_frames: Sequence[bytes] = run.frames
     if not created.turn.req.include_obfuscation:
         sse_frames = [sse.unobfuscated(f) for f in sse_frames]
     frames = codec.frames_of(sse_frames, stream_id)
@@ -226,7 +226,7 @@ async def _stream(conn: Connection, created: Created, stream_id: str | None, ex:
     run.t0 = run.clock()
     try:
         await write_paced(
-            frames,
+            sse.Frames.of(frames),
             run.offsets,
             _SocketSink(conn),
             clock=run.clock,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
+from itertools import accumulate
 
 from streamcases import CASES
 
@@ -107,7 +109,7 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
                 assert part.logprobs is not None and not any(part.logprobs)
         for obfuscation in (True, False):
             want = sse.frames(rendered.events, obfuscation=obfuscation)
-            assert sse.stream_frames(rendered.parts, obfuscation=obfuscation) == want
+            assert list(sse.stream_frames(rendered.parts, obfuscation=obfuscation)) == want
 
 
 def test_plain_texts_are_those_json_writes_between_quotes() -> None:
@@ -135,3 +137,22 @@ def test_cached_texts_frame_as_uncached() -> None:
     for _ in range(2):
         assert sse.delta_frames(Deltas("x.delta", where, 2, texts, pads=[b"a"] * 5)) == listed
     assert sse.delta_frames(Deltas("x.delta", where, 2, texts[:3], pads=[b"a"] * 3)) == listed[:3]
+
+
+def test_stream_frames_are_one_bytes_with_each_frame_where_it_ends() -> None:
+    """`Frames`: the frames joined once, each found again by where it ends, whether its
+    deltas' pad sizes came with them (cached) or are read from the pads."""
+    for case in CASES:
+        rendered = render_events(CASES[case], random.Random(5))
+        want = sse.frames(rendered.events)
+        frames = sse.stream_frames(rendered.parts)
+        assert frames.data == b"".join(want) and len(frames) == frames.n == len(want)
+        assert [frames.end(i) for i in range(-1, len(want))] == [0, *accumulate(map(len, want))]
+        assert frames[-1] == want[-1] and frames[1:3] == want[1:3]
+        unsized = [
+            replace(p, pad_sizes=None) if isinstance(p, Deltas) else p for p in rendered.parts
+        ]
+        assert list(sse.stream_frames(unsized)) == want
+        of = sse.Frames.of(want)
+        assert of.data == frames.data and list(of) == want
+    assert len(sse.Frames.of([])) == 0

@@ -359,7 +359,8 @@ def test_pads_are_cut_in_order_from_one_pool_whatever_the_delta_length() -> None
     from mockserver.openai.event_builder import EventList
 
     texts = ["a", "", "b" * 16, "é👋", "c" * 2047, "d" * 2048, "e" * 5000, "f" * 17]
-    got = EventList(rng=random.Random(5), chunking=Chunking())._pads(texts)
+    got, sizes = EventList(rng=random.Random(5), chunking=Chunking())._pads(texts)
+    assert sizes == tuple(map(len, got))
     b = EventList(rng=random.Random(5), chunking=Chunking())
     b._pads(["x" * 2] * 1000)  # a pool at least as long, drawn the same way
     pool, pos = b._pool, 0
@@ -384,7 +385,7 @@ def test_pads_are_the_characters_of_whole_draws_and_leave_the_generator_where_th
 
     parts = [["ab"] * n + ["c"] * (n // 2) for n in lengths]
     b = EventList(rng=random.Random(9), chunking=Chunking())
-    got = b"".join(pad for texts in parts for pad in b._pads(texts))
+    got = b"".join(pad for texts in parts for pad in b._pads(texts)[0])
     b.settle()
     rng, pool = random.Random(9), b""
     while len(pool) < len(got):

@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from mockserver.http.sse import Frames
 from mockserver.openai.event_builder import Role
 from mockserver.streaming.schedule import (
     Pacing,
@@ -193,7 +194,7 @@ async def test_writer_sleeps_to_absolute_deadlines_without_drift() -> None:
     sink = Sink(clock)
     offsets = [0.0] + [250.0 + 10 * i for i in range(100)]
     frames = [b"%d" % i for i in range(len(offsets))]
-    written = await write_paced(frames, offsets, sink, clock=clock, sleep=clock.sleep)
+    written = await write_paced(Frames.of(frames), offsets, sink, clock=clock, sleep=clock.sleep)
     assert written == 101
     assert b"".join(d for _, d in sink.writes) == b"".join(frames)
     times = [t for t, _ in sink.writes]
@@ -209,7 +210,7 @@ async def test_frames_already_due_go_out_in_one_write() -> None:
     sink = Sink(clock)
     offsets = [0, 0, 50, 50, 50, 60, 60]
     frames = [bytes([65 + i]) for i in range(7)]
-    await write_paced(frames, offsets, sink, clock=clock, sleep=clock.sleep)
+    await write_paced(Frames.of(frames), offsets, sink, clock=clock, sleep=clock.sleep)
     assert [(round(t), d) for t, d in sink.writes] == [(0, b"AB"), (50, b"CDE"), (60, b"FG")]
     assert len(clock.sleeps) == 2
 
@@ -218,7 +219,7 @@ async def test_a_late_writer_catches_up_in_one_write() -> None:
     clock = FakeClock(overshoot_ms=35)  # the loop was blocked for 35 ms
     sink = Sink(clock)
     await write_paced(
-        [b"a", b"b", b"c", b"d"], [0, 10, 20, 30], sink, clock=clock, sleep=clock.sleep
+        Frames.of([b"a", b"b", b"c", b"d"]), [0, 10, 20, 30], sink, clock=clock, sleep=clock.sleep
     )
     assert [(round(t), d) for t, d in sink.writes] == [(0, b"a"), (45, b"bcd")]
 
@@ -234,7 +235,7 @@ async def test_hooks_run_before_their_event_and_progress_is_reported() -> None:
         await clock.sleep(0.5)
 
     await write_paced(
-        [b"a", b"b", b"c", b"d"],
+        Frames.of([b"a", b"b", b"c", b"d"]),
         [0, 0, 0, 0],
         sink,
         clock=clock,
@@ -260,7 +261,7 @@ async def test_a_failing_write_stops_at_once_and_progress_says_how_far() -> None
 
     with pytest.raises(ConnectionResetError):
         await write_paced(
-            [b"a", b"b", b"c", b"d"],
+            Frames.of([b"a", b"b", b"c", b"d"]),
             [0, 10, 20, 30],
             write,
             clock=clock,
@@ -275,7 +276,12 @@ async def test_start_can_be_in_the_past() -> None:
     clock = FakeClock()
     sink = Sink(clock)
     await write_paced(
-        [b"a", b"b"], [0, 100], sink, clock=clock, sleep=clock.sleep, start=clock.now - 0.06
+        Frames.of([b"a", b"b"]),
+        [0, 100],
+        sink,
+        clock=clock,
+        sleep=clock.sleep,
+        start=clock.now - 0.06,
     )
     assert [(round(t), d) for t, d in sink.writes] == [(0, b"a"), (40, b"b")]
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from streamcases import CASES
 
 from mockserver.http import sse
+from mockserver.http.sse import Frames
 from mockserver.openai.events import StreamOptions, render_events
 from mockserver.streaming import writer
 from mockserver.streaming.writer import ResponseSink, write_paced
@@ -90,7 +91,7 @@ def make_stream(
 ) -> tuple[writer._Stream, FakeTransport, list[int], ManualTimer]:
     sink, transport, _ = response_sink()
     timer = ManualTimer(t0)
-    stream = writer._Stream(frames, offsets, sink, timer, t0, first)
+    stream = writer._Stream(Frames.of(frames), offsets, sink, timer, t0, first)
     progress: list[int] = []
     stream.on_written, stream.alive = progress.append, sink.alive
     return stream, transport, progress, timer
@@ -141,7 +142,7 @@ async def test_the_writer_wakes_each_stream_on_its_deadline() -> None:
         offsets = [0.0] + [5.0 * k / 20 + 10.0 * i for i in range(1, 6)]
         sink, transport, _ = response_sink()
         transports.append(transport)
-        runs.append(write_paced([b"f"] * 6, offsets, sink, start=start, first=1))
+        runs.append(write_paced(Frames.of([b"f"] * 6), offsets, sink, start=start, first=1))
     results = await asyncio.wait_for(asyncio.gather(*runs), 2)
     assert results == [6] * 20
     for transport in transports:
@@ -150,7 +151,7 @@ async def test_the_writer_wakes_each_stream_on_its_deadline() -> None:
 
 async def test_a_cancelled_stream_is_dropped() -> None:
     sink, transport, _ = response_sink()
-    task = asyncio.create_task(write_paced([b"x", b"y"], [0, 1], sink, first=1))
+    task = asyncio.create_task(write_paced(Frames.of([b"x", b"y"]), [0, 1], sink, first=1))
     await asyncio.sleep(0)
     task.cancel()
     await asyncio.sleep(0.01)
@@ -160,21 +161,21 @@ async def test_a_cancelled_stream_is_dropped() -> None:
 async def test_a_zero_delay_stream_leaves_in_one_write() -> None:
     frames = [b"event: d\ndata: {}\n\n"] * 200
     sink, transport, response = response_sink(started=False)
-    assert await write_paced(frames, [0.0] * 200, sink) == 200
+    assert await write_paced(Frames.of(frames), [0.0] * 200, sink) == 200
     assert transport.out == [b"".join(frames)] and response.writes == 1  # headers with it
 
 
 async def test_with_close_the_last_frames_end_the_stream_in_their_write() -> None:
     frames = [b"event: d\ndata: {}\n\n"] * 200
     sink, transport, response = response_sink(started=False)
-    assert await write_paced(frames, [0.0] * 200, sink, close=sink.close) == 200
+    assert await write_paced(Frames.of(frames), [0.0] * 200, sink, close=sink.close) == 200
     assert transport.out == [b"".join(frames)] and response.writes == 1 and response.ended
 
 
 async def test_with_close_a_stream_in_batches_ends_with_its_last_batch() -> None:
     frames = [b"%05d" % i * 100 for i in range(2000)]  # 1 MB, all due at once
     sink, transport, response = response_sink(started=False)
-    await write_paced(frames, [0.0] * 2000, sink, close=sink.close)
+    await write_paced(Frames.of(frames), [0.0] * 2000, sink, close=sink.close)
     assert response.writes == 2 and response.ended  # the first batch and the last
     first, *direct, last = transport.out  # the first and the last through aiohttp
     unframed = [first] + [c[c.index(b"\r\n") + 2 : -2] for c in direct] + [last]
@@ -186,7 +187,7 @@ async def test_with_close_a_paced_stream_ends_with_its_last_frame() -> None:
     sink, transport, response = response_sink()
     start = time.monotonic()
     sent = write_paced(
-        [b"a", b"b", b"c"],
+        Frames.of([b"a", b"b", b"c"]),
         [0, 5, 10],
         sink,
         start=start,
@@ -202,7 +203,7 @@ async def test_with_close_a_paced_stream_ends_with_its_last_frame() -> None:
 async def test_a_long_due_batch_is_cut_at_the_batch_size_and_stays_in_order() -> None:
     frames = [b"%05d" % i * 100 for i in range(2000)]  # 1 MB, all due at once
     sink, transport, response = response_sink(started=False)
-    await write_paced(frames, [0.0] * 2000, sink)
+    await write_paced(Frames.of(frames), [0.0] * 2000, sink)
     assert response.writes == 1  # the first batch, through aiohttp; the rest direct
     assert 15 <= len(transport.out) <= 17  # 1 MB in 64 KB batches
     unframed = [transport.out[0]] + [c[c.index(b"\r\n") + 2 : -2] for c in transport.out[1:]]
@@ -213,7 +214,7 @@ async def test_a_stalled_reader_holds_the_stream_without_buffering_it() -> None:
     frames = [b"x" * 1000] * 1000  # 1 MB due at once
     sink, transport, _ = response_sink()
     transport.buffered = 1 << 20  # the client reads nothing
-    task = asyncio.create_task(write_paced(frames, [0.0] * 1000, sink))
+    task = asyncio.create_task(write_paced(Frames.of(frames), [0.0] * 1000, sink))
     await asyncio.sleep(0.05)
     assert transport.out == [] and not task.done()  # held, not queued in the server
     transport.buffered = 0
@@ -229,7 +230,7 @@ async def test_hooks_wake_the_task_between_direct_writes() -> None:
         seen.append(len(transport.out))
 
     frames = [b"a", b"b", b"c", b"d"]
-    assert await write_paced(frames, [0, 0, 5, 5], sink, actions={2: hook}) == 4
+    assert await write_paced(Frames.of(frames), [0, 0, 5, 5], sink, actions={2: hook}) == 4
     assert seen == [1] and transport.out == [b"2\r\nab\r\n", b"2\r\ncd\r\n"]
 
 
@@ -240,7 +241,7 @@ async def test_a_failing_progress_callback_is_raised_by_the_writer() -> None:
         if n > 1:
             raise RuntimeError("boom")
 
-    task = write_paced([b"a", b"b"], [0, 5], sink, on_written=progress)
+    task = write_paced(Frames.of([b"a", b"b"]), [0, 5], sink, on_written=progress)
     try:
         await asyncio.wait_for(task, 1)
     except RuntimeError as exc:
@@ -273,7 +274,7 @@ def test_a_finished_loop_is_not_kept_alive_by_the_writer() -> None:
 
     async def use() -> None:
         sink, _, _ = response_sink()
-        await asyncio.wait_for(write_paced([b"x", b"y"], [0, 1], sink, first=1), 1)
+        await asyncio.wait_for(write_paced(Frames.of([b"x", b"y"]), [0, 1], sink, first=1), 1)
 
     loop.run_until_complete(use())
     loop.close()
@@ -293,7 +294,7 @@ def test_frames_due_together_leave_in_batches_of_at_most_64_kb_and_a_frame() -> 
         async def sink(data: bytes, out: list[bytes] = out) -> None:
             out.append(data)
 
-        asyncio.run(write_paced(frames, [0.0] * count, sink))
+        asyncio.run(write_paced(Frames.of(frames), [0.0] * count, sink))
         assert b"".join(out) == b"".join(frames)
         k = 0
         for data in out:  # each write: whole frames, stopping at the one that reaches 64 KB
