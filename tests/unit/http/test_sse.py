@@ -112,6 +112,20 @@ def test_delta_frames_from_a_template_are_frame_of_each_delta() -> None:
             assert list(sse.stream_frames(rendered.parts, obfuscation=obfuscation)) == want
 
 
+def test_a_cached_template_with_the_item_id_put_in_is_the_template_cut_for_it() -> None:
+    """Templates are cut once per shape of part, with a placeholder item id: with the real id
+    put in its place, the pieces are those cut for that id (an id holding a placeholder of a
+    value has none cut for it: then the frames are still `frame`'s)."""
+    ids = ["msg_1", "msg_2", 'q"\\', "é 👋\u2028", "\x00i", "\x00t", "%d"]
+    for item_id in ids:
+        for where in ({"item_id": item_id, "output_index": 1}, {"n": 2, "item_id": item_id}):
+            for pads in (None, [b"ab"]):
+                deltas = Deltas("x.delta", where, 5, ["Hi"], pads=pads)
+                cut = sse._cut("x.delta", where, False, pads is not None, False)
+                assert cut is None or sse._template(deltas, False) == cut
+                assert sse.delta_frames(deltas) == [sse.frame(deltas.event(0))]
+
+
 def test_plain_texts_are_those_json_writes_between_quotes() -> None:
     assert sse._plain(["Hi", " é 👋", "\u2028", "%d"])
     for escaped in ('"', "\\", "\n", "\x00", "\ud800"):
