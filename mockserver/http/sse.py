@@ -306,8 +306,8 @@ def _template(deltas: Deltas, varied: bool) -> list[bytes] | None:
     delta is then framed alone).
 
     Cut once per shape of part (`_cut_shape`): a stream's parts differ from the last request's
-    only by their item id, put in the cached pieces' place of a placeholder id (cutting
-    costs ~22k instructions a part, this ~2k)."""
+    only by their item id, put in the cached pieces' place of a placeholder id (cutting a
+    part's template cost ~22k instructions: a 200-delta stream costs ~21k less, measured)."""
     has_logprobs, pad, where = deltas.logprobs is not None, deltas.pads is not None, deltas.where
     item_id = where.get("item_id")
     if type(item_id) is str:
