@@ -151,7 +151,7 @@ class Journal:
                 f"to {STRING_KEPT} characters ({cut} characters left out)"
             )
         entries = self._entries
-        if len(entries) == self.size:  # full: the oldest goes (one test, not the loop's two)
+        if len(entries) >= self.size:  # full: the oldest goes (one test, not the loop's two)
             self._bytes -= entries.popleft()[2]
         entries.append((next(self._seq), ex, cost))
         self._bytes += cost
