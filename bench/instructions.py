@@ -1,6 +1,7 @@
 """Server instructions per request, counted by valgrind's callgrind: exact on a busy machine.
 
     python -m bench.instructions [--requests 200] [--streams 20] [--deltas 200] [--only CASES]
+                                 [--warm N] [--cache [--last-level-kb 1024]]
 
 Wall-clock and even CPU-time figures move by 2x on a shared machine; instruction counts do
 not. Each server (the mock, then `bench/bare.py` answering with the bytes the mock produced)
@@ -11,6 +12,16 @@ server's instructions per request (per stream for streams) and the mock's ratio 
 reference's: the issue-12 targets are <= 2x for JSON answers and <= 1/3 for a zero-delay
 stream (3x the one-write-per-frame reference). Needs valgrind (apt-get install valgrind);
 takes 1-3 minutes.
+
+Two options show what instruction counts leave out:
+- `--warm N`: N JSON requests before the counting (default 30). A server that has run a
+  while has a full journal and store, and evicts an entry of each per request: `--warm
+  120000` counts that steady state (~2 more minutes).
+- `--cache`: callgrind also simulates the caches (the machine's L1; a last level of
+  `--last-level-kb`, default 1024 KB: one core's L2 on this machine, per lscpu), and prints
+  the L1 and last-level misses per request. A miss past L2 costs tens of cycles where an
+  instruction costs a fraction of one, so a server whose work per request does not fit in
+  L2 is slower per instruction than one whose work does.
 """
 
 from __future__ import annotations
@@ -37,22 +48,47 @@ CASES = ("zero-config", "scripted", "stream")
 Driver = Callable[[int], Coroutine[None, None, None]]  # sends n requests, one after another
 
 
+# callgrind's events, summed per level: misses in L1 (instructions, data read, data written)
+# and in the last level (the simulated L2 with --cache).
+L1_MISSES = ("I1mr", "D1mr", "D1mw")
+LL_MISSES = ("ILmr", "DLmr", "DLmw")
+
+
+@dataclass(frozen=True)
+class Misses:
+    """Simulated cache misses per request (per stream): lines fetched from past L1 and
+    from past the last level."""
+
+    l1: float
+    last_level: float
+
+    @classmethod
+    def of(cls, events: dict[str, float]) -> Misses:
+        return cls(sum(events[e] for e in L1_MISSES), sum(events[e] for e in LL_MISSES))
+
+
 @dataclass(frozen=True)
 class Count:
     case: str
     mock: float  # instructions per request (per stream)
     bare: float
+    mock_misses: Misses | None = None  # with --cache
+    bare_misses: Misses | None = None
 
     @property
     def ratio(self) -> float:
         return self.mock / self.bare if self.bare else 0.0
 
 
-def _valgrind(cmd: list[str], out: Path) -> list[str]:
+def _valgrind(cmd: list[str], out: Path, last_level_kb: int = 0) -> list[str]:
+    """callgrind, counting nothing until switched on; with last_level_kb, simulating the
+    caches (8-way, 64-byte lines at the last level, as valgrind's own default)."""
+    cache = ["--cache-sim=yes", f"--LL={last_level_kb * 1024},8,64"] if last_level_kb else []
     return [
         "valgrind",
         "--tool=callgrind",
         "--instr-atstart=no",
+        *cache,
         f"--callgrind-out-file={out}",
         *cmd,
     ]
@@ -64,26 +100,51 @@ def _control(server: Server, *args: str) -> None:
     )
 
 
-def _totals(out: Path) -> int:
-    total = 0
+def parse_totals(text: str) -> dict[str, int]:
+    """A callgrind output's totals by event name ({"Ir": ...} without cache simulation): of
+    its `summary:` and `totals:` lines, the one with the most instructions (a dump's header
+    may say `summary: 0`)."""
+    names: list[str] = []
+    best: list[int] = []
+    for line in text.splitlines():
+        if line.startswith("events:"):
+            names = line.split()[1:]
+        elif line.startswith(("totals:", "summary:")):
+            values = [int(v) for v in line.split()[1:]]
+            if not best or values[0] > best[0]:
+                best = values
+    return dict(zip(names, best, strict=False))
+
+
+def _totals(out: Path) -> dict[str, int]:
+    """The totals of the dump with the most instructions (callgrind may write several)."""
+    best: dict[str, int] = {}
     for path in out.parent.glob(out.name + "*"):
-        for line in path.read_text().splitlines():
-            if line.startswith(("totals:", "summary:")):
-                total = max(total, int(line.split()[1]))
-    return total
+        totals = parse_totals(path.read_text())
+        if totals.get("Ir", 0) > best.get("Ir", 0):
+            best = totals
+    return best
 
 
-def _count(server: Server, out: Path, drive: Driver, n: int) -> float:
-    # Warm-up, not counted: enough streams too for CPython's quickening to settle (after 3,
-    # each stream still cost ~15k instructions more than once warm).
-    asyncio.run(drive(30 if n > 30 else 10))
+def _count_events(
+    server: Server, out: Path, drive: Driver, n: int, warm: int | None = None
+) -> dict[str, float]:
+    """Each event of callgrind's per request (per stream) over n, after `warm` uncounted
+    (default: 30, or 10 for small n such as streams: enough for CPython's quickening to
+    settle; after 3, each stream still cost ~15k instructions more than once warm)."""
+    asyncio.run(drive(warm if warm is not None else 30 if n > 30 else 10))
     _control(server, "-z")
     _control(server, "-i", "on")
     asyncio.run(drive(n))
     _control(server, "-i", "off")
     _control(server, "-d")
     time.sleep(0.5)
-    return _totals(out) / n
+    return {event: total / n for event, total in _totals(out).items()}
+
+
+def _count(server: Server, out: Path, drive: Driver, n: int) -> float:
+    """Instructions per request (per stream)."""
+    return _count_events(server, out, drive, n)["Ir"]
 
 
 def _json_driver(port: int, body: bytes) -> Driver:
@@ -126,14 +187,25 @@ def _stream_driver(port: int, body: bytes, scenario: str) -> Driver:
     return drive
 
 
-def _start(name: str, cmd: list[str], port: int, work: Path, ready: str) -> tuple[Server, Path]:
+def _start(
+    name: str, cmd: list[str], port: int, work: Path, ready: str, last_level_kb: int = 0
+) -> tuple[Server, Path]:
     out = work / f"{name}.callgrind.out"
-    server = launch(name, _valgrind(cmd, out), port, work)
+    server = launch(name, _valgrind(cmd, out, last_level_kb), port, work)
     wait_ready(server, ready, timeout=180)
     return server, out
 
 
-def measure(cases: tuple[str, ...], requests: int, streams: int, deltas: int) -> list[Count]:
+def measure(
+    cases: tuple[str, ...],
+    requests: int,
+    streams: int,
+    deltas: int,
+    warm: int | None = None,
+    last_level_kb: int = 0,
+) -> list[Count]:
+    """Per case, the mock's and the reference's counts (`warm`: JSON requests sent first;
+    `last_level_kb`: simulate the caches, with a last level of that size)."""
     sc.STREAM_DELTAS = deltas
     with tempfile.TemporaryDirectory(prefix="mock-instr-") as tmp:
         work = Path(tmp)
@@ -159,7 +231,7 @@ def measure(cases: tuple[str, ...], requests: int, streams: int, deltas: int) ->
         stream_path.write_bytes(caps["stream"].body)
         bare_args += ["--sse", f"{sc.STREAM}={stream_path}"]
 
-        counts: dict[str, dict[str, float]] = {c: {} for c in cases}
+        counts: dict[str, dict[str, dict[str, float]]] = {c: {} for c in cases}
         zero, stream = json.dumps(ZERO_BODY).encode(), json.dumps(STREAM_BODY).encode()
         for side in ("mock", "bare"):
             port = free_port()
@@ -168,21 +240,30 @@ def measure(cases: tuple[str, ...], requests: int, streams: int, deltas: int) ->
             else:
                 cmd = [sys.executable, "-m", "bench.bare", "--port", str(port), *bare_args]
                 ready = "/ready"
-            server, out = _start(side, cmd, port, work, ready)
+            server, out = _start(side, cmd, port, work, ready, last_level_kb)
             try:
                 for case in cases:
+                    first = None  # the default warm-up
                     if case == "stream":
                         drive, n = _stream_driver(port, stream, sc.STREAM), streams
                     elif case == "scripted":
-                        drive, n = _scripted_driver(port, zero, sc.SCRIPTED), requests
+                        drive, n, first = _scripted_driver(port, zero, sc.SCRIPTED), requests, warm
                     else:
-                        drive, n = _json_driver(port, zero), requests
-                    counts[case][side] = _count(server, out, drive, n)
+                        drive, n, first = _json_driver(port, zero), requests, warm
+                    counts[case][side] = _count_events(server, out, drive, n, first)
                     for path in work.glob(out.name + "*"):
                         path.unlink()
             finally:
                 server.stop()
-        return [Count(c, counts[c]["mock"], counts[c]["bare"]) for c in cases]
+        return [_counted(c, counts[c]["mock"], counts[c]["bare"], last_level_kb) for c in cases]
+
+
+def _counted(
+    case: str, mock: dict[str, float], bare: dict[str, float], last_level_kb: int
+) -> Count:
+    if not last_level_kb:
+        return Count(case, mock["Ir"], bare["Ir"])
+    return Count(case, mock["Ir"], bare["Ir"], Misses.of(mock), Misses.of(bare))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=20)
     parser.add_argument("--deltas", type=int, default=200)
     parser.add_argument("--only", default=",".join(CASES), help="comma-separated cases")
+    parser.add_argument(
+        "--warm", type=int, default=None, help="JSON requests sent before counting (default 30)"
+    )
+    parser.add_argument("--cache", action="store_true", help="also simulate the caches")
+    parser.add_argument(
+        "--last-level-kb", type=int, default=1024, help="the simulated last level (--cache)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -199,12 +287,26 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
-    print(f"{'case':<14} {'mock':>12} {'bare':>12} {'mock/bare':>10}")
-    for count in measure(cases, args.requests, args.streams, args.deltas):
+    if (args.warm is not None and args.warm < 0) or args.last_level_kb <= 0:
+        parser.error("--warm must be >= 0 and --last-level-kb > 0")
+    last_level_kb = args.last_level_kb if args.cache else 0
+    counts = measure(cases, args.requests, args.streams, args.deltas, args.warm, last_level_kb)
+    print(f"{'case':<14} {'mock':>12} {'bare':>12} {'mock/bare':>10}   instructions")
+    for count in counts:
         unit = f" per stream of {args.deltas} deltas" if count.case == "stream" else ""
         print(
             f"{count.case:<14} {count.mock:>12,.0f} {count.bare:>12,.0f} {count.ratio:>9.2f}x{unit}"
         )
+    if last_level_kb:
+        print(f"\nsimulated misses per request: L1, and past a {last_level_kb} KB last level")
+        for count in counts:
+            assert count.mock_misses is not None and count.bare_misses is not None
+            for level, mock, bare in (
+                ("L1", count.mock_misses.l1, count.bare_misses.l1),
+                (f"{last_level_kb} KB", count.mock_misses.last_level, count.bare_misses.last_level),
+            ):
+                ratio = mock / bare if bare else 0.0
+                print(f"{count.case:<14} {mock:>12,.0f} {bare:>12,.0f} {ratio:>9.2f}x   {level}")
     return 0
 
 
