@@ -11,10 +11,10 @@ import asyncio
 from .procs import API_KEY
 
 
-def request_bytes(port: int, body: bytes) -> bytes:
+def request_bytes(port: int, body: bytes, api_key: str = API_KEY) -> bytes:
     head = (
         f"POST /v1/responses HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Authorization: Bearer {API_KEY}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {api_key}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
@@ -39,9 +39,11 @@ async def _worker(port: int, request: bytes, count: int) -> int:
     return received
 
 
-async def post_many(port: int, body: bytes, n: int, concurrency: int = 8) -> int:
+async def post_many(
+    port: int, body: bytes, n: int, concurrency: int = 8, api_key: str = API_KEY
+) -> int:
     """n POSTs over `concurrency` connections; the total size of the answer bodies."""
-    request = request_bytes(port, body)
+    request = request_bytes(port, body, api_key)
     shares = [n // concurrency + (i < n % concurrency) for i in range(concurrency)]
     sizes = await asyncio.gather(*(_worker(port, request, k) for k in shares if k))
     return sum(sizes)

@@ -14,9 +14,13 @@ stream (3x the one-write-per-frame reference). Needs valgrind (apt-get install v
 takes 1-3 minutes.
 
 Two options show what instruction counts leave out:
-- `--warm N`: N JSON requests before the counting (default 30). A server that has run a
-  while has a full journal and store, and evicts an entry of each per request: `--warm
-  120000` counts that steady state (~2 more minutes).
+- `--warm N`: N JSON requests first, then the usual warm-up and count. A server that has
+  run a while has a full journal and store, and evicts an entry of each per request:
+  `--warm 120000` counts that steady state (~2 more minutes). The N requests use another
+  API key (tenant): they outrun the nominal rate-limit bucket (10,000 requests a minute)
+  and drain it, and a drained bucket refilling at callgrind's pace would show new levels,
+  so new x-ratelimit header texts (~26k instructions), on every counted request, which at
+  real load (a bucket that stays at 0) it does not.
 - `--cache`: callgrind also simulates the caches (the machine's L1; a last level of
   `--last-level-kb`, default 1024 KB: one core's L2 on this machine, per lscpu), and prints
   the L1 and last-level misses per request. A miss past L2 costs tens of cycles where an
@@ -41,10 +45,11 @@ from pathlib import Path
 from . import scenarios as sc
 from .ctx import STREAM_BODY, ZERO_BODY, post
 from .http_client import post_many
-from .procs import Server, free_port, launch, mock_cmd, wait_ready
+from .procs import API_KEY, Server, free_port, launch, mock_cmd, wait_ready
 from .sse_client import one_stream
 
 CASES = ("zero-config", "scripted", "stream")
+FILL_KEY = API_KEY + "-fill"  # the tenant of --warm's requests
 Driver = Callable[[int], Coroutine[None, None, None]]  # sends n requests, one after another
 
 
@@ -127,12 +132,15 @@ def _totals(out: Path) -> dict[str, int]:
 
 
 def _count_events(
-    server: Server, out: Path, drive: Driver, n: int, warm: int | None = None
+    server: Server, out: Path, drive: Driver, n: int, fill: Driver | None = None, filled: int = 0
 ) -> dict[str, float]:
-    """Each event of callgrind's per request (per stream) over n, after `warm` uncounted
-    (default: 30, or 10 for small n such as streams: enough for CPython's quickening to
-    settle; after 3, each stream still cost ~15k instructions more than once warm)."""
-    asyncio.run(drive(warm if warm is not None else 30 if n > 30 else 10))
+    """Each event of callgrind's per request (per stream) over n. First, uncounted: `filled`
+    requests by `fill` (--warm), then a warm-up of 30 (10 for small n such as streams:
+    enough for CPython's quickening to settle; after 3, each stream still cost ~15k
+    instructions more than once warm)."""
+    if fill is not None and filled:
+        asyncio.run(fill(filled))
+    asyncio.run(drive(30 if n > 30 else 10))
     _control(server, "-z")
     _control(server, "-i", "on")
     asyncio.run(drive(n))
@@ -147,17 +155,17 @@ def _count(server: Server, out: Path, drive: Driver, n: int) -> float:
     return _count_events(server, out, drive, n)["Ir"]
 
 
-def _json_driver(port: int, body: bytes) -> Driver:
+def _json_driver(port: int, body: bytes, api_key: str = API_KEY) -> Driver:
     async def drive(n: int) -> None:
-        await post_many(port, body, n, concurrency=1)
+        await post_many(port, body, n, concurrency=1, api_key=api_key)
 
     return drive
 
 
-def _scripted_driver(port: int, body: bytes, scenario: str) -> Driver:
+def _scripted_driver(port: int, body: bytes, scenario: str, api_key: str = API_KEY) -> Driver:
     from .http_client import request_bytes
 
-    request = request_bytes(port, body)
+    request = request_bytes(port, body, api_key)
     request = request.replace(
         b"Content-Type:", f"X-Mock-Scenario: {scenario}\r\nContent-Type:".encode(), 1
     )
@@ -201,10 +209,11 @@ def measure(
     requests: int,
     streams: int,
     deltas: int,
-    warm: int | None = None,
+    warm: int = 0,
     last_level_kb: int = 0,
 ) -> list[Count]:
-    """Per case, the mock's and the reference's counts (`warm`: JSON requests sent first;
+    """Per case, the mock's and the reference's counts (`warm`: JSON requests of another
+    tenant sent first;
     `last_level_kb`: simulate the caches, with a last level of that size)."""
     sc.STREAM_DELTAS = deltas
     with tempfile.TemporaryDirectory(prefix="mock-instr-") as tmp:
@@ -243,14 +252,16 @@ def measure(
             server, out = _start(side, cmd, port, work, ready, last_level_kb)
             try:
                 for case in cases:
-                    first = None  # the default warm-up
+                    fill = None  # JSON cases with --warm: requests of another tenant first
                     if case == "stream":
                         drive, n = _stream_driver(port, stream, sc.STREAM), streams
                     elif case == "scripted":
-                        drive, n, first = _scripted_driver(port, zero, sc.SCRIPTED), requests, warm
+                        drive, n = _scripted_driver(port, zero, sc.SCRIPTED), requests
+                        fill = _scripted_driver(port, zero, sc.SCRIPTED, FILL_KEY)
                     else:
-                        drive, n, first = _json_driver(port, zero), requests, warm
-                    counts[case][side] = _count_events(server, out, drive, n, first)
+                        drive, n = _json_driver(port, zero), requests
+                        fill = _json_driver(port, zero, FILL_KEY)
+                    counts[case][side] = _count_events(server, out, drive, n, fill, warm)
                     for path in work.glob(out.name + "*"):
                         path.unlink()
             finally:
@@ -273,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deltas", type=int, default=200)
     parser.add_argument("--only", default=",".join(CASES), help="comma-separated cases")
     parser.add_argument(
-        "--warm", type=int, default=None, help="JSON requests sent before counting (default 30)"
+        "--warm", type=int, default=0, help="JSON requests of another tenant sent first"
     )
     parser.add_argument("--cache", action="store_true", help="also simulate the caches")
     parser.add_argument(
@@ -287,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
-    if (args.warm is not None and args.warm < 0) or args.last_level_kb <= 0:
+    if args.warm < 0 or args.last_level_kb <= 0:
         parser.error("--warm must be >= 0 and --last-level-kb > 0")
     last_level_kb = args.last_level_kb if args.cache else 0
     counts = measure(cases, args.requests, args.streams, args.deltas, args.warm, last_level_kb)
