@@ -14,7 +14,7 @@ stream (3x the one-write-per-frame reference). Needs valgrind (apt-get install v
 takes 1-3 minutes.
 
 Two options show what instruction counts leave out:
-- `--warm N`: N JSON requests first, then the usual warm-up and count. A server that has
+- `--warm N`: N zero-config requests to each server before its counts. A server that has
   run a while has a full journal and store, and evicts an entry of each per request:
   `--warm 120000` counts that steady state (~2 more minutes). The N requests use another
   API key (tenant): they outrun the nominal rate-limit bucket (10,000 requests a minute)
@@ -131,15 +131,10 @@ def _totals(out: Path) -> dict[str, int]:
     return best
 
 
-def _count_events(
-    server: Server, out: Path, drive: Driver, n: int, fill: Driver | None = None, filled: int = 0
-) -> dict[str, float]:
-    """Each event of callgrind's per request (per stream) over n. First, uncounted: `filled`
-    requests by `fill` (--warm), then a warm-up of 30 (10 for small n such as streams:
-    enough for CPython's quickening to settle; after 3, each stream still cost ~15k
-    instructions more than once warm)."""
-    if fill is not None and filled:
-        asyncio.run(fill(filled))
+def _count_events(server: Server, out: Path, drive: Driver, n: int) -> dict[str, float]:
+    """Each event of callgrind's per request (per stream) over n, after an uncounted warm-up
+    of 30 (10 for small n such as streams: enough for CPython's quickening to settle; after
+    3, each stream still cost ~15k instructions more than once warm)."""
     asyncio.run(drive(30 if n > 30 else 10))
     _control(server, "-z")
     _control(server, "-i", "on")
@@ -150,11 +145,6 @@ def _count_events(
     return {event: total / n for event, total in _totals(out).items()}
 
 
-def _count(server: Server, out: Path, drive: Driver, n: int) -> float:
-    """Instructions per request (per stream)."""
-    return _count_events(server, out, drive, n)["Ir"]
-
-
 def _json_driver(port: int, body: bytes, api_key: str = API_KEY) -> Driver:
     async def drive(n: int) -> None:
         await post_many(port, body, n, concurrency=1, api_key=api_key)
@@ -162,10 +152,10 @@ def _json_driver(port: int, body: bytes, api_key: str = API_KEY) -> Driver:
     return drive
 
 
-def _scripted_driver(port: int, body: bytes, scenario: str, api_key: str = API_KEY) -> Driver:
+def _scripted_driver(port: int, body: bytes, scenario: str) -> Driver:
     from .http_client import request_bytes
 
-    request = request_bytes(port, body, api_key)
+    request = request_bytes(port, body)
     request = request.replace(
         b"Content-Type:", f"X-Mock-Scenario: {scenario}\r\nContent-Type:".encode(), 1
     )
@@ -212,8 +202,8 @@ def measure(
     warm: int = 0,
     last_level_kb: int = 0,
 ) -> list[Count]:
-    """Per case, the mock's and the reference's counts (`warm`: JSON requests of another
-    tenant sent first;
+    """Per case, the mock's and the reference's counts (`warm`: requests of another tenant
+    sent to each server first;
     `last_level_kb`: simulate the caches, with a last level of that size)."""
     sc.STREAM_DELTAS = deltas
     with tempfile.TemporaryDirectory(prefix="mock-instr-") as tmp:
@@ -251,17 +241,16 @@ def measure(
                 ready = "/ready"
             server, out = _start(side, cmd, port, work, ready, last_level_kb)
             try:
+                if warm:  # counting is off: the server only fills its journal and store
+                    asyncio.run(_json_driver(port, zero, FILL_KEY)(warm))
                 for case in cases:
-                    fill = None  # JSON cases with --warm: requests of another tenant first
                     if case == "stream":
                         drive, n = _stream_driver(port, stream, sc.STREAM), streams
                     elif case == "scripted":
                         drive, n = _scripted_driver(port, zero, sc.SCRIPTED), requests
-                        fill = _scripted_driver(port, zero, sc.SCRIPTED, FILL_KEY)
                     else:
                         drive, n = _json_driver(port, zero), requests
-                        fill = _json_driver(port, zero, FILL_KEY)
-                    counts[case][side] = _count_events(server, out, drive, n, fill, warm)
+                    counts[case][side] = _count_events(server, out, drive, n)
                     for path in work.glob(out.name + "*"):
                         path.unlink()
             finally:
@@ -284,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deltas", type=int, default=200)
     parser.add_argument("--only", default=",".join(CASES), help="comma-separated cases")
     parser.add_argument(
-        "--warm", type=int, default=0, help="JSON requests of another tenant sent first"
+        "--warm", type=int, default=0, help="requests of another tenant sent to each server first"
     )
     parser.add_argument("--cache", action="store_true", help="also simulate the caches")
     parser.add_argument(
