@@ -1,7 +1,7 @@
 """Server instructions per request, counted by valgrind's callgrind: exact on a busy machine.
 
     python -m bench.instructions [--requests 200] [--streams 20] [--deltas 200] [--only CASES]
-                                 [--warm N] [--cache [--last-level-kb 1024]]
+                                 [--warm N] [--cache [--last-level-kb 1024] [--last-level-ways 8]]
 
 Wall-clock and even CPU-time figures move by 2x on a shared machine; instruction counts do
 not. Each server (the mock, then `bench/bare.py` answering with the bytes the mock produced)
@@ -22,10 +22,14 @@ Two options show what instruction counts leave out:
   so new x-ratelimit header texts (~26k instructions), on every counted request, which at
   real load (a bucket that stays at 0) it does not.
 - `--cache`: callgrind also simulates the caches (the machine's L1; a last level of
-  `--last-level-kb`, default 1024 KB: one core's L2 on this machine, per lscpu), and prints
-  the L1 and last-level misses per request. A miss past L2 costs tens of cycles where an
-  instruction costs a fraction of one, so a server whose work per request does not fit in
-  L2 is slower per instruction than one whose work does.
+  `--last-level-kb`, default 1024 KB: one core's L2 on this machine, per lscpu, with
+  `--last-level-ways`, default 8) and the branch predictor, and prints the L1 and
+  last-level misses and the mispredicted branches per request. An L1 miss or a mispredicted
+  branch costs several cycles, a miss past L2 tens, where an instruction costs a fraction
+  of one: a server whose work is spread over more code and objects is slower per
+  instruction. Vary the last level (e.g. `--last-level-kb 1280 --last-level-ways 10`; its
+  sets, size / ways / 64, must be a power of two) to see how far a server's work per
+  request is from fitting in it.
 """
 
 from __future__ import annotations
@@ -54,22 +58,29 @@ Driver = Callable[[int], Coroutine[None, None, None]]  # sends n requests, one a
 
 
 # callgrind's events, summed per level: misses in L1 (instructions, data read, data written)
-# and in the last level (the simulated L2 with --cache).
+# and in the last level (the simulated L2 with --cache); mispredicted branches (conditional,
+# indirect).
 L1_MISSES = ("I1mr", "D1mr", "D1mw")
 LL_MISSES = ("ILmr", "DLmr", "DLmw")
+MISPREDICTS = ("Bcm", "Bim")
 
 
 @dataclass(frozen=True)
 class Misses:
-    """Simulated cache misses per request (per stream): lines fetched from past L1 and
-    from past the last level."""
+    """Simulated misses per request (per stream): lines fetched from past L1 and from past
+    the last level, and branches mispredicted."""
 
     l1: float
     last_level: float
+    branches: float = 0.0
 
     @classmethod
     def of(cls, events: dict[str, float]) -> Misses:
-        return cls(sum(events[e] for e in L1_MISSES), sum(events[e] for e in LL_MISSES))
+        return cls(
+            sum(events[e] for e in L1_MISSES),
+            sum(events[e] for e in LL_MISSES),
+            sum(events.get(e, 0.0) for e in MISPREDICTS),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,10 +96,14 @@ class Count:
         return self.mock / self.bare if self.bare else 0.0
 
 
-def _valgrind(cmd: list[str], out: Path, last_level_kb: int = 0) -> list[str]:
+def _valgrind(cmd: list[str], out: Path, last_level_kb: int = 0, ways: int = 8) -> list[str]:
     """callgrind, counting nothing until switched on; with last_level_kb, simulating the
-    caches (8-way, 64-byte lines at the last level, as valgrind's own default)."""
-    cache = ["--cache-sim=yes", f"--LL={last_level_kb * 1024},8,64"] if last_level_kb else []
+    caches (`ways`-way, 64-byte lines at the last level) and the branch predictor."""
+    cache = (
+        ["--cache-sim=yes", "--branch-sim=yes", f"--LL={last_level_kb * 1024},{ways},64"]
+        if last_level_kb
+        else []
+    )
     return [
         "valgrind",
         "--tool=callgrind",
@@ -186,10 +201,16 @@ def _stream_driver(port: int, body: bytes, scenario: str) -> Driver:
 
 
 def _start(
-    name: str, cmd: list[str], port: int, work: Path, ready: str, last_level_kb: int = 0
+    name: str,
+    cmd: list[str],
+    port: int,
+    work: Path,
+    ready: str,
+    last_level_kb: int = 0,
+    ways: int = 8,
 ) -> tuple[Server, Path]:
     out = work / f"{name}.callgrind.out"
-    server = launch(name, _valgrind(cmd, out, last_level_kb), port, work)
+    server = launch(name, _valgrind(cmd, out, last_level_kb, ways), port, work)
     wait_ready(server, ready, timeout=180)
     return server, out
 
@@ -201,10 +222,11 @@ def measure(
     deltas: int,
     warm: int = 0,
     last_level_kb: int = 0,
+    ways: int = 8,
 ) -> list[Count]:
     """Per case, the mock's and the reference's counts (`warm`: requests of another tenant
-    sent to each server first;
-    `last_level_kb`: simulate the caches, with a last level of that size)."""
+    sent to each server first; `last_level_kb`: simulate the caches, with a last level of
+    that size and `ways`)."""
     sc.STREAM_DELTAS = deltas
     with tempfile.TemporaryDirectory(prefix="mock-instr-") as tmp:
         work = Path(tmp)
@@ -239,7 +261,7 @@ def measure(
             else:
                 cmd = [sys.executable, "-m", "bench.bare", "--port", str(port), *bare_args]
                 ready = "/ready"
-            server, out = _start(side, cmd, port, work, ready, last_level_kb)
+            server, out = _start(side, cmd, port, work, ready, last_level_kb, ways)
             try:
                 if warm:  # counting is off: the server only fills its journal and store
                     asyncio.run(_json_driver(port, zero, FILL_KEY)(warm))
@@ -266,6 +288,15 @@ def _counted(
     return Count(case, mock["Ir"], bare["Ir"], Misses.of(mock), Misses.of(bare))
 
 
+def valid_last_level(kb: int, ways: int) -> bool:
+    """valgrind's rule: the last level's sets (size / ways / 64-byte lines) are a whole
+    power of two."""
+    if kb <= 0 or ways <= 0 or kb * 1024 % (ways * 64):
+        return False
+    sets = kb * 1024 // (ways * 64)
+    return sets & (sets - 1) == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -279,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--last-level-kb", type=int, default=1024, help="the simulated last level (--cache)"
     )
+    parser.add_argument(
+        "--last-level-ways", type=int, default=8, help="its associativity (--cache)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
@@ -289,8 +323,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
     if args.warm < 0 or args.last_level_kb <= 0:
         parser.error("--warm must be >= 0 and --last-level-kb > 0")
+    if not valid_last_level(args.last_level_kb, args.last_level_ways):
+        parser.error(
+            "--last-level-kb * 1024 / --last-level-ways / 64 (the sets) must be a power of two"
+        )
     last_level_kb = args.last_level_kb if args.cache else 0
-    counts = measure(cases, args.requests, args.streams, args.deltas, args.warm, last_level_kb)
+    counts = measure(
+        cases,
+        args.requests,
+        args.streams,
+        args.deltas,
+        args.warm,
+        last_level_kb,
+        args.last_level_ways,
+    )
     print(f"{'case':<14} {'mock':>12} {'bare':>12} {'mock/bare':>10}   instructions")
     for count in counts:
         unit = f" per stream of {args.deltas} deltas" if count.case == "stream" else ""
@@ -298,12 +344,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{count.case:<14} {count.mock:>12,.0f} {count.bare:>12,.0f} {count.ratio:>9.2f}x{unit}"
         )
     if last_level_kb:
-        print(f"\nsimulated misses per request: L1, and past a {last_level_kb} KB last level")
+        ways = args.last_level_ways
+        print(
+            f"\nsimulated per request: L1 misses, misses past a {last_level_kb} KB {ways}-way "
+            "last level, mispredicted branches"
+        )
         for count in counts:
-            assert count.mock_misses is not None and count.bare_misses is not None
+            mock_misses, bare_misses = count.mock_misses, count.bare_misses
+            assert mock_misses is not None and bare_misses is not None
             for level, mock, bare in (
-                ("L1", count.mock_misses.l1, count.bare_misses.l1),
-                (f"{last_level_kb} KB", count.mock_misses.last_level, count.bare_misses.last_level),
+                ("L1", mock_misses.l1, bare_misses.l1),
+                (f"{last_level_kb} KB", mock_misses.last_level, bare_misses.last_level),
+                ("branches", mock_misses.branches, bare_misses.branches),
             ):
                 ratio = mock / bare if bare else 0.0
                 print(f"{count.case:<14} {mock:>12,.0f} {bare:>12,.0f} {ratio:>9.2f}x   {level}")
