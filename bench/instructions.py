@@ -321,11 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}; choose from {', '.join(CASES)}")
-    if args.warm < 0 or args.last_level_kb <= 0:
-        parser.error("--warm must be >= 0 and --last-level-kb > 0")
+    if args.warm < 0:
+        parser.error("--warm must be >= 0")
     if not valid_last_level(args.last_level_kb, args.last_level_ways):
         parser.error(
-            "--last-level-kb * 1024 / --last-level-ways / 64 (the sets) must be a power of two"
+            "--last-level-kb and --last-level-ways must be > 0, and the sets they make "
+            "(kb * 1024 / ways / 64) a power of two"
         )
     last_level_kb = args.last_level_kb if args.cache else 0
     counts = measure(
