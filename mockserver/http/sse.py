@@ -335,10 +335,12 @@ def _cut_shape(
     """`_cut` of a part whose `where` is `shape` (its item id the placeholder _ID), and the
     index of the one piece that holds the placeholder; None if it shows other than once."""
     pieces = _cut(type_, dict(shape), has_logprobs, pad, varied)
-    if pieces is None or b"".join(pieces).count(_ID_JSON) != 1:
+    if pieces is None:
         return None
-    k = next(i for i, piece in enumerate(pieces) if _ID_JSON in piece)
-    return tuple(pieces), k
+    holding = [i for i, piece in enumerate(pieces) if _ID_JSON in piece]
+    if len(holding) != 1 or pieces[holding[0]].count(_ID_JSON) != 1:
+        return None
+    return tuple(pieces), holding[0]
 
 
 def _cut(
